@@ -1,0 +1,71 @@
+// Thin fetch wrapper for the agent API: adds the bearer token, turns the hub's
+// `{error:{code,message}}` bodies into ApiError, and signs out on 401.
+import type { ConversationDetail, ConversationSummary, Message, User, WrapUpCode } from '../types';
+
+export class ApiError extends Error {
+  constructor(public status: number, public code: string, message: string) { super(message); }
+}
+
+const TOKEN_KEY = 'cchub.agent.token';
+let onUnauthorized: (() => void) | null = null;
+
+export const tokenStore = {
+  get: (): string | null => localStorage.getItem(TOKEN_KEY),
+  set: (t: string | null) => (t ? localStorage.setItem(TOKEN_KEY, t) : localStorage.removeItem(TOKEN_KEY)),
+};
+export function setUnauthorizedHandler(fn: () => void) { onUnauthorized = fn; }
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  const token = tokenStore.get();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw new ApiError(0, 'network_error', (e as Error).message);
+  }
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    if (res.status === 401 && path !== '/api/auth/login') onUnauthorized?.();
+    throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? res.statusText);
+  }
+  return data as T;
+}
+
+export interface ListQuery { scope: string; status?: string; channel?: string; before?: string | null; limit?: number }
+
+function qs(q: Record<string, string | number | null | undefined>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+export const api = {
+  login: (username: string, password: string) =>
+    request<{ token: string; user: User }>('POST', '/api/auth/login', { username, password }),
+  me: () => request<{ user: User }>('GET', '/api/me'),
+  conversations: (q: ListQuery) =>
+    request<{ items: ConversationSummary[]; nextCursor: string | null }>(
+      'GET', `/api/conversations${qs({ scope: q.scope, status: q.status, channel: q.channel, before: q.before, limit: q.limit ?? 50 })}`),
+  conversation: (id: string) => request<ConversationDetail>('GET', `/api/conversations/${id}`),
+  olderMessages: (id: string, before: string) =>
+    request<{ items: Message[] }>('GET', `/api/conversations/${id}/messages${qs({ before, limit: 50 })}`),
+  reply: (id: string, text: string, clientId: string) =>
+    request<{ message: Message }>('POST', `/api/conversations/${id}/messages`, { text, clientId }),
+  claim: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/claim`),
+  read: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/read`),
+  resolve: (id: string, wrapUpCode: string, note?: string) =>
+    request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/resolve`, { wrapUpCode, note }),
+  wrapUpCodes: () => request<{ items: WrapUpCode[] }>('GET', '/api/wrapup-codes'),
+  /** Attachments need the Authorization header, so they are fetched as blobs. */
+  async attachmentBlob(id: string): Promise<Blob> {
+    const token = tokenStore.get();
+    const res = await fetch(`/api/attachments/${id}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    if (!res.ok) throw new ApiError(res.status, `http_${res.status}`, res.statusText);
+    return res.blob();
+  },
+};

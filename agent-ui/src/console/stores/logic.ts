@@ -1,0 +1,69 @@
+// Pure merge rules shared by the store (and unit-tested on their own).
+// Realtime events and HTTP answers race: an older `conversation.updated` can arrive after a newer
+// HTTP answer, and the ack of a reply can arrive before or after its `message.created` echo.
+import type { ConversationSummary, Message, ShownMessage } from '../../types';
+
+export function time(iso: string | undefined): number {
+  const t = iso ? Date.parse(iso) : NaN;
+  return Number.isNaN(t) ? 0 : t;
+}
+
+/** True when `incoming` is older than what we hold and must be dropped. Equal stamps are accepted (idempotent). */
+export function isStale(current: { updatedAt: string } | undefined, incomingUpdatedAt: string | undefined): boolean {
+  if (!current) return false;
+  return time(incomingUpdatedAt) < time(current.updatedAt);
+}
+
+export function isPending(m: ShownMessage): boolean {
+  return (m as { pending?: boolean }).pending === true;
+}
+
+/**
+ * Insert or replace a message. Matches by id, or by clientId (a pending bubble is replaced by the
+ * stored message). Never leaves two entries for one message. Stale versions are ignored.
+ * Returns a new array (the same array when nothing changed).
+ */
+export function mergeMessage(list: ShownMessage[], incoming: ShownMessage): ShownMessage[] {
+  const matches = (m: ShownMessage) =>
+    m.id === incoming.id || (!!incoming.clientId && m.clientId === incoming.clientId);
+  const existing = list.filter(matches);
+  const storedExisting = existing.find((m) => !isPending(m));
+  if (isPending(incoming) && storedExisting) return list; // already stored: never go back to pending
+  if (storedExisting && !isPending(incoming) && time(incoming.updatedAt) < time(storedExisting.updatedAt)) return list;
+  const rest = existing.length ? list.filter((m) => !matches(m)) : list.slice();
+  return insertSorted(rest, incoming);
+}
+
+/** Stored messages by createdAt (then id); pending ones stay at the end in send order. */
+function insertSorted(list: ShownMessage[], m: ShownMessage): ShownMessage[] {
+  if (isPending(m)) return [...list, m];
+  let i = list.length;
+  while (i > 0) {
+    const prev = list[i - 1];
+    if (isPending(prev)) { i--; continue; }
+    const d = time(prev.createdAt) - time(m.createdAt);
+    if (d < 0 || (d === 0 && prev.id <= m.id)) break;
+    i--;
+  }
+  return [...list.slice(0, i), m, ...list.slice(i)];
+}
+
+export function mergeMessages(list: ShownMessage[], incoming: Message[]): ShownMessage[] {
+  return incoming.reduce<ShownMessage[]>((acc, m) => mergeMessage(acc, m), list);
+}
+
+export interface ListFilter { scope: 'mine' | 'queue' | 'all'; status: string; channel: string }
+
+/** Whether a conversation belongs in the list under the current filters (for realtime arrivals). */
+export function matchesFilter(c: ConversationSummary, f: ListFilter, me: { id: string; queues: string[] } | null): boolean {
+  if (f.status && c.status !== f.status) return false;
+  if (f.channel && c.channel !== f.channel) return false;
+  if (f.scope === 'mine') return !!me && c.assignee?.id === me.id;
+  if (f.scope === 'queue') return !!me && (me.queues.includes(c.queue) || c.assignee?.id === me.id);
+  return true;
+}
+
+/** Newest activity first; ties broken by id so the order is stable. */
+export function byActivity(a: ConversationSummary, b: ConversationSummary): number {
+  return time(b.lastMessageAt) - time(a.lastMessageAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}

@@ -1,0 +1,47 @@
+// The hub contract (docs/API.md), declared once for the console and the widget.
+export type Role = 'agent' | 'supervisor' | 'marketing' | 'admin';
+export type Channel = 'webchat' | 'email' | 'sms' | 'voice' | 'fax';
+export type ConversationStatus = 'open' | 'queued' | 'assigned' | 'pending' | 'resolved' | 'closed';
+export type Locale = 'en' | 'zh';
+
+export interface User { id: string; username: string; name: string; role: Role; queues: string[]; locale: Locale }
+export interface Attachment { id: string; name: string; contentType: string; size: number }
+export interface Message {
+  id: string; conversationId: string; direction: 'in' | 'out'; channel: Channel;
+  author: { type: 'customer' | 'agent' | 'system'; id?: string; name?: string };
+  text: string; html?: string; attachments: Attachment[];
+  clientId?: string; status: 'received' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+  createdAt: string; updatedAt: string;
+}
+/** A message shown before the hub stored it (optimistic). */
+export interface PendingMessage extends Message { pending: true; error?: string }
+export type ShownMessage = Message | PendingMessage;
+
+export interface ConversationSummary {
+  id: string; channel: Channel; status: ConversationStatus; queue: string; priority: number;
+  assignee: { id: string; name: string } | null;
+  customer: { id: string; name: string; tier: string };
+  subject?: string; lastMessageAt: string; lastMessagePreview: string; unreadCount: number;
+  tags: string[]; disposition?: { code: string; note?: string }; createdAt: string; updatedAt: string;
+}
+export interface Customer {
+  id: string; name: string; tier: 'standard' | 'gold' | 'vip' | string; segment?: string; language?: string;
+  identities: { channel: Channel; address: string }[];
+}
+export interface ConversationDetail {
+  conversation: ConversationSummary; customer: Customer; messages: Message[]; history: ConversationSummary[];
+}
+export interface WrapUpCode { code: string; label: { en: string; zh: string } }
+
+/** Agent namespace server events. */
+export interface AgentServerEvents {
+  'message.created': (p: { message: Message; conversation: ConversationSummary; updatedAt: string }) => void;
+  'conversation.updated': (p: { conversation: ConversationSummary; updatedAt: string }) => void;
+  typing: (p: { conversationId: string; typing: boolean; updatedAt: string }) => void;
+}
+export interface AgentClientEvents {
+  typing: (p: { conversationId: string; typing: boolean }) => void;
+}
+
+export const ALLOWED_UPLOAD = /^(image\/(png|jpe?g|gif|webp)|application\/pdf|text\/plain)$/;
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
