@@ -51,6 +51,7 @@ const consoleConfig: UserConfig = {
   root: uiRoot,
   base: '/console/',
   plugins: [vue(), alsoBuildWidgetAndDemo()],
+  define: { __VUE_I18N_LEGACY_API__: false, __VUE_I18N_FULL_INSTALL__: true, __INTLIFY_PROD_DEVTOOLS__: false },
   build: {
     outDir: resolve(distRoot, 'console'),
     emptyOutDir: true,

@@ -1,0 +1,21 @@
+// Hash history: the hub serves dist/console as static files at /console/ with no SPA fallback,
+// so deep links must not depend on the server.
+import { createRouter, createWebHashHistory } from 'vue-router';
+import { useAuthStore } from './stores/auth';
+
+export const router = createRouter({
+  history: createWebHashHistory(),
+  routes: [
+    { path: '/login', name: 'login', component: () => import('./views/LoginView.vue') },
+    { path: '/', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { auth: true } },
+    { path: '/c/:id', name: 'conversation', component: () => import('./views/InboxView.vue'), meta: { auth: true } },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+});
+
+router.beforeEach(async (to) => {
+  const auth = useAuthStore();
+  if (to.meta.auth && !(await auth.restore())) return { name: 'login', query: { next: to.fullPath } };
+  if (to.name === 'login' && auth.token && (await auth.restore())) return { name: 'inbox' };
+  return true;
+});

@@ -1,0 +1,145 @@
+// The inbox: summaries for the list, messages and customer details for opened conversations.
+// Realtime events and HTTP answers both go through apply*() so stale versions are dropped in one place.
+import { defineStore } from 'pinia';
+import { computed, reactive, ref } from 'vue';
+import { api } from '../api';
+import { useAuthStore } from './auth';
+import { byActivity, isStale, matchesFilter, mergeMessage, mergeMessages, type ListFilter } from './logic';
+import type { ConversationSummary, Customer, Message, PendingMessage, ShownMessage } from '../../types';
+import { uuid } from '../../uuid';
+
+type LoadState = 'idle' | 'loading' | 'error';
+const TYPING_TTL_MS = 6000;
+
+export const useConversationsStore = defineStore('conversations', () => {
+  const byId = reactive<Record<string, ConversationSummary>>({});
+  const messages = reactive<Record<string, ShownMessage[]>>({});
+  const customers = reactive<Record<string, { customer: Customer; history: ConversationSummary[] }>>({});
+  const typing = reactive<Record<string, boolean>>({});
+  const typingTimers: Record<string, ReturnType<typeof setTimeout>> = {};
+  const filter = reactive<ListFilter>({ scope: 'queue', status: '', channel: '' });
+  const nextCursor = ref<string | null>(null);
+  const listState = ref<LoadState>('idle');
+  const listError = ref('');
+  const activeId = ref<string | null>(null);
+  const detailState = ref<LoadState>('idle');
+  const detailError = ref('');
+  let listGen = 0;
+
+  const list = computed(() => {
+    const auth = useAuthStore();
+    return Object.values(byId).filter((c) => matchesFilter(c, filter, auth.user)).sort(byActivity);
+  });
+  const active = computed(() => (activeId.value ? byId[activeId.value] ?? null : null));
+
+  function applyConversation(c: ConversationSummary, updatedAt = c.updatedAt): boolean {
+    if (isStale(byId[c.id], updatedAt ?? c.updatedAt)) return false;
+    byId[c.id] = c;
+    return true;
+  }
+
+  async function fetchList(reset = true) {
+    const gen = reset ? ++listGen : listGen;
+    listState.value = 'loading';
+    listError.value = '';
+    try {
+      const res = await api.conversations({ ...filter, before: reset ? null : nextCursor.value });
+      if (gen !== listGen) return; // filters changed meanwhile
+      if (reset) for (const id of Object.keys(byId)) if (id !== activeId.value) delete byId[id];
+      res.items.forEach((c) => applyConversation(c));
+      nextCursor.value = res.nextCursor;
+      listState.value = 'idle';
+    } catch (e) {
+      if (gen !== listGen) return;
+      listState.value = 'error';
+      listError.value = (e as Error).message;
+    }
+  }
+
+  async function open(id: string) {
+    activeId.value = id;
+    detailState.value = 'loading';
+    detailError.value = '';
+    try {
+      const d = await api.conversation(id);
+      if (activeId.value !== id) return;
+      applyConversation(d.conversation);
+      messages[id] = mergeMessages(messages[id] ?? [], d.messages);
+      customers[id] = { customer: d.customer, history: d.history };
+      detailState.value = 'idle';
+      void markRead(id);
+    } catch (e) {
+      if (activeId.value !== id) return;
+      detailState.value = 'error';
+      detailError.value = (e as Error).message;
+    }
+  }
+  function close() { activeId.value = null; }
+
+  async function markRead(id: string) {
+    try { applyConversation((await api.read(id)).conversation); } catch { /* not fatal: badge stays */ }
+  }
+
+  function onMessageCreated(p: { message: Message; conversation: ConversationSummary; updatedAt: string }) {
+    const id = p.message.conversationId;
+    if (messages[id]) messages[id] = mergeMessage(messages[id], p.message);
+    applyConversation(p.conversation, p.conversation.updatedAt ?? p.updatedAt);
+    if (p.message.direction === 'in') setTyping(id, false);
+    if (id === activeId.value && p.message.direction === 'in' && document.visibilityState === 'visible') void markRead(id);
+  }
+
+  function setTyping(id: string, on: boolean) {
+    clearTimeout(typingTimers[id]);
+    typing[id] = on;
+    if (on) typingTimers[id] = setTimeout(() => { typing[id] = false; }, TYPING_TTL_MS);
+  }
+
+  async function send(id: string, text: string, clientId = uuid()) {
+    const conv = byId[id];
+    const p: PendingMessage = {
+      id: `pending:${clientId}`, conversationId: id, direction: 'out', channel: conv?.channel ?? 'webchat',
+      author: { type: 'agent', id: useAuthStore().user?.id, name: useAuthStore().user?.name },
+      text, attachments: [], clientId, status: 'queued', pending: true,
+      createdAt: new Date().toISOString(), updatedAt: new Date(0).toISOString(),
+    };
+    messages[id] = mergeMessage(messages[id] ?? [], p);
+    try {
+      const { message } = await api.reply(id, text, clientId);
+      messages[id] = mergeMessage(messages[id] ?? [], message);
+    } catch (e) {
+      const list = messages[id] ?? [];
+      messages[id] = list.map((m) => (m.clientId === clientId && m.id === p.id ? { ...p, error: (e as Error).message } : m));
+    }
+  }
+  /** Resend a failed reply with the same clientId so the hub can deduplicate. */
+  function retry(id: string, m: ShownMessage) {
+    if (m.clientId) void send(id, m.text, m.clientId);
+  }
+
+  async function claim(id: string) { applyConversation((await api.claim(id)).conversation); }
+  async function resolve(id: string, code: string, note?: string) {
+    applyConversation((await api.resolve(id, code, note)).conversation);
+  }
+  async function loadOlder(id: string) {
+    const first = (messages[id] ?? []).find((m) => !(m as PendingMessage).pending);
+    if (!first) return 0;
+    const { items } = await api.olderMessages(id, first.createdAt);
+    messages[id] = mergeMessages(messages[id] ?? [], items);
+    return items.length;
+  }
+  function setFilter(f: Partial<ListFilter>) {
+    Object.assign(filter, f);
+    void fetchList(true);
+  }
+  /** After a reconnect: refetch the list and the open conversation (events may have been missed). */
+  function resync() {
+    void fetchList(true);
+    if (activeId.value) void open(activeId.value);
+  }
+
+  return {
+    byId, messages, customers, typing, filter, nextCursor, listState, listError, activeId, detailState, detailError,
+    list, active, applyConversation, fetchList, open, close, markRead, onMessageCreated, setTyping, send, retry,
+    claim, resolve, loadOlder, setFilter, resync,
+  };
+});

@@ -1,0 +1,43 @@
+// The console's one socket.io connection (namespace /agent). It only maps server events onto
+// store actions; ordering and dedup rules live in the store (stores/logic.ts).
+import { io, type Socket } from 'socket.io-client';
+import type { AgentClientEvents, AgentServerEvents } from './types';
+import { useConversationsStore } from './console/stores/conversations';
+import { useConnectionStore } from './console/stores/connection';
+
+let socket: Socket<AgentServerEvents, AgentClientEvents> | null = null;
+
+export function connectRealtime(token: string, origin = ''): void {
+  disconnectRealtime();
+  const conversations = useConversationsStore();
+  const connection = useConnectionStore();
+  const s: Socket<AgentServerEvents, AgentClientEvents> = io(`${origin}/agent`, {
+    path: '/socket.io',
+    auth: { token },
+    transports: ['websocket', 'polling'],
+  });
+  socket = s;
+
+  s.on('connect', () => {
+    const wasOffline = connection.everConnected && !connection.online;
+    connection.setOnline(true);
+    // events sent while we were away are lost: refetch what is on screen
+    if (wasOffline) conversations.resync();
+  });
+  s.on('disconnect', () => connection.setOnline(false));
+  s.on('connect_error', () => connection.markError());
+
+  s.on('message.created', (p) => conversations.onMessageCreated(p));
+  s.on('conversation.updated', (p) => conversations.applyConversation(p.conversation, p.conversation.updatedAt ?? p.updatedAt));
+  s.on('typing', (p) => conversations.setTyping(p.conversationId, p.typing));
+}
+
+export function sendTyping(conversationId: string, typing: boolean): void {
+  socket?.emit('typing', { conversationId, typing });
+}
+
+export function disconnectRealtime(): void {
+  socket?.removeAllListeners();
+  socket?.disconnect();
+  socket = null;
+}

@@ -1,0 +1,11 @@
+/** crypto.randomUUID needs a secure context; http://hub-ip pages are not one, so fall back to getRandomValues. */
+export function uuid(): string {
+  const c = globalThis.crypto;
+  if (c?.randomUUID && globalThis.isSecureContext !== false) return c.randomUUID();
+  const b = new Uint8Array(16);
+  c.getRandomValues(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
