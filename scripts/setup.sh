@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Provisioning for `npm start`, `npm test`, benchmarks and CI. Idempotent; when everything is in
+# place it only checks (well under a second). Says what it installs or builds.
+#   1. Debian packages: PostgreSQL 15 (under the embedded store), redis-server, chromium (browser
+#      tests) and CJK fonts (screenshots of the Chinese UI)
+#   2. npm ci when node_modules is missing or older than package-lock.json
+#   3. the embedded MongoDB-compatible store binary (scripts/build-store.sh, cached outside the tree)
+#   4. the agent console (dist/) when its sources are newer than the last build
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { echo "setup: $*" >&2; }
+
+# --- 1. system packages -------------------------------------------------------------------------
+missing=()
+[[ -x /usr/lib/postgresql/15/bin/postgres ]] || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'install ok installed' || missing+=(fonts-noto-cjk)
+if ((${#missing[@]})); then
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  say "installing ${missing[*]} (apt-get)"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# Debian's postgresql package starts a system cluster on 5432; we never use it (the embedded
+# services run private clusters on free ports), so it is left alone.
+
+# --- 2. node modules ----------------------------------------------------------------------------
+if [[ ! -d node_modules || ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  say "npm ci"
+  # --ignore-scripts=false: esbuild (under vite, vitest and tsx) needs its install step.
+  npm ci --ignore-scripts=false --no-audit --no-fund --loglevel=error >&2
+fi
+
+# --- 3. embedded store --------------------------------------------------------------------------
+bash scripts/build-store.sh >/dev/null
+
+# --- 4. agent console ---------------------------------------------------------------------------
+if [[ -f agent-ui/vite.config.ts ]]; then
+  # Our own stamp, written only after a complete build: a build that fails half-way (the console
+  # written, the widget not) must not count as done.
+  stamp=dist/.console-build-stamp
+  if [[ ! -f $stamp ]] || [[ -n $(find agent-ui package-lock.json -newer "$stamp" -type f -print -quit) ]]; then
+    say "building the agent console (vite)"
+    rm -f "$stamp"
+    npx vite build --config agent-ui/vite.config.ts --logLevel warn >&2
+    touch "$stamp"
+  fi
+fi
