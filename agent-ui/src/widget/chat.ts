@@ -1,0 +1,112 @@
+// The visitor's socket.io session on /webchat. Owns the outbox: a message leaves it only when the
+// hub acked it as stored (or rejected it for good). On every (re)connect it loads history and then
+// resends the outbox in order with the same clientIds.
+import { io, type Socket } from 'socket.io-client';
+import type { Attachment, Message } from '../types';
+import { Outbox, type OutboxItem } from './outbox';
+import { uuid } from '../uuid';
+
+type Ack<T> = ({ ok: true } & T) | { ok: false; error: { code: string; message: string } };
+export interface ChatEvents {
+  connected: () => void;
+  disconnected: () => void;
+  authFailed: () => void;
+  history: (messages: Message[], status: string | null) => void;
+  message: (m: Message) => void;
+  pending: (item: OutboxItem) => void;
+  failed: (clientId: string, reason: string) => void;
+  typing: (typing: boolean) => void;
+  read: (upTo: string) => void;
+  status: (status: string) => void;
+}
+
+const ACK_TIMEOUT_MS = 10_000;
+/** Rejections worth resending automatically; any other code is shown as failed with a Retry link. */
+const TRANSIENT = new Set(['rate_limited', 'too_many_requests', 'unavailable', 'service_unavailable', 'internal_error', 'timeout', 'store_unavailable']);
+
+export class ChatClient {
+  private socket: Socket;
+  private flushing = false;
+  private lastRead = '';
+  private handlers: Partial<ChatEvents> = {};
+
+  constructor(origin: string, token: string, private outbox: Outbox) {
+    this.socket = io(`${origin}/webchat`, { path: '/socket.io', auth: { token }, transports: ['websocket', 'polling'] });
+    const s = this.socket;
+    s.on('connect', () => { this.handlers.connected?.(); void this.syncThenFlush(); });
+    s.on('disconnect', () => this.handlers.disconnected?.());
+    s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+      this.handlers.disconnected?.();
+      if (/unauthori[sz]ed|invalid[_ ]token|jwt|expired/i.test(`${err.message} ${err.data?.code ?? ''}`)) this.handlers.authFailed?.();
+    });
+    s.on('message.created', (p: { message: Message }) => {
+      if (p.message.clientId) this.outbox.remove(p.message.clientId);
+      this.handlers.message?.(p.message);
+    });
+    s.on('typing', (p: { typing: boolean }) => this.handlers.typing?.(p.typing));
+    s.on('read', (p: { upTo: string }) => this.handlers.read?.(p.upTo));
+    s.on('conversation.updated', (p: { status: string }) => this.handlers.status?.(p.status));
+  }
+
+  on<K extends keyof ChatEvents>(k: K, fn: ChatEvents[K]) { this.handlers[k] = fn; }
+  get connected() { return this.socket.connected; }
+  pendingItems() { return this.outbox.list(); }
+
+  send(text: string, attachments: Attachment[] = []): OutboxItem {
+    const item: OutboxItem = { clientId: uuid(), text, attachments, createdAt: new Date().toISOString() };
+    this.outbox.add(item);
+    this.handlers.pending?.(item);
+    void this.flush();
+    return item;
+  }
+  /** Retry a message that the hub rejected: a fresh attempt with the same clientId. */
+  retry(item: OutboxItem) { this.outbox.add(item); void this.flush(); }
+
+  typing(on: boolean) { if (this.socket.connected) this.socket.emit('typing', { typing: on }); }
+  read(upTo: string) {
+    if (upTo === this.lastRead || !this.socket.connected) return;
+    this.lastRead = upTo;
+    this.socket.emit('read', { upTo });
+  }
+  close() { this.socket.removeAllListeners(); this.socket.disconnect(); }
+
+  private async syncThenFlush() {
+    try {
+      const r = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('history', {}) as Ack<{ messages: Message[]; status: string | null }>;
+      if (r.ok) {
+        // anything already stored is no longer pending (its ack may have been lost in a reconnect)
+        for (const m of r.messages) if (m.clientId) this.outbox.remove(m.clientId);
+        this.handlers.history?.(r.messages, r.status ?? null);
+      }
+    } catch { /* timeout: the flush below still runs, history comes on the next connect */ }
+    await this.flush();
+  }
+
+  /** One message in flight at a time, oldest first, so the agent sees them in the visitor's order. */
+  private async flush() {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.socket.connected) {
+        const item = this.outbox.list()[0];
+        if (!item) break;
+        let r: Ack<{ message: Message }>;
+        try {
+          r = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('message.send', {
+            clientId: item.clientId, text: item.text || undefined, attachmentIds: item.attachments.map((a) => a.id),
+          }) as Ack<{ message: Message }>;
+        } catch { break; } // no ack in time: keep it, try again on reconnect / next send
+        if (r.ok) {
+          this.outbox.remove(item.clientId);
+          this.handlers.message?.(r.message);
+        } else if (TRANSIENT.has(r.error?.code)) {
+          break; // retry later
+        } else {
+          this.outbox.remove(item.clientId);
+          this.handlers.failed?.(item.clientId, r.error?.message ?? 'rejected');
+        }
+      }
+    } finally { this.flushing = false; }
+    if (this.socket.connected && this.outbox.list().length) setTimeout(() => void this.flush(), 3000);
+  }
+}

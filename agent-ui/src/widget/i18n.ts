@@ -1,0 +1,38 @@
+const en = {
+  open: 'Chat with us', close: 'Close chat', title: 'Example Bank · Online Service', subtitle: 'We usually reply in a minute',
+  offlineSubtitle: 'We are offline — leave a message', checking: 'Connecting…', statusError: 'Chat is unavailable right now. Please try again later.',
+  retry: 'Retry', name: 'Name', email: 'Email', phone: 'Phone', optional: '(optional)', message: 'Message',
+  start: 'Start chat', starting: 'Starting…', nameRequired: 'Please enter your name.', emailRequired: 'Please enter a valid email.',
+  messageRequired: 'Please enter a message.', send: 'Send', sendOffline: 'Send message', sendingOffline: 'Sending…',
+  offlineIntro: 'Our agents are offline. Leave your message and we will reply by email.',
+  offlineDone: 'Thank you! We received your message and will reply by email.', prechatIntro: 'Tell us who you are and an agent will join you.',
+  placeholder: 'Type a message…', attach: 'Attach a file', sending: 'Sending…', failed: 'Not sent', agentTyping: 'Agent is typing…',
+  read: 'Read', tooBig: 'File is larger than 10 MB.', badType: 'Only images, PDF and text files can be sent.', uploadFailed: 'Upload failed.',
+  uploading: 'Uploading {name}…', reconnecting: 'Reconnecting…', ended: 'This conversation was closed. Write again any time.',
+  you: 'You', agent: 'Agent', sessionError: 'Could not start the chat. Please try again.', welcome: 'Hello {name}, how can we help you today?',
+  privacy: 'Never share your full card number, PIN or passwords in chat.',
+};
+export type Strings = typeof en;
+const zh: Strings = {
+  open: '在线客服', close: '关闭', title: '示例银行 · 在线客服', subtitle: '通常一分钟内回复',
+  offlineSubtitle: '客服暂时不在线，请留言', checking: '正在连接…', statusError: '在线客服暂不可用，请稍后再试。',
+  retry: '重试', name: '姓名', email: '邮箱', phone: '手机号', optional: '（选填）', message: '留言内容',
+  start: '开始咨询', starting: '正在连接…', nameRequired: '请填写姓名。', emailRequired: '请填写有效的邮箱。',
+  messageRequired: '请填写留言内容。', send: '发送', sendOffline: '提交留言', sendingOffline: '正在提交…',
+  offlineIntro: '客服暂时不在线。请留言，我们会通过邮件回复您。', offlineDone: '感谢您的留言！我们会尽快通过邮件回复您。',
+  prechatIntro: '请留下您的称呼，客服将为您服务。', placeholder: '请输入消息…', attach: '发送文件', sending: '发送中…', failed: '发送失败',
+  agentTyping: '客服正在输入…', read: '已读', tooBig: '文件不能超过 10 MB。', badType: '仅支持图片、PDF 和文本文件。', uploadFailed: '上传失败。',
+  uploading: '正在上传 {name}…', reconnecting: '正在重新连接…', ended: '本次会话已结束，如有需要请随时留言。',
+  you: '我', agent: '客服', sessionError: '无法开始会话，请重试。', welcome: '{name}您好，请问有什么可以帮您？',
+  privacy: '请勿在对话中发送完整卡号、密码或验证码。',
+};
+
+export type WidgetLocale = 'en' | 'zh';
+export function pickLocale(attr: string | null | undefined): WidgetLocale {
+  const l = (attr || navigator.language || 'en').toLowerCase();
+  return l.startsWith('zh') ? 'zh' : 'en';
+}
+export function strings(l: WidgetLocale): Strings { return l === 'zh' ? zh : en; }
+export function fmt(s: string, p: Record<string, string>): string {
+  return s.replace(/\{(\w+)\}/g, (_, k: string) => p[k] ?? '');
+}

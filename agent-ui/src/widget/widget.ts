@@ -1,0 +1,171 @@
+// The widget controller: launcher + panel in a shadow root, and the state machine
+// checking → prechat | offline | error → chat.
+import { h } from './ui/dom';
+import { prechatForm } from './ui/prechat';
+import { offlineForm } from './ui/offlineForm';
+import { ChatView } from './ui/chatView';
+import { strings, type Strings, type WidgetLocale } from './i18n';
+import { WidgetApi } from './api';
+import { ChatClient } from './chat';
+import { Outbox, type OutboxItem } from './outbox';
+import { localKV, loadSession, saveSession, type KV, type VisitorSession } from './storage';
+import { isPending, mergeMessage, mergeMessages } from '../console/stores/logic';
+import type { PendingMessage, ShownMessage } from '../types';
+
+export class Widget {
+  private s: Strings;
+  private api: WidgetApi;
+  private outbox: Outbox;
+  private kv: KV = localKV;
+  private session: VisitorSession | null;
+  private chat: ChatClient | null = null;
+  private view: ChatView | null = null;
+  private messages: ShownMessage[] = [];
+  private readUpTo: string | null = null;
+  private isOpen = false;
+  private unread = 0;
+  private launcher: HTMLButtonElement;
+  private badge: HTMLElement;
+  private panel: HTMLElement;
+  private body: HTMLElement;
+  private subtitle: HTMLElement;
+
+  constructor(private root: ShadowRoot, private origin: string, private locale: WidgetLocale) {
+    this.s = strings(locale);
+    this.api = new WidgetApi(origin);
+    this.outbox = new Outbox(this.kv);
+    this.session = loadSession(this.kv);
+    this.badge = h('span', { class: 'ccw-badge', testid: 'launcher-unread', hidden: true });
+    this.launcher = h('button', { class: 'ccw-launcher', type: 'button', testid: 'launcher', 'aria-label': this.s.open, title: this.s.open,
+      onclick: () => this.toggle() }, h('span', { 'aria-hidden': 'true', class: 'ccw-launcher-icon' }, '💬'), this.badge);
+    this.subtitle = h('div', { class: 'ccw-sub' }, this.s.subtitle);
+    this.body = h('div', { class: 'ccw-body' });
+    this.panel = h('div', { class: 'ccw-panel', testid: 'panel', role: 'dialog', 'aria-label': this.s.title, hidden: true },
+      h('div', { class: 'ccw-head' }, h('div', {}, h('div', { class: 'ccw-title' }, this.s.title), this.subtitle),
+        h('button', { class: 'ccw-close', type: 'button', testid: 'close', 'aria-label': this.s.close, onclick: () => this.toggle(false) }, '×')),
+      this.body);
+    root.append(this.panel, this.launcher);
+    document.addEventListener('visibilitychange', () => this.sendRead());
+    // A stored session reconnects at once: restores history and flushes unsent messages.
+    if (this.session) this.startChat(this.session);
+  }
+
+  toggle(open = !this.isOpen) {
+    this.isOpen = open;
+    this.panel.hidden = !open;
+    this.launcher.setAttribute('aria-expanded', String(open));
+    if (!open) return;
+    this.unread = 0;
+    this.renderBadge();
+    if (this.chat) { this.view?.focus(); this.sendRead(); } else if (!this.body.childElementCount) void this.checkStatus();
+  }
+
+  private async checkStatus() {
+    this.body.replaceChildren(h('div', { class: 'ccw-center', testid: 'checking' }, this.s.checking));
+    try {
+      const { online } = await this.api.status();
+      if (online) this.body.replaceChildren(prechatForm(this.s, (d) => this.createSession(d)));
+      else {
+        this.subtitle.textContent = this.s.offlineSubtitle;
+        this.body.replaceChildren(offlineForm(this.s, async (d) => { await this.api.offline(d); }));
+      }
+    } catch {
+      this.body.replaceChildren(h('div', { class: 'ccw-center', testid: 'status-error' }, h('p', {}, this.s.statusError),
+        h('button', { class: 'ccw-btn', type: 'button', onclick: () => void this.checkStatus() }, this.s.retry)));
+    }
+  }
+
+  private async createSession(d: { name: string; email?: string; phone?: string }) {
+    try {
+      const r = await this.api.session({ ...d, locale: this.locale });
+      this.session = { visitorId: r.visitorId, token: r.token, name: r.name || d.name };
+      saveSession(this.kv, this.session);
+      this.startChat(this.session);
+    } catch { throw new Error(this.s.sessionError); }
+  }
+
+  private startChat(session: VisitorSession) {
+    this.chat?.close();
+    const chat = new ChatClient(this.origin, session.token, this.outbox);
+    this.chat = chat;
+    this.view = new ChatView(this.s, {
+      send: (text) => chat.send(text),
+      upload: async (file) => { const a = await this.api.upload(file, session.token); chat.send('', [a]); },
+      typing: (on) => chat.typing(on),
+      retry: (m) => {
+        if (!m.clientId) return;
+        const item: OutboxItem = { clientId: m.clientId, text: m.text, attachments: m.attachments, createdAt: m.createdAt };
+        this.upsert({ ...this.pendingOf(item) });
+        chat.retry(item);
+      },
+    }, (a) => this.api.attachmentUrl(a.id, session.token), session.name);
+    this.body.replaceChildren(this.view.el);
+    this.messages = [];
+    for (const item of chat.pendingItems()) this.messages = mergeMessage(this.messages, this.pendingOf(item));
+    this.rerender();
+
+    chat.on('connected', () => this.view?.setNotice(null));
+    chat.on('disconnected', () => this.view?.setNotice(this.s.reconnecting));
+    chat.on('authFailed', () => void this.resume(session));
+    chat.on('history', (msgs, status) => {
+      this.messages = mergeMessages(this.messages, msgs);
+      this.rerender();
+      if (status === 'resolved' || status === 'closed') this.view?.setNotice(this.s.ended);
+    });
+    chat.on('pending', (item) => this.upsert(this.pendingOf(item)));
+    chat.on('message', (m) => {
+      this.upsert(m);
+      if (m.direction === 'out' && m.author.type !== 'system') {
+        this.view?.setTyping(false);
+        if (!this.isOpen) { this.unread++; this.renderBadge(); }
+      }
+    });
+    chat.on('failed', (clientId, reason) => {
+      const p = this.messages.find((m) => m.clientId === clientId && isPending(m));
+      if (p) this.upsert({ ...(p as PendingMessage), error: reason || this.s.failed, updatedAt: new Date().toISOString() });
+    });
+    chat.on('typing', (on) => this.view?.setTyping(on));
+    chat.on('read', (upTo) => { this.readUpTo = upTo; this.rerender(); });
+    chat.on('status', (st) => this.view?.setNotice(st === 'resolved' || st === 'closed' ? this.s.ended : null));
+  }
+
+  /** The stored token was refused: try to resume with it, else start over with the pre-chat form. */
+  private async resume(old: VisitorSession) {
+    if (this.session !== old) return;
+    try {
+      const r = await this.api.session({ name: old.name, token: old.token, locale: this.locale });
+      this.session = { visitorId: r.visitorId, token: r.token, name: r.name || old.name };
+      saveSession(this.kv, this.session);
+      this.startChat(this.session);
+    } catch {
+      this.chat?.close();
+      this.chat = null;
+      this.session = null;
+      saveSession(this.kv, null);
+      this.outbox.clear();
+      this.body.replaceChildren();
+      if (this.isOpen) void this.checkStatus();
+    }
+  }
+
+  private pendingOf(item: OutboxItem): PendingMessage {
+    return { id: `pending:${item.clientId}`, conversationId: '', direction: 'in', channel: 'webchat',
+      author: { type: 'customer', name: this.session?.name }, text: item.text, attachments: item.attachments,
+      clientId: item.clientId, status: 'queued', createdAt: item.createdAt, updatedAt: new Date(0).toISOString(), pending: true };
+  }
+  private upsert(m: ShownMessage) {
+    const next = mergeMessage(this.messages, m);
+    if (next !== this.messages) { this.messages = next; this.rerender(); }
+  }
+  private rerender() { this.view?.render(this.messages, this.readUpTo); this.sendRead(); }
+  private renderBadge() { this.badge.hidden = this.unread === 0; this.badge.textContent = String(this.unread); }
+
+  /** Read receipt: the newest agent message, only while the panel is actually visible. */
+  private sendRead() {
+    if (!this.chat || !this.isOpen || document.visibilityState !== 'visible') return;
+    for (let i = this.messages.length - 1; i >= 0; i--) {
+      const m = this.messages[i];
+      if (m.direction === 'out' && !isPending(m)) { this.chat.read(m.id); return; }
+    }
+  }
+}
