@@ -1,0 +1,189 @@
+/**
+ * Web chat connector: the widget talks socket.io to namespace /webchat with a visitor token.
+ * A message is acked to the widget only after ingest stored it; the widget resends unacked messages with
+ * the same clientId after a reconnect, and (webchat, visitorId:clientId) makes the resend a no-op.
+ */
+import type { Server, Socket } from 'socket.io';
+import { Types } from 'mongoose';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { ChannelConnector, ConnectorContext, OutboundMessage, SendResult } from '../contract.js';
+import type { Tokens, VisitorClaims } from '../../hub/auth/tokens.js';
+import type { Models } from '../../hub/models/index.js';
+import type { DeliveryStatus } from '../../hub/models/types.js';
+import { AppError, badRequest, errorBody, rateLimited, UnrecoverableSendError } from '../../hub/errors.js';
+import { messageView, type MessageView } from '../../hub/views.js';
+import type { Config } from '../../config/index.js';
+import type { ConversationDoc } from '../../hub/models/conversation.js';
+
+type VisitorSocket = Socket & { data: { visitor: VisitorClaims; conversationId?: string } };
+
+export interface WebchatDeps {
+  io: Server;
+  m: Models;
+  tokens: Tokens;
+  redis: Redis;
+  config: Config['webchat'];
+  redisPrefix: string;
+  /** Visitor typing → the agents watching the conversation. */
+  onVisitorTyping(conversation: ConversationDoc, typing: boolean): void;
+  /** Visitor read our messages up to an id. */
+  onVisitorRead(conversation: ConversationDoc, upTo: string): void;
+}
+
+const SendSchema = z.object({
+  clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'clientId must be 8-64 characters of [A-Za-z0-9_-]'),
+  text: z.string().optional().default(''),
+  attachmentIds: z.array(z.string().regex(/^[0-9a-f]{24}$/)).max(5).optional().default([]),
+});
+
+export const visitorRoom = (visitorId: string) => `visitor:${visitorId}`;
+
+export class WebchatConnector implements ChannelConnector {
+  readonly kind = 'webchat' as const;
+  private ctx?: ConnectorContext;
+  private limiter: RateLimiterRedis;
+
+  constructor(private readonly d: WebchatDeps) {
+    this.limiter = new RateLimiterRedis({ storeClient: d.redis, keyPrefix: `${d.redisPrefix}:rl:webchat:msg`, points: d.config.messagesPer10s, duration: 10 });
+  }
+
+  async start(ctx: ConnectorContext): Promise<void> {
+    this.ctx = ctx;
+    const ns = this.d.io.of('/webchat');
+    ns.use((socket, next) => {
+      this.d.tokens
+        .verify(socket.handshake.auth?.token, 'visitor')
+        .then((v) => {
+          socket.data.visitor = v;
+          next();
+        })
+        .catch((e) => next(new Error(errorBody(e).body.error.message)));
+    });
+    ns.on('connection', (s) => this.onConnection(s as VisitorSocket));
+  }
+
+  async stop(): Promise<void> {
+    this.d.io.of('/webchat').disconnectSockets(true);
+  }
+
+  mapStatus(native: string): DeliveryStatus | undefined {
+    return ({ sent: 'sent', delivered: 'delivered', read: 'read' } as Record<string, DeliveryStatus>)[native];
+  }
+
+  /** Deliver an agent's message to every tab the visitor has open, on any hub process. */
+  async send(out: OutboundMessage): Promise<SendResult> {
+    const visitorId = out.channelData.visitorId;
+    if (typeof visitorId !== 'string') throw new UnrecoverableSendError('conversation has no web chat visitor');
+    const message = { ...out.message, status: 'sent' };
+    this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('message.created', { message, updatedAt: message.updatedAt });
+    return { status: 'sent' };
+  }
+
+  conversationUpdated(conversation: ConversationDoc): void {
+    const visitorId = (conversation.channelData as { visitorId?: string } | undefined)?.visitorId;
+    if (conversation.channel !== 'webchat' || !visitorId) return;
+    this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('conversation.updated', { status: conversation.status, updatedAt: new Date(conversation.updatedAt).toISOString() });
+  }
+
+  agentTyping(conversation: ConversationDoc, typing: boolean): void {
+    const visitorId = (conversation.channelData as { visitorId?: string } | undefined)?.visitorId;
+    if (conversation.channel !== 'webchat' || !visitorId) return;
+    this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('typing', { typing, updatedAt: new Date().toISOString() });
+  }
+
+  agentRead(conversation: ConversationDoc, upTo: string): void {
+    const visitorId = (conversation.channelData as { visitorId?: string } | undefined)?.visitorId;
+    if (conversation.channel !== 'webchat' || !visitorId) return;
+    this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('read', { upTo, updatedAt: new Date().toISOString() });
+  }
+
+  private onConnection(socket: VisitorSocket): void {
+    const v = socket.data.visitor;
+    void socket.join(visitorRoom(v.sub));
+    const handle = <T>(event: string, fn: (payload: unknown) => Promise<T>) =>
+      socket.on(event, (payload: unknown, ack?: unknown) => {
+        fn(payload).then(
+          (res) => typeof ack === 'function' && ack({ ok: true, ...res }),
+          (e) => {
+            if (!(e instanceof AppError)) this.ctx?.log.error({ err: e, event }, 'webchat handler failed');
+            if (typeof ack === 'function') ack({ ok: false, error: errorBody(e).body.error });
+          },
+        );
+      });
+    handle('message.send', (p) => this.onSend(socket, p));
+    handle('history', () => this.history(socket));
+    socket.on('typing', (p: unknown) => {
+      void this.liveConversation(socket).then((c) => c && this.d.onVisitorTyping(c, (p as { typing?: unknown })?.typing === true));
+    });
+    handle('read', async (p) => {
+      const upTo = (p as { upTo?: unknown })?.upTo;
+      if (typeof upTo !== 'string' || !/^[0-9a-f]{24}$/.test(upTo)) throw badRequest('read needs upTo: a message id');
+      const c = await this.liveConversation(socket);
+      if (!c) return {};
+      await this.d.m.Message.updateMany(
+        { conversationId: c._id, direction: 'out', status: { $in: ['queued', 'sent', 'delivered'] }, _id: { $lte: new Types.ObjectId(upTo) } },
+        { $set: { status: 'read' } },
+      );
+      this.d.onVisitorRead(c, upTo);
+      return {};
+    });
+  }
+
+  private async onSend(socket: VisitorSocket, payload: unknown): Promise<{ message: MessageView; duplicate: boolean }> {
+    const v = socket.data.visitor;
+    const parsed = SendSchema.safeParse(payload);
+    if (!parsed.success) throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '));
+    const { clientId, text, attachmentIds } = parsed.data;
+    const trimmed = text.trim();
+    if (!trimmed && attachmentIds.length === 0) throw badRequest('message is empty');
+    if (text.length > this.d.config.maxTextLength) throw badRequest(`message is longer than ${this.d.config.maxTextLength} characters`, 'too_long');
+    try {
+      await this.limiter.consume(v.sub);
+    } catch (e) {
+      if (e instanceof Error) throw e;
+      throw rateLimited('you are sending messages too fast');
+    }
+    const attachments = attachmentIds.length ? await this.ownAttachments(v, attachmentIds) : [];
+    const { message, conversation, duplicate } = await this.ctx!.ingest({
+      channel: 'webchat',
+      externalId: `${v.sub}:${clientId}`,
+      customer: { id: v.cid, name: v.name },
+      from: v.sub,
+      text,
+      attachments,
+      clientId,
+      queue: this.d.config.defaultQueue,
+      channelData: { visitorId: v.sub },
+    });
+    socket.data.conversationId = String(conversation._id);
+    const view = messageView(message);
+    // Other tabs of the same visitor see their own message too.
+    if (!duplicate) socket.to(visitorRoom(v.sub)).emit('message.created', { message: view, updatedAt: view.updatedAt });
+    return { message: view, duplicate };
+  }
+
+  private async ownAttachments(v: VisitorClaims, ids: string[]) {
+    const files = await this.d.m.Message.db
+      .collection('attachments.files')
+      .find({ _id: { $in: ids.map((i) => new Types.ObjectId(i)) } })
+      .toArray();
+    if (files.length !== ids.length || files.some((f) => f.metadata?.customerId !== v.cid)) throw badRequest('unknown attachment', 'unknown_attachment');
+    return files.map((f) => ({ id: String(f._id), name: String(f.filename), contentType: String(f.metadata?.contentType), size: Number(f.length) }));
+  }
+
+  private async history(socket: VisitorSocket) {
+    const v = socket.data.visitor;
+    const msgs = await this.d.m.Message.find({ customerId: new Types.ObjectId(v.cid) }).sort({ createdAt: -1 }).limit(200).lean();
+    const live = await this.liveConversation(socket);
+    return { messages: msgs.reverse().map((m) => messageView(m as never)), conversationId: live ? String(live._id) : null, status: live?.status ?? null };
+  }
+
+  private async liveConversation(socket: VisitorSocket): Promise<ConversationDoc | null> {
+    const v = socket.data.visitor;
+    const c = (await this.d.m.Conversation.findOne({ openKey: `webchat:${v.cid}` }).lean()) as ConversationDoc | null;
+    socket.data.conversationId = c ? String(c._id) : undefined;
+    return c;
+  }
+}

@@ -1,0 +1,106 @@
+/** Web chat HTTP edge: session, agent availability, offline form, attachment upload. */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Types, mongo } from 'mongoose';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { z } from 'zod';
+import type { Hub } from '../../hub/hub.js';
+import { badRequest, rateLimited, tooLarge, unsupportedType } from '../../hub/errors.js';
+import { parseBody } from '../../hub/api/validate.js';
+
+const SessionBody = z.object({
+  name: z.string().trim().min(1, 'name is required').max(100),
+  email: z.string().trim().email().max(320).optional().or(z.literal('')),
+  phone: z.string().trim().regex(/^\+?[0-9 -]{5,20}$/, 'phone must be digits').optional().or(z.literal('')),
+  locale: z.enum(['en', 'zh']).optional(),
+  token: z.string().max(4096).optional(),
+});
+const OfflineBody = z.object({
+  name: z.string().trim().min(1).max(100),
+  email: z.string().trim().email().max(320),
+  text: z.string().trim().min(1).max(4000),
+  formId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional(),
+});
+
+/** Allowed upload types, each with the magic bytes its content must start with (never trust the declared type alone). */
+const ALLOWED: Record<string, (b: Buffer) => boolean> = {
+  'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+  'image/gif': (b) => b.subarray(0, 4).toString('latin1') === 'GIF8',
+  'image/webp': (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
+  'application/pdf': (b) => b.subarray(0, 5).toString('latin1') === '%PDF-',
+  'text/plain': (b) => !b.subarray(0, 4096).includes(0),
+};
+
+export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
+  const perIp = new RateLimiterRedis({ storeClient: hub.redis, keyPrefix: `${hub.config.redisPrefix}:rl:webchat:ip`, points: hub.config.webchat.sessionsPerIpPerMinute, duration: 60 });
+  const limitIp = async (req: FastifyRequest) => {
+    try {
+      await perIp.consume(req.ip);
+    } catch (e) {
+      if (e instanceof Error) throw e;
+      throw rateLimited();
+    }
+  };
+
+  app.get('/api/webchat/status', async () => ({ online: (await hub.presence.onlineCount()) > 0 }));
+
+  app.post('/api/webchat/session', async (req) => {
+    const body = parseBody(SessionBody, req.body);
+    if (body.token) {
+      const v = await hub.tokens.verify(body.token, 'visitor').catch(() => null);
+      if (v) return { visitorId: v.sub, token: await hub.tokens.sign({ kind: 'visitor', sub: v.sub, cid: v.cid, name: v.name }), name: v.name };
+    }
+    await limitIp(req);
+    const visitorId = randomUUID();
+    // A visitor is anonymous: the e-mail or phone typed into the form is kept as unverified contact
+    // data, never used to link the chat to a bank customer's history.
+    const cid = await hub.ingest.resolveCustomer({ customer: { identity: { channel: 'webchat', address: visitorId }, name: body.name, language: body.locale } });
+    await hub.m.Customer.updateOne({ _id: cid }, { $set: { name: body.name, 'consents.unverifiedContact': { email: body.email || undefined, phone: body.phone || undefined } } });
+    const token = await hub.tokens.sign({ kind: 'visitor', sub: visitorId, cid: String(cid), name: body.name });
+    return { visitorId, token, name: body.name };
+  });
+
+  app.post('/api/webchat/offline', async (req) => {
+    const body = parseBody(OfflineBody, req.body);
+    await limitIp(req);
+    const r = await hub.ingest.ingest({
+      channel: 'email',
+      externalId: `webchat-offline:${body.formId ?? randomUUID()}`,
+      customer: { identity: { channel: 'email', address: body.email }, name: body.name },
+      from: body.email,
+      subject: 'Web chat offline message',
+      text: body.text,
+      queue: hub.config.webchat.defaultQueue,
+      channelData: { source: 'webchat-offline' },
+    });
+    return { conversationId: String(r.conversation._id) };
+  });
+
+  app.post('/api/webchat/attachments', async (req, reply) => {
+    const header = req.headers.authorization ?? '';
+    const v = await hub.tokens.verify(header.replace(/^Bearer /i, ''), 'visitor');
+    if (!req.isMultipart()) throw badRequest('send multipart/form-data with a file field');
+    const file = await req.file({ limits: { fileSize: hub.config.webchat.maxAttachmentBytes, files: 1 } });
+    if (!file) throw badRequest('no file in the upload');
+    const check = ALLOWED[file.mimetype];
+    if (!check) throw unsupportedType(`files of type ${file.mimetype} are not accepted (images, PDF, plain text)`);
+    const buf = await file.toBuffer().catch((e: { code?: string }) => {
+      if (e.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(`file is larger than ${hub.config.webchat.maxAttachmentBytes} bytes`);
+      throw e;
+    });
+    if (file.file.truncated) throw tooLarge(`file is larger than ${hub.config.webchat.maxAttachmentBytes} bytes`);
+    if (buf.length === 0) throw badRequest('file is empty');
+    if (!check(buf)) throw unsupportedType(`the file's content is not ${file.mimetype}`);
+    const name = (file.filename || 'file').replace(/[\u0000-\u001f\\/]/g, '_').slice(0, 200);
+    const bucket = new mongo.GridFSBucket(hub.conn.db!, { bucketName: 'attachments' });
+    const id = new Types.ObjectId();
+    await new Promise<void>((resolve, reject) => {
+      const up = bucket.openUploadStreamWithId(id, name, { metadata: { contentType: file.mimetype, customerId: v.cid, visitorId: v.sub } });
+      up.on('error', reject).on('finish', () => resolve());
+      up.end(buf);
+    });
+    reply.code(201);
+    return { attachment: { id: String(id), name, contentType: file.mimetype, size: buf.length } };
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * The one typed configuration. Nothing else in the code base reads process.env.
+ * Sources, later wins: defaults below → JSON file (CCHUB_CONFIG, default ./cchub.config.json if present)
+ * → environment variables. A bad value stops start-up with a message naming the key.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const ConfigSchema = z.object({
+  /** HTTP + socket.io listen port (0 = pick a free one, for tests). */
+  port: port.default(8080),
+  /** Interface to bind. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Public URL printed at start-up and used in links. */
+  publicUrl: z.string().url().optional(),
+  /** MongoDB connection string; when absent the embedded FerretDB store is started by scripts/start.ts. */
+  mongoUri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
+  /** Redis URL; when absent a local redis-server is started by scripts/start.ts. */
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  /** Prefix of every Redis key, BullMQ queue and socket.io channel (several deployments or test runs can share one Redis). */
+  redisPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, - and _ only').default('cchub'),
+  /** Secret that signs agent and visitor tokens (HS256). At least 32 characters. Never logged. */
+  jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Agent session lifetime in seconds. */
+  agentTokenTtl: z.coerce.number().int().min(60).default(12 * 3600),
+  /** Visitor session lifetime in seconds (history restored on reload within it). */
+  visitorTokenTtl: z.coerce.number().int().min(60).default(30 * 24 * 3600),
+  /** Where the embedded services keep their data. */
+  dataDir: z.string().min(1).default('.data'),
+  /** Log level for pino. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seed demo users, queues and customers at start-up when the database is empty. */
+  seedDemo: z.coerce.boolean().default(true),
+  /** Web chat limits. */
+  webchat: z
+    .object({
+      /** Largest attachment in bytes. */
+      maxAttachmentBytes: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+      /** Largest text message in characters. */
+      maxTextLength: z.coerce.number().int().min(1).default(4000),
+      /** Messages a visitor may send per 10 s. */
+      messagesPer10s: z.coerce.number().int().min(1).default(20),
+      /** Sessions one IP may open per minute. */
+      sessionsPerIpPerMinute: z.coerce.number().int().min(1).default(30),
+      /** Queue new web chats land in. */
+      defaultQueue: z.string().min(1).default('general'),
+    })
+    .prefault({}),
+  /** Group commit of inbound messages: most insertMany calls in flight, and largest batch. */
+  ingest: z
+    .object({
+      maxInFlight: z.coerce.number().int().min(1).max(16).default(2),
+      maxBatch: z.coerce.number().int().min(1).max(1000).default(200),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Environment variable → config path. */
+const ENV_MAP: Record<string, string> = {
+  PORT: 'port',
+  HOST: 'host',
+  PUBLIC_URL: 'publicUrl',
+  MONGODB_URI: 'mongoUri',
+  REDIS_URL: 'redisUrl',
+  CCHUB_REDIS_PREFIX: 'redisPrefix',
+  CCHUB_JWT_SECRET: 'jwtSecret',
+  CCHUB_DATA_DIR: 'dataDir',
+  LOG_LEVEL: 'logLevel',
+  CCHUB_SEED_DEMO: 'seedDemo',
+  CCHUB_WEBCHAT_MAX_ATTACHMENT_BYTES: 'webchat.maxAttachmentBytes',
+  CCHUB_WEBCHAT_MESSAGES_PER_10S: 'webchat.messagesPer10s',
+  CCHUB_WEBCHAT_SESSIONS_PER_IP_PER_MINUTE: 'webchat.sessionsPerIpPerMinute',
+};
+
+const SECRET_KEYS = new Set(['jwtSecret', 'mongoUri', 'redisUrl']);
+
+export class ConfigError extends Error {}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof node[p] !== 'object' || node[p] === null) node[p] = {};
+    node = node[p] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]] = value;
+}
+
+/** Load and validate. `overrides` (used by tests and scripts) win over everything. */
+export function loadConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  let raw: Record<string, unknown> = {};
+  const file = env.CCHUB_CONFIG ?? (existsSync('cchub.config.json') ? 'cchub.config.json' : undefined);
+  if (file) {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`config file ${file}: ${(e as Error).message}`);
+    }
+  }
+  for (const [name, path] of Object.entries(ENV_MAP)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') setPath(raw, path, path === 'seedDemo' ? v !== '0' && v !== 'false' : v);
+  }
+  for (const [k, v] of Object.entries(overrides)) setPath(raw, k, v);
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = i.path.join('.') || '(root)';
+      return `  ${key}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** A copy safe to log: secrets replaced. */
+export function redactConfig(c: Config): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, SECRET_KEYS.has(k) && v ? '[redacted]' : v]));
+}

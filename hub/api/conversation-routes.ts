@@ -1,0 +1,154 @@
+import type { FastifyInstance } from 'fastify';
+import { Types, mongo } from 'mongoose';
+import { z } from 'zod';
+import type { Hub } from '../hub.js';
+import { badRequest, conflict, forbidden, isDuplicateKey, notFound, unauthorized } from '../errors.js';
+import type { ConversationDoc } from '../models/conversation.js';
+import { CHANNELS, CONVERSATION_STATUSES, LIVE_STATUSES } from '../models/types.js';
+import { conversationView, customerView, messageView } from '../views.js';
+import { requireUser, type SessionUser } from './auth-routes.js';
+import { parseBody } from './validate.js';
+import { WRAP_UP_CODES } from '../wrapup-codes.js';
+
+const objectId = z.string().regex(/^[0-9a-f]{24}$/, 'must be an id');
+const ListQuery = z.object({
+  scope: z.enum(['mine', 'queue', 'all']).optional(),
+  status: z.enum(CONVERSATION_STATUSES).optional(),
+  channel: z.enum(CHANNELS).optional(),
+  before: z.string().datetime().optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+const ReplyBody = z.object({ text: z.string().trim().min(1, 'reply is empty').max(10_000), clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
+const ResolveBody = z.object({ wrapUpCode: z.string().min(1).max(64), note: z.string().max(2000).optional() });
+
+const isLead = (u: SessionUser) => u.role === 'supervisor' || u.role === 'admin';
+
+export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void {
+  const inboxUser = requireUser(hub, ['agent', 'supervisor', 'admin']);
+  const idParam = (p: unknown) => {
+    const r = objectId.safeParse((p as { id?: string }).id);
+    if (!r.success) throw badRequest('conversation id is not valid');
+    return new Types.ObjectId(r.data);
+  };
+  /** Load a conversation and check the user may see it: their queue, assigned to them, or a lead. */
+  const load = async (u: SessionUser, id: Types.ObjectId): Promise<ConversationDoc> => {
+    const c = (await hub.m.Conversation.findById(id).lean()) as ConversationDoc | null;
+    if (!c) throw notFound('conversation');
+    if (!isLead(u) && c.assigneeId !== u.id && !u.queues.includes(c.queue)) throw notFound('conversation');
+    return c;
+  };
+  const actor = (u: SessionUser) => ({ type: 'user' as const, id: u.id, name: u.name, role: u.role });
+
+  app.get('/api/wrapup-codes', async (req) => {
+    await inboxUser(req);
+    return { items: WRAP_UP_CODES };
+  });
+
+  app.get('/api/conversations', async (req) => {
+    const u = await inboxUser(req);
+    const r = ListQuery.safeParse(req.query);
+    if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const q = r.data;
+    const scope = q.scope ?? (isLead(u) ? 'all' : 'queue');
+    const filter: Record<string, unknown> = {};
+    if (scope === 'all' && !isLead(u)) throw forbidden('only supervisors see every conversation');
+    if (scope === 'mine') filter.assigneeId = u.id;
+    if (scope === 'queue') {
+      filter.queue = { $in: u.queues };
+      filter.assigneeId = { $in: [null, u.id] };
+    }
+    if (q.status) filter.status = q.status;
+    if (q.channel) filter.channel = q.channel;
+    if (q.before) filter.lastMessageAt = { $lt: new Date(q.before) };
+    const rows = (await hub.m.Conversation.find(filter).sort({ lastMessageAt: -1 }).limit(q.limit + 1).lean()) as ConversationDoc[];
+    const items = rows.slice(0, q.limit).map(conversationView);
+    return { items, nextCursor: rows.length > q.limit ? items[items.length - 1].lastMessageAt : null };
+  });
+
+  app.get('/api/conversations/:id', async (req) => {
+    const u = await inboxUser(req);
+    const c = await load(u, idParam(req.params));
+    const [customer, messages, history] = await Promise.all([
+      hub.m.Customer.findById(c.customerId).lean(),
+      hub.m.Message.find({ conversationId: c._id }).sort({ createdAt: -1 }).limit(100).lean(),
+      hub.m.Conversation.find({ customerId: c.customerId }).sort({ createdAt: -1 }).limit(21).lean(),
+    ]);
+    return {
+      conversation: conversationView(c),
+      customer: customer ? customerView(customer as never) : null,
+      messages: messages.reverse().map((m) => messageView(m as never)),
+      history: history.filter((h) => String(h._id) !== String(c._id)).slice(0, 20).map((h) => conversationView(h as never)),
+    };
+  });
+
+  app.get('/api/conversations/:id/messages', async (req) => {
+    const u = await inboxUser(req);
+    const c = await load(u, idParam(req.params));
+    const q = z.object({ before: z.string().datetime().optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }).safeParse(req.query);
+    if (!q.success) throw badRequest('before must be an ISO time, limit 1-200');
+    const f: Record<string, unknown> = { conversationId: c._id };
+    if (q.data.before) f.createdAt = { $lt: new Date(q.data.before) };
+    const rows = await hub.m.Message.find(f).sort({ createdAt: -1 }).limit(q.data.limit).lean();
+    return { items: rows.reverse().map((m) => messageView(m as never)) };
+  });
+
+  app.post('/api/conversations/:id/claim', async (req) => {
+    const u = await inboxUser(req);
+    const c = await load(u, idParam(req.params));
+    const claimed = await hub.conversations.claim(c._id, u);
+    await hub.audit.record(actor(u), 'conversation.claim', { type: 'conversation', id: String(c._id) }, undefined, req.ip);
+    return { conversation: conversationView(claimed) };
+  });
+
+  app.post('/api/conversations/:id/read', async (req) => {
+    const u = await inboxUser(req);
+    const c = await load(u, idParam(req.params));
+    return { conversation: conversationView(await hub.conversations.markRead(c, u)) };
+  });
+
+  app.post('/api/conversations/:id/messages', async (req, reply) => {
+    const u = await inboxUser(req);
+    const body = parseBody(ReplyBody, req.body);
+    const c = await load(u, idParam(req.params));
+    const { message, duplicate } = await hub.conversations.reply(c, u, body.text, body.clientId);
+    if (!duplicate) await hub.audit.record(actor(u), 'message.send', { type: 'conversation', id: String(c._id) }, { messageId: String(message._id) }, req.ip);
+    reply.code(duplicate ? 200 : 201);
+    return { message: messageView(message) };
+  });
+
+  app.post('/api/conversations/:id/resolve', async (req) => {
+    const u = await inboxUser(req);
+    const body = parseBody(ResolveBody, req.body);
+    if (!WRAP_UP_CODES.some((w) => w.code === body.wrapUpCode)) throw badRequest(`unknown wrap-up code ${body.wrapUpCode}`, 'unknown_wrapup_code');
+    const c = await load(u, idParam(req.params));
+    if (!LIVE_STATUSES.includes(c.status as never)) throw conflict('already_resolved', 'conversation is already resolved');
+    if (c.assigneeId && c.assigneeId !== u.id && !isLead(u)) throw forbidden('only the assignee or a supervisor can resolve this conversation');
+    const resolved = await hub.conversations.resolve(c, u, body.wrapUpCode, body.note);
+    await hub.audit.record(actor(u), 'conversation.resolve', { type: 'conversation', id: String(c._id) }, { wrapUpCode: body.wrapUpCode }, req.ip);
+    return { conversation: conversationView(resolved) };
+  });
+
+  app.get('/api/attachments/:id', async (req, reply) => {
+    const r = objectId.safeParse((req.params as { id?: string }).id);
+    if (!r.success) throw badRequest('attachment id is not valid');
+    const h = req.headers.authorization;
+    const token = h?.startsWith('Bearer ') ? h.slice(7) : (req.query as { token?: string }).token;
+    if (!token) throw unauthorized();
+    const file = await hub.conn.db!.collection('attachments.files').findOne({ _id: new Types.ObjectId(r.data) });
+    if (!file) throw notFound('attachment');
+    const visitor = await hub.tokens.verify(token, 'visitor').catch(() => null);
+    if (visitor) {
+      if (file.metadata?.customerId !== visitor.cid) throw notFound('attachment');
+    } else {
+      await inboxUser(req);
+    }
+    const type = String(file.metadata?.contentType ?? 'application/octet-stream');
+    reply.header('Content-Type', type);
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Content-Security-Policy', "default-src 'none'");
+    reply.header('Content-Disposition', `${type.startsWith('image/') ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(String(file.filename))}`);
+    return reply.send(new mongo.GridFSBucket(hub.conn.db!, { bucketName: 'attachments' }).openDownloadStream(file._id));
+  });
+}
+
+export { isDuplicateKey };

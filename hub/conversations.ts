@@ -1,0 +1,100 @@
+/**
+ * What agents do to a conversation. Each change is one conditional write (the store serialises writes,
+ * so the condition and the update are atomic), then events to every console and to the customer.
+ */
+import { Types } from 'mongoose';
+import type { Hub } from './hub.js';
+import type { SessionUser } from './api/auth-routes.js';
+import { conflict, isDuplicateKey } from './errors.js';
+import type { ConversationDoc } from './models/conversation.js';
+import type { MessageDoc } from './models/message.js';
+import { LIVE_STATUSES } from './models/types.js';
+
+export class Conversations {
+  constructor(private readonly hub: Hub) {}
+
+  async claim(id: Types.ObjectId, u: SessionUser): Promise<ConversationDoc> {
+    const now = new Date();
+    const won = (await this.hub.m.Conversation.findOneAndUpdate(
+      { _id: id, assigneeId: null, status: { $in: LIVE_STATUSES } },
+      { $set: { assigneeId: u.id, assigneeName: u.name, status: 'assigned', assignedAt: now, updatedAt: now } },
+      { new: true },
+    ).lean()) as ConversationDoc | null;
+    if (won) {
+      this.hub.events.conversationUpdated(won);
+      return won;
+    }
+    const c = (await this.hub.m.Conversation.findById(id).lean()) as ConversationDoc | null;
+    if (c?.assigneeId === u.id) return c;
+    if (c && !LIVE_STATUSES.includes(c.status as never)) throw conflict('already_resolved', 'conversation is already resolved');
+    throw conflict('already_assigned', `conversation is assigned to ${c?.assigneeName ?? 'another agent'}`);
+  }
+
+  async markRead(c: ConversationDoc, u: SessionUser): Promise<ConversationDoc> {
+    if (c.unreadCount === 0) return c;
+    const upd = (await this.hub.m.Conversation.findOneAndUpdate({ _id: c._id }, { $set: { unreadCount: 0, updatedAt: new Date() } }, { new: true }).lean()) as ConversationDoc;
+    const lastIn = await this.hub.m.Message.findOne({ conversationId: c._id, direction: 'in' }, { _id: 1 }).sort({ createdAt: -1 }).lean();
+    if (lastIn) {
+      await this.hub.m.Message.updateMany({ conversationId: c._id, direction: 'in', status: 'received' }, { $set: { status: 'read' } });
+      this.hub.webchat.agentRead(upd, String(lastIn._id));
+    }
+    this.hub.events.conversationUpdated(upd);
+    void u;
+    return upd;
+  }
+
+  /** An agent's reply: stored first (idempotent on the client id), then sent by the outbound queue. */
+  async reply(c: ConversationDoc, u: SessionUser, text: string, clientId: string): Promise<{ message: MessageDoc; duplicate: boolean }> {
+    if (!LIVE_STATUSES.includes(c.status as never)) throw conflict('conversation_closed', 'conversation is resolved; the customer must write again');
+    if (c.assigneeId && c.assigneeId !== u.id && u.role === 'agent') throw conflict('not_assignee', `conversation is assigned to ${c.assigneeName}`);
+    if (!c.assigneeId) await this.claim(c._id, u);
+    const now = new Date();
+    const doc = {
+      _id: new Types.ObjectId(),
+      conversationId: c._id,
+      customerId: c.customerId,
+      direction: 'out',
+      channel: c.channel,
+      author: { type: 'agent', id: u.id, name: u.name },
+      text,
+      attachments: [],
+      externalId: `out:${u.id}:${clientId}`,
+      clientId,
+      status: 'queued',
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.hub.m.Message.collection.insertOne(doc);
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      const existing = (await this.hub.m.Message.findOne({ channel: c.channel, externalId: doc.externalId }).lean()) as unknown as MessageDoc;
+      return { message: existing, duplicate: true };
+    }
+    const message = doc as unknown as MessageDoc;
+    const conv = (await this.hub.m.Conversation.findOneAndUpdate(
+      { _id: c._id },
+      { $set: { lastMessagePreview: text.slice(0, 140), unreadCount: 0, updatedAt: now }, $max: { lastMessageAt: now }, $min: { firstResponseAt: now }, $inc: { messageCount: 1 } },
+      { new: true },
+    ).lean()) as ConversationDoc;
+    this.hub.events.messageCreated(message, conv);
+    await this.hub.outbound.enqueue(message);
+    return { message, duplicate: false };
+  }
+
+  async resolve(c: ConversationDoc, u: SessionUser, code: string, note?: string): Promise<ConversationDoc> {
+    const now = new Date();
+    const openKey = c.openKey;
+    const resolved = (await this.hub.m.Conversation.findOneAndUpdate(
+      { _id: c._id, status: { $in: LIVE_STATUSES } },
+      { $set: { status: 'resolved', resolvedAt: now, openKey: `closed:${String(c._id)}`, disposition: { code, note, by: u.id, at: now }, updatedAt: now } },
+      { new: true },
+    ).lean()) as ConversationDoc | null;
+    if (!resolved) throw conflict('already_resolved', 'conversation is already resolved');
+    // The next message from this customer opens a new conversation, in every hub process.
+    this.hub.forgetOpenConversation(openKey);
+    if (u.id) await this.hub.m.Customer.updateOne({ _id: c.customerId }, { $set: { lastAgentId: u.id } });
+    this.hub.events.conversationUpdated(resolved);
+    return resolved;
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The hub process: HTTP API, socket.io realtime, ingest, outbound queue and channel connectors, wired
+ * over one MongoDB connection and one Redis. Several hubs can share the same database and Redis.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import multipart from '@fastify/multipart';
+import mongoose, { type Connection } from 'mongoose';
+import { Redis } from 'ioredis';
+import { Server } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import pino, { type Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { Tokens } from './auth/tokens.js';
+import { AuditLog } from './audit.js';
+import { Presence } from './presence.js';
+import { createModels, type Models, type Channel } from './models/index.js';
+import { Ingest } from './ingest/ingest.js';
+import { AgentRealtime } from './realtime.js';
+import { Conversations } from './conversations.js';
+import { Outbound } from './outbound.js';
+import { errorBody } from './errors.js';
+import { registerAuthRoutes } from './api/auth-routes.js';
+import { registerConversationRoutes } from './api/conversation-routes.js';
+import { registerWebchatHttp } from '../channels/webchat/http.js';
+import { WebchatConnector } from '../channels/webchat/connector.js';
+import type { ChannelConnector } from '../channels/contract.js';
+import { Metrics } from './metrics.js';
+import type { ConversationDoc } from './models/conversation.js';
+import type { MessageDoc } from './models/message.js';
+
+export interface HubEvents {
+  messageCreated(message: MessageDoc, conversation: ConversationDoc): void;
+  conversationUpdated(conversation: ConversationDoc): void;
+}
+
+export class Hub {
+  readonly app: FastifyInstance<any, any, any, any>;
+  readonly io: Server;
+  readonly m: Models;
+  readonly tokens: Tokens;
+  readonly audit: AuditLog;
+  readonly presence: Presence;
+  readonly ingest: Ingest;
+  readonly agents: AgentRealtime;
+  readonly conversations: Conversations;
+  readonly outbound: Outbound;
+  readonly webchat: WebchatConnector;
+  readonly connectors = new Map<Channel, ChannelConnector>();
+  readonly metrics = new Metrics();
+  readonly events: HubEvents;
+  private subRedis: Redis;
+  private closing = false;
+
+  private constructor(
+    readonly config: Config,
+    readonly log: Logger,
+    readonly conn: Connection,
+    readonly redis: Redis,
+  ) {
+    this.m = createModels(conn);
+    // A missing secret is only acceptable for a single local process; say so loudly.
+    const secret = config.jwtSecret ?? randomBytes(32).toString('hex');
+    if (!config.jwtSecret) log.warn('CCHUB_JWT_SECRET is not set: using a random secret; sessions end when this process stops and other hub processes cannot verify them');
+    this.tokens = new Tokens(secret, config.agentTokenTtl, config.visitorTokenTtl);
+    this.audit = new AuditLog(this.m, log);
+    this.presence = new Presence(redis, config.redisPrefix);
+    this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }), bodyLimit: 256 * 1024, trustProxy: true, logController: { disableRequestLogging: true } as never });
+    this.io = new Server(this.app.server, { cors: { origin: true }, maxHttpBufferSize: 64 * 1024, pingInterval: 10_000, pingTimeout: 8_000 });
+    this.subRedis = redis.duplicate();
+    this.io.adapter(createAdapter(redis, this.subRedis, { key: `${config.redisPrefix}:socket.io` }));
+    this.events = {
+      messageCreated: (m, c) => this.agents.messageCreated(m, c),
+      conversationUpdated: (c) => {
+        this.agents.conversationUpdated(c);
+        this.webchat.conversationUpdated(c);
+      },
+    };
+    this.ingest = new Ingest(this.m, config.ingest, {
+      conversationOpened: (c) => this.events.conversationUpdated(c),
+      stored: (r) => {
+        this.metrics.messagesIngested.inc({ channel: r.message.channel });
+        this.events.messageCreated(r.message, r.conversation);
+      },
+    });
+    this.webchat = new WebchatConnector({
+      io: this.io,
+      m: this.m,
+      tokens: this.tokens,
+      redis,
+      config: config.webchat,
+      redisPrefix: config.redisPrefix,
+      onVisitorTyping: (c, t) => this.agents.typing(c, t),
+      onVisitorRead: (c, upTo) => this.agents.messageRead(c, upTo),
+    });
+    this.connectors.set('webchat', this.webchat);
+    this.agents = new AgentRealtime(this.io, this.m, this.tokens, this.presence, log.child({ mod: 'realtime' }), (convId, typing) => {
+      void this.m.Conversation.findById(convId).lean().then((c) => c && this.webchat.agentTyping(c as ConversationDoc, typing));
+    });
+    this.conversations = new Conversations(this);
+    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors, log.child({ mod: 'outbound' }), (msg) => {
+      void this.m.Conversation.findById(msg.conversationId).lean().then((c) => c && this.agents.messageCreated(msg, c as ConversationDoc));
+    });
+    // A conversation resolved in another process must leave this process's live cache too.
+    this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
+  }
+
+  static async create(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<Hub> {
+    if (!config.mongoUri || !config.redisUrl) throw new Error('mongoUri and redisUrl are required (scripts/start.ts starts the embedded ones)');
+    const conn = await mongoose.createConnection(config.mongoUri, { serverSelectionTimeoutMS: 10_000, maxPoolSize: 20 }).asPromise();
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
+    await redis.ping();
+    const hub = new Hub(config, log, conn, redis);
+    await hub.init();
+    return hub;
+  }
+
+  forgetOpenConversation(openKey: string): void {
+    this.ingest.forgetConversation(openKey);
+    this.io.serverSideEmit('conversation.closed', openKey);
+  }
+
+  private async init(): Promise<void> {
+    await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
+    const ctx = {
+      ingest: (msg: Parameters<Ingest['ingest']>[0]) => this.ingest.ingest(msg),
+      reportStatus: async (messageId: string, status: MessageDoc['status']) => {
+        const upd = (await this.m.Message.findOneAndUpdate({ _id: messageId }, { $set: { status, updatedAt: new Date() } }, { new: true }).lean()) as MessageDoc | null;
+        if (upd) this.outboundStatus(upd);
+      },
+      log: this.log.child({ mod: 'webchat' }),
+    };
+    for (const c of this.connectors.values()) await c.start(ctx);
+    await this.app.register(multipart);
+    this.app.setErrorHandler((err, req, reply) => {
+      const { status, body } = errorBody(err);
+      const fastifyStatus = (err as { statusCode?: number }).statusCode;
+      if (status === 500 && fastifyStatus && fastifyStatus < 500) {
+        // Fastify's own edge errors: malformed JSON, body too large, bad content type.
+        return reply.code(fastifyStatus).send({ error: { code: (err as { code?: string }).code?.toLowerCase() ?? 'bad_request', message: (err as Error).message } });
+      }
+      if (status >= 500) req.log.error({ err: err as Error }, 'request failed');
+      return reply.code(status).send(body);
+    });
+    this.app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+    this.app.addHook('onResponse', (req, reply, done) => {
+      this.metrics.httpRequests.inc({ method: req.method, status: String(reply.statusCode) });
+      done();
+    });
+    this.app.get('/healthz', async () => ({ ok: true }));
+    this.app.get('/readyz', async (_req, reply) => {
+      if (this.closing) return reply.code(503).send({ ok: false, reason: 'shutting down' });
+      try {
+        await Promise.all([this.conn.db!.admin().ping(), this.redis.ping()]);
+        return { ok: true };
+      } catch (e) {
+        return reply.code(503).send({ ok: false, reason: (e as Error).message });
+      }
+    });
+    this.app.get('/metrics', async (_req, reply) => {
+      reply.header('Content-Type', this.metrics.registry.contentType);
+      return this.metrics.registry.metrics();
+    });
+    registerAuthRoutes(this.app, this);
+    registerConversationRoutes(this.app, this);
+    registerWebchatHttp(this.app, this);
+    this.serveUi();
+  }
+
+  private outboundStatus(msg: MessageDoc): void {
+    void this.m.Conversation.findById(msg.conversationId).lean().then((c) => c && this.agents.messageCreated(msg, c as ConversationDoc));
+  }
+
+  /** The built console, widget and demo page (npm run build:ui → dist/). */
+  private serveUi(): void {
+    const dist = join(process.cwd(), 'dist');
+    const consoleDir = join(dist, 'console');
+    if (existsSync(consoleDir)) {
+      void this.app.register(fastifyStatic, { root: consoleDir, prefix: '/console/', decorateReply: true, wildcard: false });
+      // Client-side routes of the single-page console.
+      this.app.get('/console/*', (_req, reply) => reply.sendFile('index.html', consoleDir));
+      this.app.get('/console', (_req, reply) => reply.redirect('/console/'));
+    }
+    const widget = join(dist, 'widget', 'widget.js');
+    if (existsSync(widget)) this.app.get('/widget.js', (_req, reply) => reply.header('Cache-Control', 'no-cache').sendFile('widget.js', join(dist, 'widget')));
+    const demo = join(dist, 'demo');
+    if (existsSync(demo)) {
+      void this.app.register(fastifyStatic, { root: demo, prefix: '/demo/', decorateReply: false });
+      this.app.get('/demo', (_req, reply) => reply.redirect('/demo/'));
+    }
+    this.app.get('/', (_req, reply) => reply.redirect('/console/'));
+  }
+
+  async listen(): Promise<string> {
+    await this.app.listen({ port: this.config.port, host: this.config.host });
+    const a = this.app.server.address() as AddressInfo;
+    return `http://${a.address}:${a.port}`;
+  }
+
+  get port(): number {
+    return (this.app.server.address() as AddressInfo).port;
+  }
+
+  /** Graceful: stop taking connections, let in-flight writes finish, then close stores. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const c of this.connectors.values()) await c.stop().catch(() => undefined);
+    this.io.of('/agent').disconnectSockets(true);
+    await new Promise<void>((r) => this.io.close(() => r()));
+    await this.app.close().catch(() => undefined);
+    await this.ingest.drain();
+    await this.outbound.close();
+    this.presence.close();
+    this.subRedis.disconnect();
+    await this.redis.quit().catch(() => undefined);
+    await this.conn.close();
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * The one channel-agnostic ingest every connector calls. It finds or creates the customer and the live
+ * conversation and stores the message exactly once, idempotent on (channel, externalId). The promise
+ * resolves only after the message is durably stored: connectors ack their channel after it.
+ */
+import { Types } from 'mongoose';
+import sanitizeHtml from 'sanitize-html';
+import { z } from 'zod';
+import { badRequest, isDuplicateKey } from '../errors.js';
+import type { ConversationDoc } from '../models/conversation.js';
+import type { MessageDoc } from '../models/message.js';
+import { CHANNELS, type Channel, type Models } from '../models/index.js';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+
+const attachment = z.object({
+  id: z.string().regex(/^[0-9a-f]{24}$/),
+  name: z.string().max(255),
+  contentType: z.string().max(255),
+  size: z.number().int().min(0),
+});
+
+export const InboundMessageSchema = z.object({
+  channel: z.enum(CHANNELS),
+  /** The channel's own id for this message: the idempotency key. */
+  externalId: z.string().min(1).max(512),
+  customer: z.object({
+    id: z.string().regex(/^[0-9a-f]{24}$/).optional(),
+    identity: z.object({ channel: z.enum(CHANNELS), address: z.string().min(1).max(320) }).optional(),
+    name: z.string().max(200).optional(),
+    language: z.string().max(16).optional(),
+  }),
+  from: z.string().max(320).optional(),
+  to: z.string().max(320).optional(),
+  text: z.string().max(100_000),
+  html: z.string().max(2_000_000).optional(),
+  subject: z.string().max(1000).optional(),
+  attachments: z.array(attachment).max(20).default([]),
+  clientId: z.string().max(128).optional(),
+  queue: z.string().max(64).optional(),
+  channelData: z.record(z.string(), z.unknown()).optional(),
+  receivedAt: z.date().optional(),
+});
+export type InboundMessage = z.input<typeof InboundMessageSchema>;
+type Parsed = z.output<typeof InboundMessageSchema>;
+
+export interface IngestResult {
+  message: MessageDoc;
+  conversation: ConversationDoc;
+  /** True when this external id was stored before: nothing new was written. */
+  duplicate: boolean;
+}
+
+export interface IngestHooks {
+  /** A new conversation was opened (before its first message is stored). */
+  conversationOpened?(conversation: ConversationDoc): void;
+  /** A new message was stored (not called for duplicates). */
+  stored?(result: IngestResult): void;
+}
+
+type Prepared = { doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string };
+
+const CACHE_LIMIT = 50_000;
+
+export class Ingest {
+  /** openKey → live conversation id. Invalidated on resolve in every process (hub/cluster-events). */
+  private openConversations = new Map<string, Types.ObjectId>();
+  /** "channel:address" → customer id. Identities never move, so this never goes stale. */
+  private identities = new Map<string, Types.ObjectId>();
+  private commit: GroupCommit<Prepared, IngestResult>;
+
+  constructor(
+    private readonly m: Models,
+    opts: GroupCommitOptions,
+    private readonly hooks: IngestHooks = {},
+  ) {
+    this.commit = new GroupCommit((items) => this.flush(items), opts);
+  }
+
+  async ingest(input: InboundMessage): Promise<IngestResult> {
+    const parsed = InboundMessageSchema.safeParse(input);
+    if (!parsed.success) throw badRequest(`invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const msg = parsed.data;
+    const customerId = await this.resolveCustomer(msg);
+    const conversationId = await this.liveConversation(customerId, msg);
+    const html = msg.html ? sanitizeHtml(msg.html) : undefined;
+    const now = msg.receivedAt ?? new Date();
+    const doc = {
+      _id: new Types.ObjectId(),
+      conversationId,
+      customerId,
+      direction: 'in',
+      channel: msg.channel,
+      author: { type: 'customer', name: msg.customer.name },
+      from: msg.from,
+      to: msg.to,
+      text: msg.text,
+      html,
+      subject: msg.subject,
+      attachments: msg.attachments,
+      externalId: msg.externalId,
+      clientId: msg.clientId,
+      status: 'received',
+      channelData: msg.channelData,
+      createdAt: now,
+      updatedAt: now,
+      __v: 0,
+    };
+    const preview = (msg.text || (html ? sanitizeHtml(html, { allowedTags: [] }) : '') || (msg.attachments.length ? `[${msg.attachments[0].name}]` : '')).slice(0, 140);
+    const result = await this.commit.submit({ doc, preview });
+    if (!result.duplicate) this.hooks.stored?.(result);
+    return result;
+  }
+
+  /** Drop a conversation from the live cache (it was resolved, here or in another process). */
+  forgetConversation(openKey: string): void {
+    this.openConversations.delete(openKey);
+  }
+
+  drain(): Promise<void> {
+    return this.commit.drain();
+  }
+
+  async resolveCustomer(msg: Pick<Parsed, 'customer'>): Promise<Types.ObjectId> {
+    if (msg.customer.id) return new Types.ObjectId(msg.customer.id);
+    const ident = msg.customer.identity;
+    if (!ident) throw badRequest('invalid message: customer needs an id or an identity');
+    const key = `${ident.channel}:${ident.address.toLowerCase()}`;
+    const cached = this.identities.get(key);
+    if (cached) return cached;
+    let row = await this.m.Identity.findById(key).lean();
+    if (!row) {
+      // Claim the identity first, then create the customer it points to; a concurrent first contact
+      // loses the claim on the unique _id and uses the winner's customer.
+      const fresh = new Types.ObjectId();
+      try {
+        await this.m.Identity.create({ _id: key, customerId: fresh });
+        row = { _id: key, customerId: fresh } as never;
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e;
+        row = await this.m.Identity.findById(key).lean();
+        if (!row) throw e;
+      }
+    }
+    const customerId = row!.customerId as Types.ObjectId;
+    // Idempotent: a crash between the claim and this upsert is repaired by the next contact.
+    await this.m.Customer.updateOne(
+      { _id: customerId },
+      { $setOnInsert: { name: msg.customer.name ?? ident.address, tier: 'standard', identities: [{ channel: ident.channel, address: ident.address }], language: msg.customer.language } },
+      { upsert: true },
+    );
+    remember(this.identities, key, customerId);
+    return customerId;
+  }
+
+  private async liveConversation(customerId: Types.ObjectId, msg: Parsed): Promise<Types.ObjectId> {
+    const openKey = `${msg.channel}:${String(customerId)}`;
+    const cached = this.openConversations.get(openKey);
+    if (cached) return cached;
+    const existing = await this.m.Conversation.findOne({ openKey }, { _id: 1 }).lean();
+    if (existing) {
+      remember(this.openConversations, openKey, existing._id as Types.ObjectId);
+      return existing._id as Types.ObjectId;
+    }
+    const customer = await this.m.Customer.findById(customerId, { name: 1, tier: 1 }).lean();
+    const now = new Date();
+    // Upsert on the unique openKey: two first messages racing open one conversation.
+    let conv: ConversationDoc | null = null;
+    let created = false;
+    try {
+      const res = await this.m.Conversation.findOneAndUpdate(
+        { openKey },
+        {
+          $setOnInsert: {
+            openKey,
+            customerId,
+            customerName: customer?.name ?? msg.customer.name ?? '',
+            customerTier: customer?.tier ?? 'standard',
+            channel: msg.channel,
+            status: 'queued',
+            queue: msg.queue ?? 'general',
+            priority: customer?.tier === 'vip' ? 10 : 0,
+            subject: msg.subject,
+            queuedAt: now,
+            lastMessageAt: now,
+            lastMessagePreview: '',
+            unreadCount: 0,
+            messageCount: 0,
+            tags: [],
+            requiredSkills: [],
+            channelData: msg.channelData ?? {},
+          },
+        },
+        { upsert: true, new: true, setDefaultsOnInsert: false, includeResultMetadata: true },
+      ).lean();
+      const meta = res as unknown as { value: ConversationDoc | null; lastErrorObject?: { updatedExisting?: boolean } };
+      conv = meta.value;
+      created = !meta.lastErrorObject?.updatedExisting;
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      conv = (await this.m.Conversation.findOne({ openKey }).lean()) as ConversationDoc | null;
+    }
+    if (!conv) throw new Error('could not open a conversation');
+    remember(this.openConversations, openKey, conv._id);
+    if (created) this.hooks.conversationOpened?.(conv);
+    return conv._id;
+  }
+
+  /** One batch: insertMany (unordered), then the counters of every touched conversation in one bulkWrite. */
+  private async flush(items: Prepared[]): Promise<(IngestResult | Error)[]> {
+    const stored = await this.store(items);
+    // One read for every conversation the batch touched, for the events and acks.
+    const ids = [...new Set(stored.flatMap((s) => (s instanceof Error ? [] : [String(s.message.conversationId)])))];
+    const convs = ids.length ? ((await this.m.Conversation.find({ _id: { $in: ids } }).lean()) as ConversationDoc[]) : [];
+    const byId = new Map(convs.map((c) => [String(c._id), c]));
+    return stored.map((s) => {
+      if (s instanceof Error) return s;
+      const conversation = byId.get(String(s.message.conversationId));
+      return conversation ? { ...s, conversation } : new Error('conversation of the message vanished');
+    });
+  }
+
+  private async store(items: Prepared[]): Promise<({ message: MessageDoc; duplicate: boolean } | Error)[]> {
+    const out: ({ message: MessageDoc; duplicate: boolean } | Error | undefined)[] = new Array(items.length);
+    // The same external id twice in one batch: write the first, answer the rest as duplicates of it.
+    const firstByKey = new Map<string, number>();
+    const unique: number[] = [];
+    items.forEach((it, i) => {
+      const key = `${it.doc.channel}\u0000${it.doc.externalId}`;
+      if (firstByKey.has(key)) return;
+      firstByKey.set(key, i);
+      unique.push(i);
+    });
+    const failed = new Map<number, unknown>();
+    try {
+      await this.m.Message.collection.insertMany(
+        unique.map((i) => items[i].doc),
+        { ordered: false },
+      );
+    } catch (e) {
+      const writeErrors = (e as { writeErrors?: { index: number; code?: number; err?: { code?: number } }[] | { index: number; code?: number } }).writeErrors;
+      const list = writeErrors ? (Array.isArray(writeErrors) ? writeErrors : [writeErrors]) : null;
+      if (!list) throw e;
+      for (const we of list) failed.set(unique[we.index], we);
+    }
+    const inserted = unique.filter((i) => !failed.has(i));
+    // Derived counters; the messages themselves are already durable.
+    const perConv = new Map<string, { id: Types.ObjectId; n: number; last: Date; preview: string }>();
+    for (const i of inserted) {
+      const d = items[i].doc;
+      const k = String(d.conversationId);
+      const cur = perConv.get(k) ?? { id: d.conversationId, n: 0, last: d.createdAt as Date, preview: '' };
+      cur.n++;
+      if ((d.createdAt as Date) >= cur.last) {
+        cur.last = d.createdAt as Date;
+        cur.preview = items[i].preview;
+      }
+      perConv.set(k, cur);
+    }
+    if (perConv.size) {
+      await this.m.Conversation.collection.bulkWrite(
+        [...perConv.values()].map((c) => ({
+          updateOne: {
+            filter: { _id: c.id },
+            update: { $inc: { unreadCount: c.n, messageCount: c.n }, $max: { lastMessageAt: c.last }, $set: { lastMessagePreview: c.preview, updatedAt: new Date() } },
+          },
+        })),
+        { ordered: false },
+      );
+    }
+    for (const i of inserted) out[i] = { message: items[i].doc as unknown as MessageDoc, duplicate: false };
+    // Duplicates: answer with the message stored earlier.
+    const dupIdx = [...failed.entries()].filter(([, we]) => isDuplicateKey(we) || isDuplicateKey((we as { err?: unknown }).err)).map(([i]) => i);
+    for (const [i, we] of failed) if (!dupIdx.includes(i)) out[i] = new Error(`store failed: ${(we as { errmsg?: string }).errmsg ?? 'write error'}`);
+    const lookups = [...dupIdx, ...items.map((_, i) => i).filter((i) => !unique.includes(i))];
+    if (lookups.length) {
+      const found = (await this.m.Message.find({
+        $or: lookups.map((i) => ({ channel: items[i].doc.channel, externalId: items[i].doc.externalId })),
+      }).lean()) as unknown as MessageDoc[];
+      const byKey = new Map(found.map((f) => [`${f.channel}\u0000${f.externalId}`, f]));
+      for (const i of lookups) {
+        const key = `${items[i].doc.channel}\u0000${items[i].doc.externalId}`;
+        const first = firstByKey.get(key)!;
+        const existing = byKey.get(key);
+        if (existing) out[i] = { message: existing, duplicate: true };
+        else if (out[first] && !(out[first] instanceof Error)) out[i] = { message: (out[first] as { message: MessageDoc }).message, duplicate: true };
+        else out[i] = new Error('duplicate message not found');
+      }
+    }
+    return out.map((o) => o ?? new Error('not stored'));
+  }
+}
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  if (map.size >= CACHE_LIMIT) map.delete(map.keys().next().value as K);
+  map.set(key, value);
+}

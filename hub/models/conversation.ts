@@ -1,0 +1,77 @@
+import { Schema, type Connection, type Types } from 'mongoose';
+import { CHANNELS, CONVERSATION_STATUSES, type Channel, type ConversationStatus } from './types.js';
+
+/**
+ * Channel-agnostic conversation; channel-specific details live in `channelData`.
+ * `openKey` is "channel:customerId" while the conversation is live and "closed:<id>" after; its unique
+ * index makes "find or create the open conversation" race-free without partial indexes (which the
+ * embedded store lacks).
+ */
+export const conversationSchema = new Schema(
+  {
+    customerId: { type: Schema.Types.ObjectId, required: true },
+    customerName: { type: String, default: '' },
+    customerTier: { type: String, default: 'standard' },
+    channel: { type: String, enum: CHANNELS, required: true },
+    status: { type: String, enum: CONVERSATION_STATUSES, default: 'queued' },
+    openKey: { type: String, required: true },
+    queue: { type: String, default: 'general' },
+    priority: { type: Number, default: 0 },
+    requiredSkills: { type: [String], default: [] },
+    assigneeId: { type: String, default: null },
+    assigneeName: { type: String, default: null },
+    subject: String,
+    lastMessageAt: { type: Date, default: () => new Date() },
+    lastMessagePreview: { type: String, default: '' },
+    unreadCount: { type: Number, default: 0 },
+    messageCount: { type: Number, default: 0 },
+    queuedAt: Date,
+    assignedAt: Date,
+    firstResponseAt: Date,
+    resolvedAt: Date,
+    tags: { type: [String], default: [] },
+    disposition: { code: String, note: String, by: String, at: Date },
+    channelData: { type: Schema.Types.Mixed, default: {} },
+  },
+  { timestamps: true, minimize: false },
+);
+conversationSchema.index({ openKey: 1 }, { unique: true });
+// Inbox views: newest activity first, by status, assignee or queue.
+conversationSchema.index({ lastMessageAt: -1 });
+conversationSchema.index({ status: 1, lastMessageAt: -1 });
+conversationSchema.index({ assigneeId: 1, lastMessageAt: -1 });
+conversationSchema.index({ queue: 1, lastMessageAt: -1 });
+conversationSchema.index({ customerId: 1, createdAt: -1 });
+
+export function conversationModel(conn: Connection) {
+  return conn.model('Conversation', conversationSchema, 'conversations');
+}
+/** A stored conversation as read with lean(). */
+export interface ConversationDoc {
+  _id: Types.ObjectId;
+  customerId: Types.ObjectId;
+  customerName?: string | null;
+  customerTier?: string | null;
+  channel: Channel;
+  status: ConversationStatus;
+  openKey: string;
+  queue: string;
+  priority: number;
+  requiredSkills?: string[];
+  assigneeId?: string | null;
+  assigneeName?: string | null;
+  subject?: string | null;
+  lastMessageAt: Date;
+  lastMessagePreview?: string | null;
+  unreadCount: number;
+  messageCount: number;
+  queuedAt?: Date | null;
+  assignedAt?: Date | null;
+  firstResponseAt?: Date | null;
+  resolvedAt?: Date | null;
+  tags?: string[];
+  disposition?: { code?: string | null; note?: string | null; by?: string | null; at?: Date | null } | null;
+  channelData?: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+}

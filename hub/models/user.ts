@@ -1,0 +1,50 @@
+import { Schema, type Connection, type InferSchemaType, type Types } from 'mongoose';
+import { ROLES } from './types.js';
+
+export const userSchema = new Schema(
+  {
+    username: { type: String, required: true },
+    name: { type: String, required: true },
+    role: { type: String, enum: ROLES, required: true },
+    /** scrypt$N$r$p$salt$hash (hub/auth/password.ts). Never sent to a client. */
+    passwordHash: { type: String, required: true },
+    queues: { type: [String], default: ['general'] },
+    skills: { type: [String], default: [] },
+    locale: { type: String, enum: ['en', 'zh'], default: 'zh' },
+    active: { type: Boolean, default: true },
+  },
+  { timestamps: true },
+);
+userSchema.index({ username: 1 }, { unique: true });
+
+export const auditSchema = new Schema(
+  {
+    at: { type: Date, default: () => new Date() },
+    actor: { type: { type: String }, id: String, name: String, role: String },
+    action: { type: String, required: true },
+    target: { type: { type: String }, id: String },
+    details: Schema.Types.Mixed,
+    ip: String,
+  },
+  { versionKey: false },
+);
+auditSchema.index({ at: -1 });
+auditSchema.index({ 'target.id': 1, at: -1 });
+
+export const queueSchema = new Schema(
+  {
+    _id: String,
+    label: { en: String, zh: String },
+    skills: { type: [String], default: [] },
+  },
+  { timestamps: true },
+);
+
+export function userModels(conn: Connection) {
+  return {
+    User: conn.model('User', userSchema, 'users'),
+    Audit: conn.model('Audit', auditSchema, 'audit'),
+    Queue: conn.model('Queue', queueSchema, 'queues'),
+  };
+}
+export type UserDoc = InferSchemaType<typeof userSchema> & { _id: Types.ObjectId };

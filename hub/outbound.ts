@@ -1,0 +1,71 @@
+/**
+ * Outbound sending through BullMQ: one job per stored outbound message (jobId = message id, so a retry
+ * of the API call never enqueues twice). Transient failures retry with backoff; UnrecoverableSendError
+ * fails at once. The worker never sends an inbound message.
+ */
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ChannelConnector } from '../channels/contract.js';
+import { UnrecoverableSendError } from './errors.js';
+import type { MessageDoc } from './models/message.js';
+import type { Channel, Models } from './models/index.js';
+import { messageView } from './views.js';
+
+const QUEUE = 'cchub-outbound';
+
+export class Outbound {
+  private queue: Queue;
+  private worker: Worker;
+
+  constructor(
+    redis: Redis,
+    prefix: string,
+    private readonly m: Models,
+    private readonly connectors: Map<Channel, ChannelConnector>,
+    private readonly log: Logger,
+    private readonly onStatus: (message: MessageDoc) => void,
+  ) {
+    const connection = redis.duplicate({ maxRetriesPerRequest: null });
+    this.queue = new Queue(QUEUE, { connection, prefix: `${prefix}:bull` });
+    this.worker = new Worker(QUEUE, (job) => this.process(job), { connection: redis.duplicate({ maxRetriesPerRequest: null }), prefix: `${prefix}:bull`, concurrency: 20 });
+    this.worker.on('failed', (job, err) => void this.failed(job, err));
+    this.worker.on('error', (err) => this.log.error({ err }, 'outbound worker error'));
+  }
+
+  async enqueue(message: MessageDoc): Promise<void> {
+    await this.queue.add('send', { messageId: String(message._id) }, { jobId: String(message._id), attempts: 8, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 5000 });
+  }
+
+  private async process(job: Job<{ messageId: string }>): Promise<void> {
+    const msg = (await this.m.Message.findById(job.data.messageId).lean()) as MessageDoc | null;
+    if (!msg) throw new UnrecoverableError('message not found');
+    if (msg.direction !== 'out') throw new UnrecoverableError('refusing to send an inbound message');
+    if (msg.status !== 'queued') return; // already sent by an earlier attempt
+    const connector = this.connectors.get(msg.channel as Channel);
+    if (!connector) throw new UnrecoverableError(`no connector for channel ${msg.channel}`);
+    const conv = await this.m.Conversation.findById(msg.conversationId, { channelData: 1 }).lean();
+    try {
+      const res = await connector.send({ message: messageView(msg), channelData: (conv?.channelData as Record<string, unknown>) ?? {} });
+      const upd = (await this.m.Message.findOneAndUpdate({ _id: msg._id, status: 'queued' }, { $set: { status: res.status, updatedAt: new Date() } }, { new: true }).lean()) as MessageDoc | null;
+      if (upd) this.onStatus(upd);
+    } catch (e) {
+      if (e instanceof UnrecoverableSendError) throw new UnrecoverableError(e.message);
+      throw e;
+    }
+  }
+
+  private async failed(job: Job | undefined, err: Error): Promise<void> {
+    if (!job) return;
+    const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    this.log.warn({ messageId: job.data?.messageId, attempt: job.attemptsMade, final, err: err.message }, 'outbound send failed');
+    if (!final) return;
+    const upd = (await this.m.Message.findOneAndUpdate({ _id: job.data.messageId, status: 'queued' }, { $set: { status: 'failed', error: err.message } }, { new: true }).lean()) as MessageDoc | null;
+    if (upd) this.onStatus(upd);
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close();
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * socket.io for agents (namespace /agent). Events are named resource.verb and carry updatedAt so a
+ * client can drop stale ones. The Redis adapter fans them out to every hub process.
+ */
+import type { Server, Socket } from 'socket.io';
+import type { Logger } from 'pino';
+import type { ConversationDoc } from './models/conversation.js';
+import type { MessageDoc } from './models/message.js';
+import type { Tokens, AgentClaims } from './auth/tokens.js';
+import type { Presence } from './presence.js';
+import { conversationView, messageView } from './views.js';
+import type { Models } from './models/index.js';
+import { errorBody } from './errors.js';
+
+export type AgentSocket = Socket & { data: { user: AgentClaims & { queues: string[] } } };
+
+export class AgentRealtime {
+  constructor(
+    private readonly io: Server,
+    private readonly m: Models,
+    private readonly tokens: Tokens,
+    private readonly presence: Presence,
+    private readonly log: Logger,
+    private readonly visitorTyping: (conversationId: string, typing: boolean) => void,
+  ) {
+    const ns = io.of('/agent');
+    ns.use((socket, next) => {
+      void (async () => {
+        const claims = await this.tokens.verify(socket.handshake.auth?.token, 'agent');
+        const user = await this.m.User.findById(claims.sub, { queues: 1, active: 1, role: 1 }).lean();
+        if (!user || !user.active) throw new Error('user disabled');
+        if (claims.role === 'marketing') throw new Error('role marketing has no inbox');
+        socket.data.user = { ...claims, role: user.role, queues: user.queues ?? [] };
+        next();
+      })().catch((e) => next(new Error(errorBody(e).body.error.message)));
+    });
+    ns.on('connection', (socket) => this.onConnection(socket as AgentSocket));
+  }
+
+  private onConnection(socket: AgentSocket): void {
+    const u = socket.data.user;
+    void socket.join([`user:${u.sub}`, `role:${u.role}`, ...u.queues.map((q: string) => `queue:${q}`)]);
+    void this.presence.add(u.sub).catch((e) => this.log.warn({ err: e }, 'presence add failed'));
+    socket.on('disconnect', () => void this.presence.remove(u.sub).catch(() => undefined));
+    socket.on('typing', (p: unknown) => {
+      if (!p || typeof p !== 'object') return;
+      const { conversationId, typing } = p as { conversationId?: unknown; typing?: unknown };
+      if (typeof conversationId !== 'string' || !/^[0-9a-f]{24}$/.test(conversationId)) return;
+      this.visitorTyping(conversationId, typing === true);
+    });
+  }
+
+  /** Rooms that may see a conversation: its queue, its assignee, supervisors and admins. */
+  private rooms(c: ConversationDoc): string[] {
+    const r = [`queue:${c.queue}`, 'role:supervisor', 'role:admin'];
+    if (c.assigneeId) r.push(`user:${c.assigneeId}`);
+    return r;
+  }
+
+  messageCreated(message: MessageDoc, conversation: ConversationDoc): void {
+    const m = messageView(message);
+    this.io.of('/agent').to(this.rooms(conversation)).emit('message.created', { message: m, conversation: conversationView(conversation), updatedAt: m.updatedAt });
+  }
+
+  conversationUpdated(conversation: ConversationDoc, previousAssignee?: string | null): void {
+    const v = conversationView(conversation);
+    const rooms = this.rooms(conversation);
+    if (previousAssignee && previousAssignee !== conversation.assigneeId) rooms.push(`user:${previousAssignee}`);
+    this.io.of('/agent').to(rooms).emit('conversation.updated', { conversation: v, updatedAt: v.updatedAt });
+  }
+
+  typing(conversation: ConversationDoc, typing: boolean): void {
+    this.io.of('/agent').to(this.rooms(conversation)).emit('typing', { conversationId: String(conversation._id), typing, updatedAt: new Date().toISOString() });
+  }
+
+  messageRead(conversation: ConversationDoc, upTo: string): void {
+    this.io.of('/agent').to(this.rooms(conversation)).emit('message.read', { conversationId: String(conversation._id), upTo, updatedAt: new Date().toISOString() });
+  }
+}

@@ -1,0 +1,59 @@
+/** Database documents → the API shapes of docs/API.md. The only place that decides what a client sees. */
+import type { ConversationDoc } from './models/conversation.js';
+import type { CustomerDoc } from './models/customer.js';
+import type { MessageDoc } from './models/message.js';
+import { maskSensitive } from './mask.js';
+
+const iso = (d: unknown): string => (d ? new Date(d as string).toISOString() : new Date(0).toISOString());
+
+export function messageView(m: MessageDoc) {
+  return {
+    id: String(m._id),
+    conversationId: String(m.conversationId),
+    direction: m.direction,
+    channel: m.channel,
+    author: { type: m.author?.type ?? 'customer', id: m.author?.id ?? undefined, name: m.author?.name ?? undefined },
+    text: m.text ?? '',
+    html: m.html ?? undefined,
+    subject: m.subject ?? undefined,
+    attachments: (m.attachments ?? []).map((a) => ({ id: a.id, name: a.name, contentType: a.contentType, size: a.size })),
+    clientId: m.clientId ?? undefined,
+    status: m.status,
+    createdAt: iso(m.createdAt),
+    updatedAt: iso(m.updatedAt),
+  };
+}
+export type MessageView = ReturnType<typeof messageView>;
+
+export function conversationView(c: ConversationDoc) {
+  return {
+    id: String(c._id),
+    channel: c.channel,
+    status: c.status,
+    queue: c.queue,
+    priority: c.priority,
+    assignee: c.assigneeId ? { id: c.assigneeId, name: c.assigneeName ?? '' } : null,
+    customer: { id: String(c.customerId), name: c.customerName ?? '', tier: c.customerTier ?? 'standard' },
+    subject: c.subject ?? undefined,
+    lastMessageAt: iso(c.lastMessageAt),
+    lastMessagePreview: maskSensitive(c.lastMessagePreview ?? ''),
+    unreadCount: c.unreadCount ?? 0,
+    tags: c.tags ?? [],
+    disposition: c.disposition?.code ? { code: c.disposition.code, note: c.disposition.note ?? undefined } : undefined,
+    createdAt: iso(c.createdAt),
+    updatedAt: iso(c.updatedAt),
+  };
+}
+export type ConversationView = ReturnType<typeof conversationView>;
+
+export function customerView(c: CustomerDoc) {
+  return {
+    id: String(c._id),
+    name: c.name ?? '',
+    tier: c.tier ?? 'standard',
+    segment: c.segment ?? undefined,
+    language: c.language ?? undefined,
+    identities: (c.identities ?? []).map((i) => ({ channel: i.channel, address: maskSensitive(i.address ?? '') })),
+    tags: c.tags ?? [],
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * `npm start`: the hub on embedded defaults. Starts PostgreSQL + the MongoDB-compatible store and
+ * redis-server under .data/ unless MONGODB_URI / REDIS_URL are set, seeds demo data, serves the
+ * console, the widget and a demo page, and prints the URLs and demo logins.
+ * Also the process entry for production (with MONGODB_URI, REDIS_URL and CCHUB_JWT_SECRET set).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { ConfigError, loadConfig, redactConfig } from '../config/index.js';
+import { Hub } from '../hub/hub.js';
+import { DEMO_USERS, seedDemo } from '../hub/seed.js';
+import { startEmbedded, type Embedded } from './embedded.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`cchub: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = pino({ level: config.logLevel });
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  let embedded: Embedded | undefined;
+  if (!config.mongoUri || !config.redisUrl) {
+    log.info({ dir: join(dataDir, 'embedded') }, 'starting embedded PostgreSQL + MongoDB-compatible store + Redis');
+    embedded = await startEmbedded({ dir: join(dataDir, 'embedded'), persistent: true });
+    config = { ...config, mongoUri: config.mongoUri ?? embedded.mongoUri + 'cchub', redisUrl: config.redisUrl ?? embedded.redisUrl };
+  }
+  if (!config.jwtSecret) {
+    // A local secret kept beside the data, so sessions survive restarts of a local hub.
+    const f = join(dataDir, 'jwt-secret');
+    if (!existsSync(f)) writeFileSync(f, randomBytes(32).toString('hex'), { mode: 0o600 });
+    config = { ...config, jwtSecret: readFileSync(f, 'utf8').trim() };
+  }
+  log.debug({ config: redactConfig(config) }, 'configuration');
+  const hub = await Hub.create(config, log);
+  if (config.seedDemo) await seedDemo(hub.m);
+  const url = await hub.listen();
+  console.log(`hub listening on ${url}`);
+  if (config.seedDemo) {
+    console.log(`\n  Agent console:  ${url}/console/\n  Demo bank page: ${url}/demo/  (web chat widget)\n  Metrics:        ${url}/metrics\n\n  Demo logins:`);
+    for (const u of DEMO_USERS) console.log(`    ${u.role.padEnd(10)} ${u.username} / ${u.password}`);
+    console.log('');
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await hub.close().catch((e) => log.error({ err: e }, 'hub close failed'));
+    await embedded?.stop().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e) => {
+  console.error('cchub: failed to start:', e instanceof Error ? e.message : e);
+  process.exit(1);
+});
