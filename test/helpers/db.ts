@@ -12,9 +12,10 @@ export function testMongoUri(dbName: string): string {
   if (!base) throw new Error('no test MongoDB: run through vitest (test/global-setup.ts provides MONGO_URI)');
   const safe = dbName.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40);
   const db = `t_${safe}_${randomBytes(4).toString('hex')}`;
-  const u = new URL(base);
-  u.pathname = `/${db}`;
-  return u.toString();
+  // String surgery rather than new URL(): mongodb:// URIs may list several hosts (h1:1,h2:2).
+  const m = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(base);
+  if (!m) throw new Error(`unexpected MongoDB URI: ${base}`);
+  return `${m[1]}/${db}${m[2] ?? ''}`;
 }
 
 /** The test Redis URL (shared by all files: prefix your keys, or use a separate db number). */
