@@ -47,6 +47,10 @@ function alsoBuildWidgetAndDemo(): Plugin {
   };
 }
 
+function hubProxy() {
+  return { '/api': hub, '/socket.io': { target: hub, ws: true } };
+}
+
 const consoleConfig: UserConfig = {
   root: uiRoot,
   base: '/console/',
@@ -57,13 +61,9 @@ const consoleConfig: UserConfig = {
     emptyOutDir: true,
     target: 'es2020',
   },
-  server: {
-    port: 5173,
-    proxy: {
-      '/api': hub,
-      '/socket.io': { target: hub, ws: true },
-    },
-  },
+  // dev server and `vite preview` both proxy the hub, so the console runs against a live hub
+  server: { port: 5173, proxy: hubProxy() },
+  preview: { port: 4173, proxy: { ...hubProxy(), '/widget.js': hub, '/demo': hub } },
 };
 
 export default defineConfig(process.env.UI_TARGET === 'widget' ? (widgetConfig() as UserConfig) : consoleConfig);

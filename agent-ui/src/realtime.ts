@@ -30,6 +30,8 @@ export function connectRealtime(token: string, origin = ''): void {
   s.on('message.created', (p) => conversations.onMessageCreated(p));
   s.on('conversation.updated', (p) => conversations.applyConversation(p.conversation, p.conversation.updatedAt ?? p.updatedAt));
   s.on('typing', (p) => conversations.setTyping(p.conversationId, p.typing));
+  // not in docs/API.md yet, but the hub emits it when the visitor's widget reports `read`
+  s.on('message.read', (p) => conversations.onCustomerRead(p.conversationId, p.upTo));
 }
 
 export function sendTyping(conversationId: string, typing: boolean): void {

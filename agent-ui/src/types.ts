@@ -38,6 +38,7 @@ export interface AgentServerEvents {
   'message.created': (p: { message: Message; conversation: ConversationSummary; updatedAt: string }) => void;
   'conversation.updated': (p: { conversation: ConversationSummary; updatedAt: string }) => void;
   typing: (p: { conversationId: string; typing: boolean; updatedAt: string }) => void;
+  'message.read': (p: { conversationId: string; upTo: string; updatedAt: string }) => void;
 }
 export interface AgentClientEvents {
   typing: (p: { conversationId: string; typing: boolean }) => void;

@@ -4,7 +4,7 @@ import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import { api } from '../api';
 import { useAuthStore } from './auth';
-import { byActivity, isStale, matchesFilter, mergeMessage, mergeMessages, type ListFilter } from './logic';
+import { byActivity, isPending, isStale, matchesFilter, mergeMessage, mergeMessages, type ListFilter } from './logic';
 import type { ConversationSummary, Customer, Message, PendingMessage, ShownMessage } from '../../types';
 import { uuid } from '../../uuid';
 
@@ -88,6 +88,15 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (id === activeId.value && p.message.direction === 'in' && document.visibilityState === 'visible') void markRead(id);
   }
 
+  /** The customer read our replies up to `upTo` (hub event `message.read`): show them as read. */
+  function onCustomerRead(id: string, upTo: string) {
+    const list = messages[id];
+    if (!list) return;
+    const i = list.findIndex((m) => m.id === upTo);
+    if (i < 0) return;
+    messages[id] = list.map((m, k) => (k <= i && m.direction === 'out' && !isPending(m) && m.status !== 'failed' ? { ...m, status: 'read' } : m));
+  }
+
   function setTyping(id: string, on: boolean) {
     clearTimeout(typingTimers[id]);
     typing[id] = on;
@@ -139,7 +148,7 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   return {
     byId, messages, customers, typing, filter, nextCursor, listState, listError, activeId, detailState, detailError,
-    list, active, applyConversation, fetchList, open, close, markRead, onMessageCreated, setTyping, send, retry,
+    list, active, applyConversation, fetchList, open, close, markRead, onMessageCreated, onCustomerRead, setTyping, send, retry,
     claim, resolve, loadOlder, setFilter, resync,
   };
 });
