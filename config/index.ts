@@ -13,6 +13,8 @@ export const ConfigSchema = z.object({
   port: port.default(8080),
   /** Interface to bind. */
   host: z.string().min(1).default('127.0.0.1'),
+  /** Trust X-Forwarded-For (only behind a load balancer you run: otherwise clients could spoof their IP past rate limits). */
+  trustProxy: z.coerce.boolean().default(false),
   /** Public URL printed at start-up and used in links. */
   publicUrl: z.string().url().optional(),
   /** MongoDB connection string; when absent the embedded FerretDB store is started by scripts/start.ts. */
@@ -63,6 +65,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 const ENV_MAP: Record<string, string> = {
   PORT: 'port',
   HOST: 'host',
+  CCHUB_TRUST_PROXY: 'trustProxy',
   PUBLIC_URL: 'publicUrl',
   MONGODB_URI: 'mongoUri',
   REDIS_URL: 'redisUrl',
@@ -103,7 +106,7 @@ export function loadConfig(overrides: Record<string, unknown> = {}, env: NodeJS.
   }
   for (const [name, path] of Object.entries(ENV_MAP)) {
     const v = env[name];
-    if (v !== undefined && v !== '') setPath(raw, path, path === 'seedDemo' ? v !== '0' && v !== 'false' : v);
+    if (v !== undefined && v !== '') setPath(raw, path, path === 'seedDemo' || path === 'trustProxy' ? v !== '0' && v !== 'false' : v);
   }
   for (const [k, v] of Object.entries(overrides)) setPath(raw, k, v);
   const parsed = ConfigSchema.safeParse(raw);

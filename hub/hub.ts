@@ -69,7 +69,7 @@ export class Hub {
     this.tokens = new Tokens(secret, config.agentTokenTtl, config.visitorTokenTtl);
     this.audit = new AuditLog(this.m, log);
     this.presence = new Presence(redis, config.redisPrefix);
-    this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024, trustProxy: true });
+    this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024, trustProxy: config.trustProxy });
     this.io = new Server(this.app.server, { cors: { origin: true }, maxHttpBufferSize: 64 * 1024, pingInterval: 10_000, pingTimeout: 8_000 });
     this.subRedis = redis.duplicate();
     this.io.adapter(createAdapter(redis, this.subRedis, { key: `${config.redisPrefix}:socket.io` }));
