@@ -19,5 +19,3 @@ export function fileSize(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
-
-export const CHANNEL_ICON: Record<string, string> = { webchat: '💬', email: '✉', sms: '📱', voice: '☎', fax: '📠' };

@@ -1,6 +1,7 @@
 // The widget controller: launcher + panel in a shadow root, and the state machine
 // checking → prechat | offline | error → chat.
 import { h } from './ui/dom';
+import { svgIcon } from '../icons';
 import { prechatForm } from './ui/prechat';
 import { offlineForm } from './ui/offlineForm';
 import { ChatView } from './ui/chatView';
@@ -37,12 +38,12 @@ export class Widget {
     this.session = loadSession(this.kv);
     this.badge = h('span', { class: 'ccw-badge', testid: 'launcher-unread', hidden: true });
     this.launcher = h('button', { class: 'ccw-launcher', type: 'button', testid: 'launcher', 'aria-label': this.s.open, title: this.s.open,
-      onclick: () => this.toggle() }, h('span', { 'aria-hidden': 'true', class: 'ccw-launcher-icon' }, '💬'), this.badge);
+      onclick: () => this.toggle() }, svgIcon('webchat', 28), this.badge);
     this.subtitle = h('div', { class: 'ccw-sub' }, this.s.subtitle);
     this.body = h('div', { class: 'ccw-body' });
     this.panel = h('div', { class: 'ccw-panel', testid: 'panel', role: 'dialog', 'aria-label': this.s.title, hidden: true },
       h('div', { class: 'ccw-head' }, h('div', {}, h('div', { class: 'ccw-title' }, this.s.title), this.subtitle),
-        h('button', { class: 'ccw-close', type: 'button', testid: 'close', 'aria-label': this.s.close, onclick: () => this.toggle(false) }, '×')),
+        h('button', { class: 'ccw-close', type: 'button', testid: 'close', 'aria-label': this.s.close, onclick: () => this.toggle(false) }, svgIcon('close', 20))),
       this.body);
     root.append(this.panel, this.launcher);
     document.addEventListener('visibilitychange', () => this.sendRead());

@@ -1,4 +1,5 @@
 import { h } from './dom';
+import { svgIcon } from '../../icons';
 import type { Strings } from '../i18n';
 import type { Attachment, ShownMessage } from '../../types';
 
@@ -19,7 +20,7 @@ function attachmentNode(a: Attachment, ctx: BubbleCtx, pending: boolean): HTMLEl
     return h('a', { class: 'ccw-thumb', href: ctx.attachmentUrl(a), target: '_blank', rel: 'noopener', testid: 'attachment' },
       h('img', { src: ctx.attachmentUrl(a), alt: a.name, loading: 'lazy' }));
   }
-  return h('a', { class: 'ccw-file', href: pending ? undefined : ctx.attachmentUrl(a), target: '_blank', rel: 'noopener', testid: 'attachment' }, '📎 ', a.name);
+  return h('a', { class: 'ccw-file', href: pending ? undefined : ctx.attachmentUrl(a), target: '_blank', rel: 'noopener', testid: 'attachment' }, svgIcon('attach', 13), ' ', a.name);
 }
 
 /** One chat bubble: visitor's own messages ("in") on the right, agent/system on the left. */

@@ -1,5 +1,6 @@
 // The chat screen: message list, typing line, composer with attachments.
 import { h } from './dom';
+import { svgIcon } from '../../icons';
 import { bubble, type BubbleCtx } from './bubble';
 import { fmt, type Strings } from '../i18n';
 import type { ShownMessage } from '../../types';
@@ -30,7 +31,7 @@ export class ChatView {
     this.notice = h('div', { class: 'ccw-notice', testid: 'chat-notice', hidden: true });
     this.composer = h('textarea', { class: 'ccw-composer', testid: 'composer', rows: '1', maxlength: '4000', placeholder: s.placeholder, 'aria-label': s.placeholder });
     const fileInput = h('input', { type: 'file', testid: 'attach-input', accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain', hidden: true });
-    const attach = h('button', { class: 'ccw-icon-btn', type: 'button', testid: 'attach', title: s.attach, 'aria-label': s.attach, onclick: () => fileInput.click() }, '📎');
+    const attach = h('button', { class: 'ccw-icon-btn', type: 'button', testid: 'attach', title: s.attach, 'aria-label': s.attach, onclick: () => fileInput.click() }, svgIcon('attach', 18));
     const send = h('button', { class: 'ccw-send', type: 'submit', testid: 'send' }, s.send);
     fileInput.addEventListener('change', () => {
       const f = fileInput.files?.[0];
