@@ -77,4 +77,10 @@ if (await item.count()) {
 await visitor.bringToFront();
 await visitor.waitForTimeout(800);
 await shot(visitor, '9-widget-reply');
+// a reload restores the session and the history from localStorage + the `history` ack
+await visitor.reload();
+await visitor.getByTestId('launcher').click();
+await visitor.waitForTimeout(1500);
+console.log('messages after reload:', await visitor.getByTestId('message').count());
+await shot(visitor, '10-widget-reloaded');
 await ctx.close();

@@ -14,6 +14,7 @@ export default {
   channel: { webchat: 'Web chat', email: 'Email', sms: 'SMS', voice: 'Voice', fax: 'Fax' },
   status: { open: 'Open', queued: 'Queued', assigned: 'Assigned', pending: 'Pending', resolved: 'Resolved', closed: 'Closed' },
   tier: { standard: 'Standard', gold: 'Gold', vip: 'VIP' },
+  role: { agent: 'Agent', supervisor: 'Supervisor', marketing: 'Marketing', admin: 'Administrator' },
   msgStatus: { received: 'received', queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' },
   conv: {
     loading: 'Loading conversation…', error: 'Could not load the conversation.', back: 'Back', claim: 'Claim', claiming: 'Claiming…',

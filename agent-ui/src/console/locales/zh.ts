@@ -14,6 +14,7 @@ const zh: typeof en = {
   channel: { webchat: '网页聊天', email: '邮件', sms: '短信', voice: '语音', fax: '传真' },
   status: { open: '新建', queued: '排队中', assigned: '已分配', pending: '待处理', resolved: '已解决', closed: '已关闭' },
   tier: { standard: '普通', gold: '金卡', vip: 'VIP' },
+  role: { agent: '座席', supervisor: '班长', marketing: '营销', admin: '管理员' },
   msgStatus: { received: '已接收', queued: '排队中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
   conv: {
     loading: '正在加载会话…', error: '会话加载失败。', back: '返回', claim: '领取', claiming: '领取中…', resolve: '结束',
