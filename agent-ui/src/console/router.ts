@@ -7,8 +7,8 @@ export const router = createRouter({
   history: createWebHashHistory(),
   routes: [
     { path: '/login', name: 'login', component: () => import('./views/LoginView.vue') },
-    { path: '/', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { auth: true } },
-    { path: '/c/:id', name: 'conversation', component: () => import('./views/InboxView.vue'), meta: { auth: true } },
+    // one record for the list and an open conversation, so opening one never remounts the inbox
+    { path: '/:id([0-9a-zA-Z_-]+)?', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { auth: true } },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 });

@@ -25,6 +25,18 @@ export const useConversationsStore = defineStore('conversations', () => {
   const detailState = ref<LoadState>('idle');
   const detailError = ref('');
   let listGen = 0;
+  /** Which user this state belongs to; a different sign-in starts from scratch. */
+  const owner = ref<string | null>(null);
+
+  function reset(user: string | null) {
+    for (const r of [byId, messages, customers, typing]) for (const k of Object.keys(r)) delete (r as Record<string, unknown>)[k];
+    Object.assign(filter, { scope: 'queue', status: '', channel: '' });
+    nextCursor.value = null;
+    activeId.value = null;
+    listState.value = 'idle';
+    owner.value = user;
+    listGen++;
+  }
 
   const list = computed(() => {
     const auth = useAuthStore();
@@ -147,7 +159,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   return {
-    byId, messages, customers, typing, filter, nextCursor, listState, listError, activeId, detailState, detailError,
+    owner, reset, byId, messages, customers, typing, filter, nextCursor, listState, listError, activeId, detailState, detailError,
     list, active, applyConversation, fetchList, open, close, markRead, onMessageCreated, onCustomerRead, setTyping, send, retry,
     claim, resolve, loadOlder, setFilter, resync,
   };
