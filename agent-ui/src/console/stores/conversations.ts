@@ -97,7 +97,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (messages[id]) messages[id] = mergeMessage(messages[id], p.message);
     applyConversation(p.conversation, p.conversation.updatedAt ?? p.updatedAt);
     if (p.message.direction === 'in') setTyping(id, false);
-    if (id === activeId.value && p.message.direction === 'in' && document.visibilityState === 'visible') void markRead(id);
+    if (id === activeId.value && p.message.direction === 'in' && globalThis.document?.visibilityState === 'visible') void markRead(id);
   }
 
   /** The customer read our replies up to `upTo` (hub event `message.read`): show them as read. */

@@ -21,6 +21,7 @@ export class ChatView {
   private notice: HTMLElement;
   private composer: HTMLTextAreaElement;
   private typingOn = false;
+  private typingTtl: ReturnType<typeof setTimeout> | undefined;
   private idle: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private s: Strings, private h2: ChatViewHandlers, private attachmentUrl: BubbleCtx['attachmentUrl'], name: string) {
@@ -72,7 +73,12 @@ export class ChatView {
     if (atBottom || messages.length <= 1) sc.scrollTop = sc.scrollHeight;
   }
 
-  setTyping(on: boolean) { this.typingLine.hidden = !on; }
+  /** Agent typing; cleared after a while in case the "stopped" event is lost. */
+  setTyping(on: boolean) {
+    clearTimeout(this.typingTtl);
+    this.typingLine.hidden = !on;
+    if (on) this.typingTtl = setTimeout(() => { this.typingLine.hidden = true; }, 6000);
+  }
   setNotice(text: string | null) { this.notice.textContent = text ?? ''; this.notice.hidden = !text; }
 
   private submit() {

@@ -1,0 +1,60 @@
+import { describe, it, expect, beforeEach, vi } from 'vitest';
+import { createPinia, setActivePinia } from 'pinia';
+import type { ConversationSummary, Message } from '../../types';
+
+const reply = vi.fn();
+vi.mock('../api', () => ({
+  api: { reply: (...a: unknown[]) => reply(...a) },
+  tokenStore: { get: () => null, set: () => undefined },
+}));
+const { useConversationsStore } = await import('./conversations');
+
+const conv = (updatedAt: string, over: Partial<ConversationSummary> = {}): ConversationSummary => ({
+  id: 'c1', channel: 'webchat', status: 'queued', queue: 'general', priority: 0, assignee: null,
+  customer: { id: 'u1', name: 'A', tier: 'vip' }, lastMessageAt: updatedAt, lastMessagePreview: '', unreadCount: 1,
+  tags: [], createdAt: '2024-01-01T09:00:00Z', updatedAt, ...over,
+});
+const stored = (clientId: string): Message => ({
+  id: 'm1', conversationId: 'c1', direction: 'out', channel: 'webchat', author: { type: 'agent' }, text: 'hi',
+  attachments: [], clientId, status: 'sent', createdAt: '2024-01-01T10:00:00Z', updatedAt: '2024-01-01T10:00:00Z',
+});
+
+describe('conversations store', () => {
+  beforeEach(() => { setActivePinia(createPinia()); reply.mockReset(); });
+
+  it('drops a conversation.updated older than the one it holds', () => {
+    const s = useConversationsStore();
+    s.applyConversation(conv('2024-01-01T10:00:02Z', { status: 'resolved' }));
+    expect(s.applyConversation(conv('2024-01-01T10:00:01Z', { status: 'assigned' }))).toBe(false);
+    expect(s.byId.c1.status).toBe('resolved');
+  });
+
+  it('shows a pending reply, then one stored bubble whether the echo or the ack lands first', async () => {
+    const s = useConversationsStore();
+    s.applyConversation(conv('2024-01-01T10:00:00Z'));
+    s.messages.c1 = [];
+    let resolveAck!: (v: { message: Message }) => void;
+    reply.mockReturnValue(new Promise((r) => { resolveAck = r; }));
+    const sending = s.send('c1', 'hi', 'k1');
+    expect(s.messages.c1).toHaveLength(1);
+    expect((s.messages.c1[0] as { pending?: boolean }).pending).toBe(true);
+    // the socket echo arrives before the HTTP answer
+    s.onMessageCreated({ message: stored('k1'), conversation: conv('2024-01-01T10:00:01Z'), updatedAt: '2024-01-01T10:00:01Z' });
+    resolveAck({ message: stored('k1') });
+    await sending;
+    expect(s.messages.c1.map((m) => m.id)).toEqual(['m1']);
+    expect(reply).toHaveBeenCalledWith('c1', 'hi', 'k1');
+  });
+
+  it('marks a failed reply and retries it with the same clientId', async () => {
+    const s = useConversationsStore();
+    s.messages.c1 = [];
+    reply.mockRejectedValueOnce(new Error('offline'));
+    await s.send('c1', 'hi', 'k2');
+    expect((s.messages.c1[0] as { error?: string }).error).toBe('offline');
+    reply.mockResolvedValueOnce({ message: stored('k2') });
+    s.retry('c1', s.messages.c1[0]);
+    await vi.waitFor(() => expect(s.messages.c1.map((m) => m.id)).toEqual(['m1']));
+    expect(reply).toHaveBeenLastCalledWith('c1', 'hi', 'k2');
+  });
+});
