@@ -2,13 +2,13 @@
  * Poll a condition until it holds (for database state that has no event to wait on).
  * Resolves with the first truthy value fn returns; rejects after timeoutMs with the last value seen.
  */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       last = await fn();
-      if (last) return last as T;
+      if (last) return last as NonNullable<T>;
     } catch (e) {
       last = e;
     }
