@@ -1,0 +1,631 @@
+/**
+ * The routing engine: pure, in-memory, synchronous. One decision costs no database round trip: the
+ * service (hub/acd/service.ts) feeds it events, persists what it changed (the dirty sets) and announces
+ * its decisions. Its whole state exports to and imports from plain snapshots, so a new leader
+ * rebuilds it after a failover.
+ *
+ * Invariants kept here and checked by test/hub/acd-router.test.ts:
+ * - a task is held by at most one agent (offered or assigned);
+ * - an agent's load never exceeds its capacity on any channel (offers reserve capacity);
+ * - a task is never left waiting while an eligible agent has room: every arrival looks for an agent,
+ *   every freed agent looks for a task, and every time-based change (sticky expiry, relaxation,
+ *   overflow, wrap-up end) looks again.
+ */
+import type { Channel } from '../models/types.js';
+import { isOpen } from './hours.js';
+import { TimerHeap } from './timer-heap.js';
+import {
+  RoutingError,
+  type AgentProfile,
+  type AgentSnapshot,
+  type AgentStateName,
+  type Decision,
+  type NotReadyReason,
+  type QueueDef,
+  type TaskInput,
+  type TaskSnapshot,
+} from './types.js';
+import { WaitList } from './waitlist.js';
+
+/** How many waiting tasks per queue a freed agent inspects (tasks of one queue mostly share requirements). */
+const SCAN_LIMIT = 64;
+
+export interface RouterState {
+  agents: AgentSnapshot[];
+  tasks: TaskSnapshot[];
+  seq: number;
+  assignSeq: number;
+}
+
+export interface Changes {
+  decisions: Decision[];
+  agents: AgentSnapshot[];
+  tasks: TaskSnapshot[];
+  /** Tasks that left routing (released): delete from persistence. */
+  removed: string[];
+}
+
+export class Router {
+  private queues = new Map<string, QueueDef>();
+  private waiting = new Map<string, WaitList>();
+  private agents = new Map<string, AgentSnapshot>();
+  private tasks = new Map<string, TaskSnapshot>();
+  /** Tasks held per agent (offered or assigned). */
+  private held = new Map<string, Set<string>>();
+  /** Agents that are available and have room on at least one channel. */
+  private ready = new Set<string>();
+  private bySkill = new Map<string, Set<string>>();
+  private timers = new TimerHeap();
+  private rr = new Map<string, number>();
+  private seq = 0;
+  private assignSeq = 0;
+  private decisions: Decision[] = [];
+  private dirtyAgents = new Set<string>();
+  private dirtyTasks = new Set<string>();
+  private removed = new Set<string>();
+  /** Moving average handle time per queue (ms), for estimated wait. */
+  private aht = new Map<string, number>();
+
+  // ---- configuration ------------------------------------------------------------------------
+
+  defineQueue(q: QueueDef): void {
+    this.queues.set(q.id, q);
+    if (!this.waiting.has(q.id)) this.waiting.set(q.id, new WaitList());
+  }
+
+  queue(id: string): QueueDef {
+    const q = this.queues.get(id);
+    if (!q) throw new RoutingError('unknown_queue', `unknown queue ${id}`);
+    return q;
+  }
+
+  /** Add or update an agent's skills and capacity; a new agent starts offline. */
+  upsertAgent(p: AgentProfile, now: number): void {
+    const a = this.agents.get(p.id);
+    if (a) {
+      this.unindex(a);
+      a.name = p.name;
+      a.skills = { ...p.skills };
+      a.capacity = { ...p.capacity };
+      this.index(a);
+      this.touchAgent(a);
+      if (a.state === 'available') this.fill(a, now);
+      return;
+    }
+    const fresh: AgentSnapshot = { ...p, skills: { ...p.skills }, capacity: { ...p.capacity }, state: 'offline', stateSince: now, load: {}, lastFreeAt: now, lastAssignedSeq: 0 };
+    this.agents.set(p.id, fresh);
+    this.held.set(p.id, new Set());
+    this.index(fresh);
+    this.touchAgent(fresh);
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  /** A conversation needs an agent. Idempotent: a task already known is left as it is. */
+  arrive(input: TaskInput, now: number): TaskSnapshot {
+    const existing = this.tasks.get(input.id);
+    if (existing) return existing;
+    const q = this.queue(input.queue);
+    const t: TaskSnapshot = {
+      id: input.id,
+      queue: q.id,
+      channel: input.channel,
+      priority: input.priority,
+      skills: { ...(input.skills ?? {}) },
+      preferredAgentId: input.preferredAgentId,
+      enqueuedAt: input.enqueuedAt ?? now,
+      queuedAt: now,
+      state: 'waiting',
+      declinedBy: [],
+      seq: ++this.seq,
+    };
+    this.tasks.set(t.id, t);
+    this.touchTask(t);
+    if (!isOpen(q.hours, now)) {
+      this.afterHours(t, q, now);
+      return t;
+    }
+    this.route(t, now);
+    return t;
+  }
+
+  setAgentState(agentId: string, state: AgentStateName, now: number, reason?: NotReadyReason): void {
+    const a = this.agent(agentId);
+    if (state === 'wrapup') throw new RoutingError('invalid_state', 'wrap-up starts when a contact ends, not by request');
+    if (a.state === state && a.reason === reason) return;
+    this.changeState(a, state, now, reason);
+    // Not taking new contacts: ringing offers go back to the queue at once.
+    if (state !== 'available') for (const tid of [...this.held.get(a.id)!]) if (this.tasks.get(tid)?.state === 'offered') this.withdraw(this.tasks.get(tid)!, now, 'rejected', false);
+    // Logged out: everything the agent held goes back to its queue.
+    if (state === 'offline') for (const tid of [...this.held.get(a.id)!]) this.withdraw(this.tasks.get(tid)!, now, 'agent_logout', false);
+    if (state === 'available') this.fill(a, now);
+  }
+
+  private changeState(a: AgentSnapshot, state: AgentStateName, now: number, reason?: NotReadyReason): void {
+    a.state = state;
+    a.reason = state === 'notready' ? (reason ?? 'other') : undefined;
+    a.stateSince = now;
+    a.wrapUntil = undefined;
+    if (state === 'available') a.lastFreeAt = now;
+    this.touchAgent(a);
+    this.decisions.push({ kind: 'agent', agentId: a.id, state, reason: a.reason });
+  }
+
+  accept(taskId: string, agentId: string, now: number): TaskSnapshot {
+    const t = this.task(taskId);
+    if (t.state !== 'offered' || t.agentId !== agentId) throw new RoutingError('invalid_state', 'no such offer to accept (withdrawn or taken)');
+    t.state = 'assigned';
+    t.offerDeadline = undefined;
+    this.touchTask(t);
+    this.decisions.push({ kind: 'assign', taskId, agentId });
+    void now;
+    return t;
+  }
+
+  reject(taskId: string, agentId: string, now: number): void {
+    const t = this.task(taskId);
+    if (t.state !== 'offered' || t.agentId !== agentId) throw new RoutingError('invalid_state', 'no such offer to reject');
+    this.withdraw(t, now, 'rejected', true);
+  }
+
+  /** The conversation ended (resolved, transferred out): free the agent, with wrap-up after voice. */
+  release(taskId: string, now: number): void {
+    const t = this.tasks.get(taskId);
+    if (!t) return; // already released: idempotent
+    const agentId = t.agentId;
+    this.unhold(t);
+    this.waiting.get(t.queue)?.remove(t);
+    this.tasks.delete(t.id);
+    this.removed.add(t.id);
+    this.dirtyTasks.delete(t.id);
+    if (!agentId) return;
+    this.decisions.push({ kind: 'released', taskId, agentId });
+    const a = this.agents.get(agentId);
+    if (!a) return;
+    const handled = now - t.queuedAt;
+    this.aht.set(t.queue, Math.round(0.9 * (this.aht.get(t.queue) ?? handled) + 0.1 * handled));
+    a.lastFreeAt = now;
+    const q = this.queues.get(t.queue);
+    if (t.channel === 'voice' && q && q.wrapUpSec > 0 && a.state === 'available') {
+      a.state = 'wrapup';
+      a.stateSince = now;
+      a.wrapUntil = now + q.wrapUpSec * 1000;
+      this.timers.push({ at: a.wrapUntil, kind: 'wrapup', id: a.id, stamp: a.wrapUntil });
+      this.decisions.push({ kind: 'agent', agentId: a.id, state: 'wrapup' });
+    }
+    this.touchAgent(a);
+    if (a.state === 'available') this.fill(a, now);
+  }
+
+  /** The agent finished after-contact work early. */
+  endWrapUp(agentId: string, now: number): void {
+    const a = this.agent(agentId);
+    if (a.state !== 'wrapup') return;
+    this.setAgentState(agentId, 'available', now);
+  }
+
+  /** Supervisor: give a task to a named agent (force ignores state and capacity, never skills of a closed account). */
+  reassign(taskId: string, agentId: string, now: number, force = false): void {
+    const t = this.task(taskId);
+    const a = this.agent(agentId);
+    if (t.agentId === agentId && t.state === 'assigned') return;
+    if (!force && !this.hasRoom(a, t.channel)) throw new RoutingError('over_capacity', `${a.name} has no room for another ${t.channel} contact`);
+    const previous = t.agentId;
+    this.unhold(t);
+    this.waiting.get(t.queue)?.remove(t);
+    this.hold(t, a);
+    t.state = 'assigned';
+    this.touchTask(t);
+    this.decisions.push({ kind: 'assign', taskId, agentId, previousAgentId: previous });
+    if (previous) {
+      const p = this.agents.get(previous);
+      if (p?.state === 'available') this.fill(p, now);
+    }
+  }
+
+  /** Supervisor: move a task to another queue (keeps its age). */
+  move(taskId: string, queueId: string, now: number): void {
+    const t = this.task(taskId);
+    const q = this.queue(queueId);
+    const previous = t.agentId;
+    this.unhold(t);
+    this.waiting.get(t.queue)?.remove(t);
+    t.queue = q.id;
+    t.queuedAt = now;
+    t.state = 'waiting';
+    t.declinedBy = [];
+    this.touchTask(t);
+    this.decisions.push({ kind: 'requeue', taskId, queue: q.id, reason: 'moved' });
+    this.route(t, now);
+    if (previous) {
+      const p = this.agents.get(previous);
+      if (p?.state === 'available') this.fill(p, now);
+    }
+  }
+
+  /** Supervisor: change a task's priority (re-sorts it; may route it at once if now first in line). */
+  setPriority(taskId: string, priority: number, now: number): void {
+    const t = this.task(taskId);
+    if (t.state !== 'waiting') {
+      t.priority = priority;
+      this.touchTask(t);
+      return;
+    }
+    const wl = this.waiting.get(t.queue)!;
+    wl.remove(t);
+    t.priority = priority;
+    wl.insert(t);
+    this.touchTask(t);
+    void now;
+  }
+
+  /** Time passes: ring-no-answer, sticky expiry, relaxation, overflow, end of wrap-up. */
+  tick(now: number): void {
+    for (let tm = this.timers.popDue(now); tm; tm = this.timers.popDue(now)) {
+      if (tm.kind === 'wrapup') {
+        const a = this.agents.get(tm.id);
+        if (a?.state === 'wrapup' && a.wrapUntil === tm.stamp) this.setAgentState(a.id, 'available', now);
+        continue;
+      }
+      const t = this.tasks.get(tm.id);
+      if (!t) continue;
+      if (tm.kind === 'offer') {
+        if (t.state === 'offered' && t.offerDeadline === tm.stamp) {
+          // Ring-no-answer: the agent is away from the desk. Not ready first, so the withdrawn
+          // contact (and any other ringing offer) goes to someone else, not back to them.
+          const a = this.agents.get(t.agentId!)!;
+          this.changeState(a, 'notready', now, 'rona');
+          this.withdraw(t, now, 'rona', true);
+          for (const tid of [...this.held.get(a.id)!]) if (this.tasks.get(tid)?.state === 'offered') this.withdraw(this.tasks.get(tid)!, now, 'rejected', false);
+        }
+        continue;
+      }
+      if (t.state !== 'waiting' || t.queuedAt !== tm.stamp) continue;
+      if (tm.kind === 'overflow') {
+        const q = this.queues.get(t.queue);
+        if (q?.overflow && this.queues.has(q.overflow.queue)) {
+          this.waiting.get(t.queue)!.remove(t);
+          t.queue = q.overflow.queue;
+          t.queuedAt = now;
+          this.touchTask(t);
+          this.decisions.push({ kind: 'requeue', taskId: t.id, queue: t.queue, reason: 'overflow' });
+          this.route(t, now);
+        }
+        continue;
+      }
+      // sticky expired or a relaxation step began: more agents may now be eligible.
+      this.waiting.get(t.queue)!.remove(t);
+      this.route(t, now);
+    }
+  }
+
+  // ---- queries ------------------------------------------------------------------------------
+
+  position(taskId: string): number {
+    const t = this.tasks.get(taskId);
+    if (!t || t.state !== 'waiting') return 0;
+    return this.waiting.get(t.queue)?.position(t) ?? 0;
+  }
+
+  /** Estimated wait in seconds: tasks ahead, shared among the queue's staffed agents, at the queue's handle time. */
+  estimatedWaitSec(taskId: string, now: number): number {
+    const t = this.tasks.get(taskId);
+    if (!t || t.state !== 'waiting') return 0;
+    const q = this.queues.get(t.queue)!;
+    const staffed = [...this.agents.values()].filter((a) => a.state !== 'offline' && this.meetsSkills(a, t, q, now, true)).length;
+    const aht = (this.aht.get(t.queue) ?? q.defaultAhtSec * 1000) / 1000;
+    return Math.round((this.position(taskId) * aht) / Math.max(1, staffed));
+  }
+
+  getTask(id: string): TaskSnapshot | undefined {
+    return this.tasks.get(id);
+  }
+  getAgent(id: string): AgentSnapshot | undefined {
+    return this.agents.get(id);
+  }
+  allAgents(): AgentSnapshot[] {
+    return [...this.agents.values()];
+  }
+  allTasks(): TaskSnapshot[] {
+    return [...this.tasks.values()];
+  }
+  waitingIn(queue: string): TaskSnapshot[] {
+    return [...(this.waiting.get(queue)?.iterate() ?? [])];
+  }
+  queueIds(): string[] {
+    return [...this.queues.keys()];
+  }
+  heldBy(agentId: string): string[] {
+    return [...(this.held.get(agentId) ?? [])];
+  }
+
+  /** What changed since the last call: persist these, then announce the decisions. */
+  drain(): Changes {
+    const out: Changes = {
+      decisions: this.decisions,
+      agents: [...this.dirtyAgents].map((id) => this.agents.get(id)!).filter(Boolean),
+      tasks: [...this.dirtyTasks].map((id) => this.tasks.get(id)!).filter(Boolean),
+      removed: [...this.removed],
+    };
+    this.decisions = [];
+    this.dirtyAgents.clear();
+    this.dirtyTasks.clear();
+    this.removed.clear();
+    return out;
+  }
+
+  exportState(): RouterState {
+    return { agents: this.allAgents().map((a) => structuredClone(a)), tasks: this.allTasks().map((t) => structuredClone(t)), seq: this.seq, assignSeq: this.assignSeq };
+  }
+
+  /** Rebuild from a snapshot (queues must be defined first), then route anything routable. */
+  importState(s: RouterState, now: number): void {
+    this.agents.clear();
+    this.tasks.clear();
+    this.held.clear();
+    this.ready.clear();
+    this.bySkill.clear();
+    this.timers.clear();
+    for (const w of this.waiting.values()) while (w.size) w.remove([...w.iterate(1)][0]);
+    this.seq = s.seq;
+    this.assignSeq = s.assignSeq;
+    for (const a of s.agents) {
+      const copy = structuredClone(a);
+      this.agents.set(a.id, copy);
+      this.held.set(a.id, new Set());
+      this.index(copy);
+      if (copy.state === 'wrapup' && copy.wrapUntil) this.timers.push({ at: copy.wrapUntil, kind: 'wrapup', id: copy.id, stamp: copy.wrapUntil });
+    }
+    for (const t0 of s.tasks) {
+      const t = structuredClone(t0);
+      if (!this.queues.has(t.queue)) continue;
+      this.tasks.set(t.id, t);
+      if ((t.state === 'offered' || t.state === 'assigned') && t.agentId && this.held.has(t.agentId)) {
+        this.held.get(t.agentId)!.add(t.id);
+        if (t.state === 'offered' && t.offerDeadline) this.timers.push({ at: t.offerDeadline, kind: 'offer', id: t.id, stamp: t.offerDeadline });
+      } else if (t.state !== 'offline') {
+        t.state = 'waiting';
+        t.agentId = undefined;
+        this.waiting.get(t.queue)!.insert(t);
+        this.scheduleWaitTimers(t);
+      }
+    }
+    // Loads are recomputed from what agents hold, never trusted from the snapshot.
+    for (const a of this.agents.values()) {
+      a.load = {};
+      for (const tid of this.held.get(a.id)!) {
+        const ch = this.tasks.get(tid)!.channel;
+        a.load[ch] = (a.load[ch] ?? 0) + 1;
+      }
+      this.updateReady(a);
+    }
+    for (const a of this.agents.values()) if (a.state === 'available') this.fill(a, now);
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private agent(id: string): AgentSnapshot {
+    const a = this.agents.get(id);
+    if (!a) throw new RoutingError('unknown_agent', `unknown agent ${id}`);
+    return a;
+  }
+  private task(id: string): TaskSnapshot {
+    const t = this.tasks.get(id);
+    if (!t) throw new RoutingError('unknown_task', `unknown task ${id}`);
+    return t;
+  }
+
+  private afterHours(t: TaskSnapshot, q: QueueDef, now: number): void {
+    if (q.afterHours.action === 'overflow' && this.queues.has(q.afterHours.queue) && q.afterHours.queue !== q.id) {
+      t.queue = q.afterHours.queue;
+      t.queuedAt = now;
+      this.decisions.push({ kind: 'requeue', taskId: t.id, queue: t.queue, reason: 'after_hours' });
+      const next = this.queues.get(t.queue)!;
+      if (isOpen(next.hours, now)) return this.route(t, now);
+      return this.afterHours(t, next, now);
+    }
+    t.state = 'offline';
+    this.touchTask(t);
+    this.decisions.push({ kind: 'offline', taskId: t.id, queue: t.queue });
+  }
+
+  /** Find the best eligible agent for a waiting task, or put it in line. */
+  private route(t: TaskSnapshot, now: number): void {
+    const q = this.queues.get(t.queue)!;
+    const a = this.bestAgent(t, q, now);
+    if (a) return this.give(t, a, q, now);
+    t.state = 'waiting';
+    t.agentId = undefined;
+    this.waiting.get(t.queue)!.insert(t);
+    this.scheduleWaitTimers(t);
+    this.touchTask(t);
+  }
+
+  private scheduleWaitTimers(t: TaskSnapshot): void {
+    const q = this.queues.get(t.queue)!;
+    if (t.preferredAgentId && q.stickySec > 0) this.timers.push({ at: t.queuedAt + q.stickySec * 1000, kind: 'sticky', id: t.id, stamp: t.queuedAt });
+    for (const r of q.relax) this.timers.push({ at: t.queuedAt + r.afterSec * 1000, kind: 'relax', id: t.id, stamp: t.queuedAt });
+    if (q.overflow) this.timers.push({ at: t.queuedAt + q.overflow.afterSec * 1000, kind: 'overflow', id: t.id, stamp: t.queuedAt });
+  }
+
+  private bestAgent(t: TaskSnapshot, q: QueueDef, now: number): AgentSnapshot | undefined {
+    // Sticky: only the preferred agent while the window lasts and they are signed in.
+    const pref = this.stickyAgent(t, q, now);
+    if (pref) return this.eligible(pref, t, q, now) ? pref : undefined;
+    let best: AgentSnapshot | undefined;
+    let bestScore = -Infinity;
+    for (const id of this.candidates(t, q)) {
+      const a = this.agents.get(id)!;
+      if (!this.eligible(a, t, q, now)) continue;
+      const s = this.score(a, t, q);
+      if (s > bestScore) {
+        best = a;
+        bestScore = s;
+      }
+    }
+    return best;
+  }
+
+  /** The preferred agent while the sticky window lasts and they are signed in. */
+  private stickyAgent(t: TaskSnapshot, q: QueueDef, now: number): AgentSnapshot | undefined {
+    if (!t.preferredAgentId || now >= t.queuedAt + q.stickySec * 1000) return undefined;
+    const pref = this.agents.get(t.preferredAgentId);
+    return pref && pref.state !== 'offline' ? pref : undefined;
+  }
+
+  /** Ready agents, narrowed by the rarest required skill when that set is smaller. */
+  private candidates(t: TaskSnapshot, q: QueueDef): Iterable<string> {
+    let smallest: Set<string> = this.ready;
+    for (const skill of Object.keys({ ...q.skills, ...t.skills })) {
+      const s = this.bySkill.get(skill);
+      if (!s) return [];
+      if (s.size < smallest.size) smallest = s;
+    }
+    return smallest;
+  }
+
+  private eligible(a: AgentSnapshot, t: TaskSnapshot, q: QueueDef, now: number): boolean {
+    return a.state === 'available' && this.hasRoom(a, t.channel) && !t.declinedBy.includes(a.id) && this.meetsSkills(a, t, q, now, false);
+  }
+
+  private hasRoom(a: AgentSnapshot, ch: Channel): boolean {
+    // A voice call blocks everything else; anything else is limited per channel.
+    if ((a.load.voice ?? 0) > 0) return false;
+    return (a.load[ch] ?? 0) < (a.capacity[ch] ?? 0);
+  }
+
+  private meetsSkills(a: AgentSnapshot, t: TaskSnapshot, q: QueueDef, now: number, ignoreRelax: boolean): boolean {
+    let floor = Infinity;
+    if (!ignoreRelax) for (const r of q.relax) if (now >= t.queuedAt + r.afterSec * 1000) floor = Math.min(floor, r.minProficiency);
+    for (const [skill, min] of Object.entries(q.skills)) if ((a.skills[skill] ?? 0) < Math.min(min, floor)) return false;
+    for (const [skill, min] of Object.entries(t.skills)) if ((a.skills[skill] ?? 0) < Math.min(min, floor)) return false;
+    return true;
+  }
+
+  /** Higher is better. */
+  private score(a: AgentSnapshot, t: TaskSnapshot, q: QueueDef): number {
+    switch (q.strategy) {
+      case 'longest-idle':
+        return -a.lastFreeAt;
+      case 'least-occupied': {
+        let load = 0;
+        let cap = 0;
+        for (const [ch, c] of Object.entries(a.capacity)) {
+          cap += c ?? 0;
+          load += a.load[ch as Channel] ?? 0;
+        }
+        return -(load / Math.max(1, cap)) * 1e15 - a.lastFreeAt;
+      }
+      case 'most-skilled': {
+        let sum = 0;
+        for (const skill of Object.keys({ ...q.skills, ...t.skills })) sum += a.skills[skill] ?? 0;
+        return sum * 1e15 - a.lastFreeAt;
+      }
+      case 'round-robin':
+        return -a.lastAssignedSeq;
+    }
+  }
+
+  /** A freed agent takes the best waiting task it is eligible for, while it has room. */
+  private fill(a: AgentSnapshot, now: number): void {
+    while (a.state === 'available') {
+      let best: TaskSnapshot | undefined;
+      for (const [qid, wl] of this.waiting) {
+        const q = this.queues.get(qid)!;
+        for (const t of wl.iterate(SCAN_LIMIT)) {
+          if (best && !beforeTask(t, best)) break;
+          const pref = this.stickyAgent(t, q, now);
+          if (pref && pref !== a) continue;
+          if (this.eligible(a, t, q, now)) {
+            best = t;
+            break;
+          }
+        }
+      }
+      if (!best) return;
+      this.waiting.get(best.queue)!.remove(best);
+      this.give(best, a, this.queues.get(best.queue)!, now);
+    }
+  }
+
+  /** Offer (or, for auto-accepted channels, assign) a task to an agent; capacity is reserved either way. */
+  private give(t: TaskSnapshot, a: AgentSnapshot, q: QueueDef, now: number): void {
+    this.hold(t, a);
+    a.lastAssignedSeq = ++this.assignSeq;
+    if (t.channel !== 'voice' && q.autoAccept.includes(t.channel)) {
+      t.state = 'assigned';
+      this.decisions.push({ kind: 'assign', taskId: t.id, agentId: a.id });
+    } else {
+      t.state = 'offered';
+      t.offerDeadline = now + q.offerTimeoutSec * 1000;
+      this.timers.push({ at: t.offerDeadline, kind: 'offer', id: t.id, stamp: t.offerDeadline });
+      this.decisions.push({ kind: 'offer', taskId: t.id, agentId: a.id, deadline: t.offerDeadline });
+    }
+    this.touchTask(t);
+  }
+
+  /** Take an offered/assigned task back from its agent and put it at the head of its queue (it keeps its age). */
+  private withdraw(t: TaskSnapshot, now: number, reason: 'rejected' | 'rona' | 'agent_logout', decline: boolean): void {
+    const agentId = t.agentId;
+    this.unhold(t);
+    if (decline && agentId && !t.declinedBy.includes(agentId)) t.declinedBy.push(agentId);
+    t.state = 'waiting';
+    t.offerDeadline = undefined;
+    this.decisions.push({ kind: 'requeue', taskId: t.id, queue: t.queue, reason });
+    this.route(t, now);
+    if (agentId) {
+      const a = this.agents.get(agentId);
+      if (a?.state === 'available') this.fill(a, now);
+    }
+  }
+
+  private hold(t: TaskSnapshot, a: AgentSnapshot): void {
+    t.agentId = a.id;
+    this.held.get(a.id)!.add(t.id);
+    a.load[t.channel] = (a.load[t.channel] ?? 0) + 1;
+    this.updateReady(a);
+    this.touchAgent(a);
+  }
+
+  private unhold(t: TaskSnapshot): void {
+    if (!t.agentId) return;
+    const a = this.agents.get(t.agentId);
+    t.agentId = undefined;
+    if (!a) return;
+    if (this.held.get(a.id)!.delete(t.id)) a.load[t.channel] = Math.max(0, (a.load[t.channel] ?? 0) - 1);
+    this.updateReady(a);
+    this.touchAgent(a);
+  }
+
+  private updateReady(a: AgentSnapshot): void {
+    const room = a.state === 'available' && (a.load.voice ?? 0) === 0 && Object.entries(a.capacity).some(([ch, c]) => (a.load[ch as Channel] ?? 0) < (c ?? 0));
+    if (room) this.ready.add(a.id);
+    else this.ready.delete(a.id);
+  }
+
+  private index(a: AgentSnapshot): void {
+    for (const s of Object.keys(a.skills)) {
+      let set = this.bySkill.get(s);
+      if (!set) this.bySkill.set(s, (set = new Set()));
+      set.add(a.id);
+    }
+    this.updateReady(a);
+  }
+  private unindex(a: AgentSnapshot): void {
+    for (const s of Object.keys(a.skills)) this.bySkill.get(s)?.delete(a.id);
+  }
+
+  private touchAgent(a: AgentSnapshot): void {
+    this.updateReady(a);
+    this.dirtyAgents.add(a.id);
+  }
+  private touchTask(t: TaskSnapshot): void {
+    this.dirtyTasks.add(t.id);
+  }
+}
+
+function beforeTask(a: TaskSnapshot, b: TaskSnapshot): boolean {
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  if (a.enqueuedAt !== b.enqueuedAt) return a.enqueuedAt < b.enqueuedAt;
+  return a.seq < b.seq;
+}
