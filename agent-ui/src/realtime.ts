@@ -15,6 +15,7 @@ export function connectRealtime(token: string, origin = ''): void {
     path: '/socket.io',
     auth: { token },
     transports: ['websocket', 'polling'],
+    timeout: 8000, // give up on a stalled handshake sooner than the 20 s default, then retry
   });
   socket = s;
 

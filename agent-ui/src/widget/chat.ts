@@ -31,7 +31,8 @@ export class ChatClient {
   private handlers: Partial<ChatEvents> = {};
 
   constructor(origin: string, token: string, private outbox: Outbox) {
-    this.socket = io(`${origin}/webchat`, { path: '/socket.io', auth: { token }, transports: ['websocket', 'polling'] });
+    // timeout: a connection accepted but never handshaken is abandoned and retried after 8 s (default 20 s)
+    this.socket = io(`${origin}/webchat`, { path: '/socket.io', auth: { token }, transports: ['websocket', 'polling'], timeout: 8000 });
     const s = this.socket;
     s.on('connect', () => { this.handlers.connected?.(); void this.syncThenFlush(); });
     s.on('disconnect', () => this.handlers.disconnected?.());
