@@ -13,21 +13,21 @@ import { LIVE_STATUSES } from './models/types.js';
 export class Conversations {
   constructor(private readonly hub: Hub) {}
 
+  /**
+   * An agent takes a conversation from the queue. The routing leader decides (capacity, not already
+   * taken) and writes the assignment; then the stored conversation is returned.
+   */
   async claim(id: Types.ObjectId, u: SessionUser): Promise<ConversationDoc> {
-    const now = new Date();
-    const won = (await this.hub.m.Conversation.findOneAndUpdate(
-      { _id: id, assigneeId: null, status: { $in: LIVE_STATUSES } },
-      { $set: { assigneeId: u.id, assigneeName: u.name, status: 'assigned', assignedAt: now, updatedAt: now } },
-      { new: true },
-    ).lean()) as ConversationDoc | null;
-    if (won) {
-      this.hub.events.conversationUpdated(won);
-      return won;
-    }
     const c = (await this.hub.m.Conversation.findById(id).lean()) as ConversationDoc | null;
-    if (c?.assigneeId === u.id) return c;
-    if (c && !LIVE_STATUSES.includes(c.status as never)) throw conflict('already_resolved', 'conversation is already resolved');
-    throw conflict('already_assigned', `conversation is assigned to ${c?.assigneeName ?? 'another agent'}`);
+    if (!c) throw conflict('not_found', 'conversation not found');
+    if (c.assigneeId === u.id) return c;
+    if (!LIVE_STATUSES.includes(c.status as never)) throw conflict('already_resolved', 'conversation is already resolved');
+    if (c.assigneeId) throw conflict('already_assigned', `conversation is assigned to ${c.assigneeName ?? 'another agent'}`);
+    await this.hub.acdBridge.agentConnected(u.id);
+    await this.hub.acd.request({ type: 'claim', task: this.hub.acdBridge.taskFor(c), agentId: u.id });
+    const after = (await this.hub.m.Conversation.findById(id).lean()) as ConversationDoc;
+    if (after.assigneeId !== u.id) throw conflict('already_assigned', `conversation is assigned to ${after.assigneeName ?? 'another agent'}`);
+    return after;
   }
 
   async markRead(c: ConversationDoc, u: SessionUser): Promise<ConversationDoc> {
@@ -93,6 +93,7 @@ export class Conversations {
     if (!resolved) throw conflict('already_resolved', 'conversation is already resolved');
     // The next message from this customer opens a new conversation, in every hub process.
     this.hub.forgetOpenConversation(openKey);
+    await this.hub.acd.send({ type: 'release', taskId: String(c._id) });
     if (u.id) await this.hub.m.Customer.updateOne({ _id: c.customerId }, { $set: { lastAgentId: u.id } });
     this.hub.events.conversationUpdated(resolved);
     return resolved;

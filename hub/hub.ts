@@ -26,11 +26,14 @@ import { Outbound } from './outbound.js';
 import { errorBody } from './errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
+import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerWebchatHttp } from '../channels/webchat/http.js';
 import { WebchatConnector } from '../channels/webchat/connector.js';
 import type { ChannelConnector } from '../channels/contract.js';
 import { Metrics } from './metrics.js';
 import type { ConversationDoc } from './models/conversation.js';
+import { AcdService } from './acd/service.js';
+import { AcdBridge } from './acd/bridge.js';
 import type { MessageDoc } from './models/message.js';
 
 export interface HubEvents {
@@ -52,6 +55,8 @@ export class Hub {
   readonly webchat: WebchatConnector;
   readonly connectors = new Map<Channel, ChannelConnector>();
   readonly metrics = new Metrics();
+  readonly acd: AcdService;
+  readonly acdBridge: AcdBridge;
   readonly events: HubEvents;
   private subRedis: Redis;
   private closing = false;
@@ -81,7 +86,10 @@ export class Hub {
       },
     };
     this.ingest = new Ingest(this.m, config.ingest, {
-      conversationOpened: (c) => this.events.conversationUpdated(c),
+      conversationOpened: (c) => {
+        this.events.conversationUpdated(c);
+        void this.acdBridge.conversationOpened(c).catch((e) => this.log.error({ err: e }, 'routing arrival failed (reconciled by the next leader)'));
+      },
       stored: (r) => {
         this.metrics.messagesIngested.inc({ channel: r.message.channel });
         this.events.messageCreated(r.message, r.conversation);
@@ -98,9 +106,33 @@ export class Hub {
       onVisitorRead: (c, upTo) => this.agents.messageRead(c, upTo),
     });
     this.connectors.set('webchat', this.webchat);
-    this.agents = new AgentRealtime(this.io, this.m, this.tokens, this.presence, log.child({ mod: 'realtime' }), (convId, typing) => {
-      void this.m.Conversation.findById(convId).lean().then((c) => c && this.webchat.agentTyping(c as ConversationDoc, typing));
+    this.acdBridge = new AcdBridge(this);
+    this.acd = new AcdService({
+      redis,
+      prefix: config.redisPrefix,
+      log: log.child({ mod: 'acd' }),
+      queues: () => this.acdBridge.queues(),
+      effects: {
+        applied: (d, r) => this.acdBridge.applied(d, r),
+        becameLeader: (r) => this.acdBridge.reconcile(r),
+        periodic: (r) => this.acdBridge.periodic(r),
+      },
+      onLatency: (ms) => this.metrics.routingLatency.observe(ms / 1000),
     });
+    this.agents = new AgentRealtime(
+      this.io,
+      this.m,
+      this.tokens,
+      this.presence,
+      log.child({ mod: 'realtime' }),
+      (convId, typing) => {
+        void this.m.Conversation.findById(convId).lean().then((c) => c && this.webchat.agentTyping(c as ConversationDoc, typing));
+      },
+      {
+        connected: (id) => void this.acdBridge.agentConnected(id).catch((e) => this.log.warn({ err: e }, 'routing login failed')),
+        disconnected: (id) => this.acdBridge.agentDisconnected(id),
+      },
+    );
     this.conversations = new Conversations(this);
     this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors, log.child({ mod: 'outbound' }), (msg) => {
       void this.m.Conversation.findById(msg.conversationId).lean().then((c) => c && this.agents.messageCreated(msg, c as ConversationDoc));
@@ -135,6 +167,7 @@ export class Hub {
       log: this.log.child({ mod: 'webchat' }),
     };
     for (const c of this.connectors.values()) await c.start(ctx);
+    await this.acd.start();
     await this.app.register(multipart);
     this.app.setErrorHandler((err, req, reply) => {
       const { status, body } = errorBody(err);
@@ -167,6 +200,7 @@ export class Hub {
     });
     registerAuthRoutes(this.app, this);
     registerConversationRoutes(this.app, this);
+    registerAcdRoutes(this.app, this);
     registerWebchatHttp(this.app, this);
     this.serveUi();
   }
@@ -210,6 +244,7 @@ export class Hub {
     if (this.closing) return;
     this.closing = true;
     for (const c of this.connectors.values()) await c.stop().catch(() => undefined);
+    await this.acd.stop();
     this.io.of('/agent').disconnectSockets(true);
     await new Promise<void>((r) => this.io.close(() => r()));
     await this.app.close().catch(() => undefined);

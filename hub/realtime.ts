@@ -22,6 +22,7 @@ export class AgentRealtime {
     private readonly presence: Presence,
     private readonly log: Logger,
     private readonly visitorTyping: (conversationId: string, typing: boolean) => void,
+    private readonly sessions: { connected(userId: string): void; disconnected(userId: string): void },
   ) {
     const ns = io.of('/agent');
     ns.use((socket, next) => {
@@ -41,13 +42,21 @@ export class AgentRealtime {
     const u = socket.data.user;
     void socket.join([`user:${u.sub}`, `role:${u.role}`, ...u.queues.map((q: string) => `queue:${q}`)]);
     void this.presence.add(u.sub).catch((e) => this.log.warn({ err: e }, 'presence add failed'));
-    socket.on('disconnect', () => void this.presence.remove(u.sub).catch(() => undefined));
+    this.sessions.connected(u.sub);
+    socket.on('disconnect', () => {
+      void this.presence.remove(u.sub).catch(() => undefined);
+      this.sessions.disconnected(u.sub);
+    });
     socket.on('typing', (p: unknown) => {
       if (!p || typeof p !== 'object') return;
       const { conversationId, typing } = p as { conversationId?: unknown; typing?: unknown };
       if (typeof conversationId !== 'string' || !/^[0-9a-f]{24}$/.test(conversationId)) return;
       this.visitorTyping(conversationId, typing === true);
     });
+  }
+
+  emit(rooms: string[], event: string, payload: unknown): void {
+    this.io.of('/agent').to(rooms).emit(event, payload);
   }
 
   /** Rooms that may see a conversation: its queue, its assignee, supervisors and admins. */

@@ -204,6 +204,25 @@ export class Router {
     this.setAgentState(agentId, 'available', now);
   }
 
+  /** An agent picks a waiting contact from the queue themselves (capacity still holds). */
+  claim(taskId: string, agentId: string, now: number): void {
+    const t = this.task(taskId);
+    const a = this.agent(agentId);
+    if (t.agentId === agentId) {
+      if (t.state === 'offered') this.accept(taskId, agentId, now);
+      return;
+    }
+    if (t.agentId) throw new RoutingError('already_assigned', 'another agent has this conversation');
+    if (!this.hasRoom(a, t.channel)) throw new RoutingError('over_capacity', `no room for another ${t.channel} contact`);
+    this.waiting.get(t.queue)?.remove(t);
+    this.hold(t, a);
+    a.lastAssignedSeq = ++this.assignSeq;
+    t.state = 'assigned';
+    t.offerDeadline = undefined;
+    this.touchTask(t);
+    this.decisions.push({ kind: 'assign', taskId, agentId });
+  }
+
   /** Supervisor: give a task to a named agent (force ignores state and capacity, never skills of a closed account). */
   reassign(taskId: string, agentId: string, now: number, force = false): void {
     const t = this.task(taskId);
@@ -235,7 +254,7 @@ export class Router {
     t.state = 'waiting';
     t.declinedBy = [];
     this.touchTask(t);
-    this.decisions.push({ kind: 'requeue', taskId, queue: q.id, reason: 'moved' });
+    this.decisions.push({ kind: 'requeue', taskId, queue: q.id, reason: 'moved', fromAgentId: previous });
     this.route(t, now);
     if (previous) {
       const p = this.agents.get(previous);
@@ -352,6 +371,10 @@ export class Router {
     this.dirtyTasks.clear();
     this.removed.clear();
     return out;
+  }
+
+  exportCounters(): { seq: number; assignSeq: number } {
+    return { seq: this.seq, assignSeq: this.assignSeq };
   }
 
   exportState(): RouterState {
@@ -571,7 +594,7 @@ export class Router {
     if (decline && agentId && !t.declinedBy.includes(agentId)) t.declinedBy.push(agentId);
     t.state = 'waiting';
     t.offerDeadline = undefined;
-    this.decisions.push({ kind: 'requeue', taskId: t.id, queue: t.queue, reason });
+    this.decisions.push({ kind: 'requeue', taskId: t.id, queue: t.queue, reason, fromAgentId: agentId });
     this.route(t, now);
     if (agentId) {
       const a = this.agents.get(agentId);

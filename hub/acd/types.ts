@@ -91,14 +91,14 @@ export interface TaskSnapshot extends Required<Omit<TaskInput, 'preferredAgentId
 export type Decision =
   | { kind: 'offer'; taskId: string; agentId: string; deadline: number }
   | { kind: 'assign'; taskId: string; agentId: string; previousAgentId?: string }
-  | { kind: 'requeue'; taskId: string; queue: string; reason: 'rejected' | 'rona' | 'agent_logout' | 'moved' | 'overflow' | 'after_hours' }
+  | { kind: 'requeue'; taskId: string; queue: string; reason: 'rejected' | 'rona' | 'agent_logout' | 'moved' | 'overflow' | 'after_hours'; fromAgentId?: string }
   | { kind: 'offline'; taskId: string; queue: string }
   | { kind: 'released'; taskId: string; agentId: string }
   | { kind: 'agent'; agentId: string; state: AgentStateName; reason?: NotReadyReason };
 
 export class RoutingError extends Error {
   constructor(
-    readonly code: 'unknown_task' | 'unknown_agent' | 'unknown_queue' | 'invalid_state' | 'over_capacity',
+    readonly code: 'unknown_task' | 'unknown_agent' | 'unknown_queue' | 'invalid_state' | 'over_capacity' | 'already_assigned',
     message: string,
   ) {
     super(message);

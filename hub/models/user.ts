@@ -10,6 +10,10 @@ export const userSchema = new Schema(
     passwordHash: { type: String, required: true },
     queues: { type: [String], default: ['general'] },
     skills: { type: [String], default: [] },
+    /** Skill → proficiency 1-10 for routing (skills listed above without a level count as 5). */
+    proficiency: { type: Schema.Types.Mixed, default: {} },
+    /** Most simultaneous contacts per channel (a voice call blocks the rest). */
+    capacity: { type: Schema.Types.Mixed, default: () => ({ voice: 1, webchat: 3, email: 5, sms: 3, fax: 2 }) },
     locale: { type: String, enum: ['en', 'zh'], default: 'zh' },
     active: { type: Boolean, default: true },
   },
@@ -36,8 +40,10 @@ export const queueSchema = new Schema(
     _id: String,
     label: { en: String, zh: String },
     skills: { type: [String], default: [] },
+    /** Routing settings overriding the defaults of hub/acd/bridge.ts queueDef(). */
+    routing: { type: Schema.Types.Mixed, default: {} },
   },
-  { timestamps: true },
+  { timestamps: true, minimize: false },
 );
 
 export function userModels(conn: Connection) {

@@ -1,0 +1,239 @@
+/**
+ * Binds the ACD to the rest of the hub: conversations become routing tasks, routing decisions become
+ * conversation updates and console/customer events, agents' console sessions become routing states.
+ */
+import { Types } from 'mongoose';
+import type { Hub } from '../hub.js';
+import type { ConversationDoc } from '../models/conversation.js';
+import { LIVE_STATUSES, type Channel } from '../models/types.js';
+import { conversationView } from '../views.js';
+import type { Router } from './router.js';
+import type { AgentProfile, AgentSnapshot, Decision, QueueDef, TaskInput } from './types.js';
+
+const DEFAULT_CAPACITY: Partial<Record<Channel, number>> = { voice: 1, webchat: 3, email: 5, sms: 3, fax: 2 };
+/** After the last console socket of an agent closes, wait this long (a reload, a network blip) before logging them out of routing. */
+const LOGOUT_GRACE_MS = 15_000;
+
+/** Queue membership is a routing skill, so agents only get contacts of queues they belong to. */
+const member = (queue: string) => `q:${queue}`;
+
+export function queueDef(id: string, skills: string[], routing: Partial<QueueDef> = {}): QueueDef {
+  return {
+    id,
+    strategy: 'longest-idle',
+    serviceLevel: { pct: 80, seconds: 20 },
+    autoAccept: ['webchat', 'email', 'sms', 'fax'],
+    offerTimeoutSec: 20,
+    wrapUpSec: 30,
+    relax: [],
+    stickySec: 30,
+    afterHours: { action: 'offline' },
+    defaultAhtSec: 180,
+    ...routing,
+    skills: { ...Object.fromEntries(skills.map((s) => [s, 1])), ...(routing.skills ?? {}), [member(id)]: 1 },
+  };
+}
+
+export function agentView(a: AgentSnapshot) {
+  const full = a.state === 'available' && Object.entries(a.capacity).every(([ch, c]) => (a.load[ch as Channel] ?? 0) >= (c ?? 0));
+  return {
+    id: a.id,
+    name: a.name,
+    state: a.state,
+    display: full || (a.load.voice ?? 0) > 0 ? 'busy' : a.state,
+    reason: a.reason,
+    since: new Date(a.stateSince).toISOString(),
+    load: a.load,
+    capacity: a.capacity,
+    wrapUntil: a.wrapUntil ? new Date(a.wrapUntil).toISOString() : undefined,
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+export class AcdBridge {
+  private logoutTimers = new Map<string, NodeJS.Timeout>();
+  private visitorOf = new Map<string, string | null>();
+  private lastPosition = new Map<string, string>();
+  private ticks = 0;
+
+  constructor(private readonly hub: Hub) {}
+
+  async queues(): Promise<QueueDef[]> {
+    const rows = await this.hub.m.Queue.find().lean();
+    const defs = rows.map((q) => queueDef(String(q._id), (q.skills as string[]) ?? [], (q.routing as Partial<QueueDef>) ?? {}));
+    if (!defs.some((d) => d.id === 'general')) defs.push(queueDef('general', []));
+    return defs;
+  }
+
+  taskFor(c: ConversationDoc, preferredAgentId?: string | null): TaskInput {
+    return {
+      id: String(c._id),
+      queue: c.queue,
+      channel: c.channel,
+      priority: c.priority ?? 0,
+      preferredAgentId: preferredAgentId ?? undefined,
+      enqueuedAt: new Date(c.queuedAt ?? c.createdAt).getTime(),
+    };
+  }
+
+  /** A new conversation: route it, preferring the customer's last agent (sticky). */
+  async conversationOpened(c: ConversationDoc): Promise<void> {
+    const customer = await this.hub.m.Customer.findById(c.customerId, { lastAgentId: 1 }).lean();
+    await this.hub.acd.send({ type: 'arrive', task: this.taskFor(c, customer?.lastAgentId) });
+  }
+
+  async profile(userId: string): Promise<(AgentProfile & { role: string }) | null> {
+    const u = await this.hub.m.User.findById(userId).lean();
+    if (!u || !u.active || u.role === 'marketing') return null;
+    const skills: Record<string, number> = { ...Object.fromEntries(((u.skills as string[]) ?? []).map((s) => [s, 5])), ...((u.proficiency as Record<string, number>) ?? {}) };
+    for (const q of (u.queues as string[]) ?? []) skills[member(q)] = 10;
+    return { id: String(u._id), role: u.role, name: u.name, skills, capacity: { ...DEFAULT_CAPACITY, ...((u.capacity as Record<string, number>) ?? {}) } };
+  }
+
+  /** An agent opened the console: known to routing, and ready for work if they were logged out. */
+  async agentConnected(userId: string): Promise<void> {
+    clearTimeout(this.logoutTimers.get(userId));
+    this.logoutTimers.delete(userId);
+    const p = await this.profile(userId);
+    if (!p) return;
+    const { role, ...profile } = p;
+    await this.hub.acd.send({ type: 'agent.profile', profile });
+    // Supervisors and admins are known to routing (they can take over) but never routed to unasked.
+    if (role !== 'agent') return;
+    const snap = (await this.hub.acd.snapshotAgent(userId)) ?? undefined;
+    if (!snap || snap.state === 'offline') await this.hub.acd.send({ type: 'agent.state', agentId: userId, state: 'available' });
+  }
+
+  /** Make sure routing knows an agent (profile only; the state is left as it is). */
+  async ensureAgent(userId: string): Promise<void> {
+    const p = await this.profile(userId);
+    if (!p) return;
+    const { role: _role, ...profile } = p;
+    await this.hub.acd.send({ type: 'agent.profile', profile });
+  }
+
+  agentDisconnected(userId: string): void {
+    clearTimeout(this.logoutTimers.get(userId));
+    const t = setTimeout(() => {
+      this.logoutTimers.delete(userId);
+      void this.hub.io
+        .of('/agent')
+        .in(`user:${userId}`)
+        .fetchSockets()
+        .then((s) => (s.length === 0 ? this.hub.acd.send({ type: 'agent.state', agentId: userId, state: 'offline' }) : undefined))
+        .catch(() => undefined);
+    }, LOGOUT_GRACE_MS);
+    t.unref();
+    this.logoutTimers.set(userId, t);
+  }
+
+  /** Routing decisions are stored; now update the conversations and tell the consoles and customers. */
+  async applied(decisions: Decision[], router: Router): Promise<void> {
+    try {
+      const now = new Date();
+      const ops: Parameters<Hub['m']['Conversation']['bulkWrite']>[0] = [];
+      const touched = new Map<string, string | undefined>();
+      for (const d of decisions) {
+        if (d.kind === 'assign') {
+          const name = router.getAgent(d.agentId)?.name ?? '';
+          ops.push({ updateOne: { filter: { _id: new Types.ObjectId(d.taskId), status: { $in: LIVE_STATUSES } }, update: { $set: { assigneeId: d.agentId, assigneeName: name, status: 'assigned', assignedAt: now, updatedAt: now } } } });
+          touched.set(d.taskId, d.previousAgentId);
+        } else if (d.kind === 'requeue') {
+          ops.push({ updateOne: { filter: { _id: new Types.ObjectId(d.taskId), status: { $in: LIVE_STATUSES } }, update: { $set: { status: 'queued', assigneeId: null, assigneeName: null, queue: d.queue, updatedAt: now } } } });
+          touched.set(d.taskId, d.fromAgentId);
+          if (d.fromAgentId && (d.reason === 'rona' || d.reason === 'rejected')) this.hub.agents.emit([`user:${d.fromAgentId}`], 'offer.withdrawn', { conversationId: d.taskId, reason: d.reason, updatedAt: now.toISOString() });
+        } else if (d.kind === 'offline') {
+          ops.push({ updateOne: { filter: { _id: new Types.ObjectId(d.taskId), status: { $in: LIVE_STATUSES } }, update: { $set: { status: 'pending', updatedAt: now }, $addToSet: { tags: 'after-hours' } } } });
+          touched.set(d.taskId, undefined);
+        } else if (d.kind === 'agent') {
+          const a = router.getAgent(d.agentId);
+          if (a) this.hub.agents.emit([`user:${d.agentId}`, 'role:supervisor', 'role:admin'], 'agent.state', { agent: agentView(a), updatedAt: now.toISOString() });
+        }
+      }
+      if (ops.length) await this.hub.m.Conversation.bulkWrite(ops, { ordered: true });
+      const offers = decisions.filter((d): d is Extract<Decision, { kind: 'offer' }> => d.kind === 'offer');
+      const ids = [...new Set([...touched.keys(), ...offers.map((o) => o.taskId)])];
+      if (!ids.length) return;
+      const convs = (await this.hub.m.Conversation.find({ _id: { $in: ids.map((i) => new Types.ObjectId(i)) } }).lean()) as ConversationDoc[];
+      const byId = new Map(convs.map((c) => [String(c._id), c]));
+      for (const [id, prev] of touched) {
+        const c = byId.get(id);
+        if (!c) continue;
+        this.hub.agents.conversationUpdated(c, prev);
+        this.hub.webchat.conversationUpdated(c);
+      }
+      for (const o of offers) {
+        const c = byId.get(o.taskId);
+        if (c) this.hub.agents.emit([`user:${o.agentId}`], 'offer.created', { conversation: conversationView(c), deadline: new Date(o.deadline).toISOString(), updatedAt: now.toISOString() });
+      }
+    } catch (e) {
+      this.hub.log.error({ err: e }, 'applying routing decisions failed (reconciled at the next leader change)');
+    }
+  }
+
+  /**
+   * A new leader: make the router and the conversation documents agree. Conversations opened while no
+   * leader ran (or whose arrival was lost with a crashed process) are routed; tasks whose conversation
+   * was resolved are released; assignees are written where a crash cut the last write short.
+   */
+  async reconcile(router: Router): Promise<void> {
+    const live = (await this.hub.m.Conversation.find({ status: { $in: [...LIVE_STATUSES] } }).lean()) as ConversationDoc[];
+    const liveIds = new Set(live.map((c) => String(c._id)));
+    const now = Date.now();
+    const known = new Set(router.queueIds());
+    for (const c of live) {
+      const id = String(c._id);
+      if (router.getTask(id) || !known.has(c.queue)) continue;
+      if (c.status === 'pending') continue; // offline messages wait for an agent to pick them
+      router.arrive(this.taskFor(c), now);
+      if (c.assigneeId && router.getAgent(c.assigneeId)) {
+        try {
+          router.reassign(id, c.assigneeId, now, true);
+        } catch {
+          /* agent gone: routed anew */
+        }
+      }
+    }
+    for (const t of router.allTasks()) {
+      if (!liveIds.has(t.id)) router.release(t.id, now);
+    }
+    const fix: Parameters<Hub['m']['Conversation']['bulkWrite']>[0] = [];
+    for (const c of live) {
+      const t = router.getTask(String(c._id));
+      if (!t) continue;
+      const want = t.state === 'assigned' ? (t.agentId ?? null) : null;
+      if ((c.assigneeId ?? null) !== want) {
+        fix.push({ updateOne: { filter: { _id: c._id }, update: { $set: want ? { assigneeId: want, assigneeName: router.getAgent(want)?.name ?? '', status: 'assigned' } : { assigneeId: null, assigneeName: null, status: 'queued' } } } });
+      }
+    }
+    if (fix.length) await this.hub.m.Conversation.bulkWrite(fix);
+  }
+
+  /** Every second while leader; every 5 s tell waiting chat customers their position and estimated wait. */
+  periodic(router: Router): void {
+    if (++this.ticks % 5) return;
+    void this.pushPositions(router).catch((e) => this.hub.log.warn({ err: e }, 'queue position update failed'));
+  }
+
+  private async pushPositions(router: Router): Promise<void> {
+    const now = Date.now();
+    const waiting = router.allTasks().filter((t) => t.state === 'waiting' && t.channel === 'webchat');
+    const unknown = waiting.filter((t) => !this.visitorOf.has(t.id)).map((t) => new Types.ObjectId(t.id));
+    if (unknown.length) {
+      const rows = await this.hub.m.Conversation.find({ _id: { $in: unknown } }, { channelData: 1 }).lean();
+      for (const r of rows) this.visitorOf.set(String(r._id), ((r.channelData as { visitorId?: string }) ?? {}).visitorId ?? null);
+    }
+    for (const t of waiting) {
+      const visitorId = this.visitorOf.get(t.id);
+      if (!visitorId) continue;
+      const position = router.position(t.id);
+      const ewtSec = router.estimatedWaitSec(t.id, now);
+      const key = `${position}:${ewtSec}`;
+      if (this.lastPosition.get(t.id) === key) continue;
+      this.lastPosition.set(t.id, key);
+      this.hub.webchat.queuePosition(visitorId, position, ewtSec);
+    }
+    if (this.visitorOf.size > 50_000) this.visitorOf.clear();
+    if (this.lastPosition.size > 50_000) this.lastPosition.clear();
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * The ACD across hub processes. Any process publishes commands (arrivals, agent states, accepts,
+ * supervisor moves) to one Redis stream; the one process holding the leader lease consumes the stream
+ * in order, decides in memory (router.ts), persists the changes fenced by its lease (store.ts), and
+ * only then announces them: conversation documents, consoles, customers. When the leader dies its
+ * lease expires (LEASE_MS) and another process rebuilds the router from Redis and goes on from the
+ * stored stream cursor, so nothing is lost or assigned twice.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { AppError } from '../errors.js';
+import { Router } from './router.js';
+import { AcdStore } from './store.js';
+import { RoutingError, type AgentSnapshot, type Decision, type QueueDef, type TaskSnapshot } from './types.js';
+import type { AcdCommand, AcdReply, Envelope } from './events.js';
+
+export const LEASE_MS = 4000;
+const RENEW_MS = 1000;
+const READ_BLOCK_MS = 200;
+const READ_COUNT = 1000;
+const REPLY_TIMEOUT_MS = 10_000;
+
+export interface AcdEffects {
+  /** Decisions after they are durably stored, in order. Must not throw. */
+  applied(decisions: Decision[], router: Router): Promise<void>;
+  /** Called once when this process becomes leader, after the router is rebuilt: reconcile with the database. */
+  becameLeader?(router: Router): Promise<void>;
+  /** Periodic (1 s) while leader: queue positions, wallboard. */
+  periodic?(router: Router): void;
+}
+
+export interface AcdOptions {
+  redis: Redis;
+  prefix: string;
+  log: Logger;
+  queues: () => Promise<QueueDef[]>;
+  effects: AcdEffects;
+  /** Measure decision latency (command issued → changes stored). */
+  onLatency?(ms: number): void;
+}
+
+export class AcdService {
+  readonly hubId = randomUUID();
+  readonly store: AcdStore;
+  private router: Router | null = null;
+  private token = randomUUID();
+  private cursor = '0-0';
+  private running = false;
+  private reader: Redis;
+  private sub: Redis;
+  private pending = new Map<string, { resolve: () => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }>();
+  private loopDone: Promise<void> = Promise.resolve();
+  private renewTimer?: NodeJS.Timeout;
+  private periodicTimer?: NodeJS.Timeout;
+  private leaderSince = 0;
+
+  constructor(private readonly o: AcdOptions) {
+    this.store = new AcdStore(o.redis, o.prefix);
+    this.reader = o.redis.duplicate();
+    this.sub = o.redis.duplicate();
+  }
+
+  get isLeader(): boolean {
+    return this.router !== null;
+  }
+
+  async start(): Promise<void> {
+    await this.sub.subscribe(this.replyChannel(this.hubId));
+    this.sub.on('message', (_ch, msg) => this.onReply(msg));
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Publish a command; resolves once it is in the stream (fire and forget). */
+  async send(cmd: AcdCommand): Promise<void> {
+    const env: Envelope = { cmd, at: Date.now() };
+    await this.o.redis.xadd(this.store.keys.events, 'MAXLEN', '~', '200000', '*', 'e', JSON.stringify(env));
+  }
+
+  /** Publish a command and wait for the leader's outcome (accept, reject, reassign...). */
+  async request(cmd: AcdCommand): Promise<void> {
+    const req = randomUUID();
+    const env: Envelope = { cmd, at: Date.now(), reply: { hub: this.hubId, req } };
+    const done = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(req);
+        reject(new AppError(503, 'routing_unavailable', 'routing did not answer in time; try again'));
+      }, REPLY_TIMEOUT_MS);
+      this.pending.set(req, { resolve, reject, timer });
+    });
+    await this.o.redis.xadd(this.store.keys.events, 'MAXLEN', '~', '200000', '*', 'e', JSON.stringify(env));
+    return done;
+  }
+
+  /** The router while this process leads (tests and the wallboard of the leader). */
+  get localRouter(): Router | null {
+    return this.router;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.renewTimer);
+    clearInterval(this.periodicTimer);
+    this.reader.disconnect();
+    await this.loopDone.catch(() => undefined);
+    if (this.router) await this.store.release(this.token).catch(() => undefined);
+    this.router = null;
+    this.sub.disconnect();
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new AppError(503, 'routing_unavailable', 'shutting down'));
+    }
+  }
+
+  /** Simulate a crash (tests): stop everything without releasing the lease. */
+  async crash(): Promise<void> {
+    this.running = false;
+    clearInterval(this.renewTimer);
+    clearInterval(this.periodicTimer);
+    this.reader.disconnect();
+    this.sub.disconnect();
+    await this.loopDone.catch(() => undefined);
+    this.router = null;
+  }
+
+  private replyChannel(hub: string): string {
+    return `${this.store.keys.events}:reply:${hub}`;
+  }
+
+  private onReply(raw: string): void {
+    const r = JSON.parse(raw) as AcdReply;
+    const p = this.pending.get(r.req);
+    if (!p) return;
+    this.pending.delete(r.req);
+    clearTimeout(p.timer);
+    if (r.ok) p.resolve();
+    else p.reject(new AppError(r.error!.code === 'unknown_task' || r.error!.code === 'unknown_agent' ? 404 : 409, r.error!.code, r.error!.message));
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        if (!this.router) {
+          if (!(await this.store.acquire(this.token, LEASE_MS))) {
+            await this.waitForLease();
+            continue;
+          }
+          await this.becomeLeader();
+        }
+        await this.step();
+      } catch (e) {
+        if (!this.running) return;
+        this.o.log.error({ err: e }, 'routing step failed; stepping down');
+        this.stepDown();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  /** Followers poll the lease; a dead leader's lease expires within LEASE_MS. */
+  private waitForLease(): Promise<void> {
+    return new Promise((r) => setTimeout(r, 500));
+  }
+
+  private async becomeLeader(): Promise<void> {
+    const router = new Router();
+    for (const q of await this.o.queues()) router.defineQueue(q);
+    const { state, cursor } = await this.store.load();
+    router.importState(state, Date.now());
+    this.cursor = cursor;
+    this.router = router;
+    this.leaderSince = Date.now();
+    this.renewTimer = setInterval(() => {
+      void this.store.acquire(this.token, LEASE_MS).then(
+        (ok) => {
+          if (!ok) {
+            this.o.log.warn('lost the routing lease');
+            this.stepDown();
+          }
+        },
+        () => undefined,
+      );
+    }, RENEW_MS);
+    this.periodicTimer = setInterval(() => this.router && this.o.effects.periodic?.(this.router), 1000);
+    this.o.log.info({ hub: this.hubId, agents: state.agents.length, tasks: state.tasks.length }, 'became routing leader');
+    // importState may have decided things (agents free, tasks waiting): store them before anything else.
+    await this.commit([]);
+    await this.o.effects.becameLeader?.(router);
+    await this.commit([]);
+  }
+
+  private stepDown(): void {
+    clearInterval(this.renewTimer);
+    clearInterval(this.periodicTimer);
+    this.router = null;
+  }
+
+  /** One read of the stream, every command applied in order, one fenced write, then the effects. */
+  private async step(): Promise<void> {
+    const res = (await this.reader.xread('COUNT', READ_COUNT, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.store.keys.events, this.cursor)) as [string, [string, string[]][]][] | null;
+    const router = this.router;
+    if (!router) return;
+    const entries = res?.[0]?.[1] ?? [];
+    const replies: { hub: string; reply: AcdReply }[] = [];
+    const issued: number[] = [];
+    const now = Date.now();
+    for (const [id, fields] of entries) {
+      this.cursor = id;
+      let env: Envelope;
+      try {
+        env = JSON.parse(fields[1]) as Envelope;
+      } catch {
+        this.o.log.warn({ id }, 'unreadable routing command skipped');
+        continue;
+      }
+      issued.push(env.at);
+      try {
+        this.apply(router, env.cmd, now);
+        if (env.reply) replies.push({ hub: env.reply.hub, reply: { req: env.reply.req, ok: true } });
+      } catch (e) {
+        const err = e instanceof RoutingError ? { code: e.code, message: e.message } : { code: 'routing_error', message: (e as Error).message };
+        if (!(e instanceof RoutingError)) this.o.log.error({ err: e, cmd: env.cmd.type }, 'routing command failed');
+        if (env.reply) replies.push({ hub: env.reply.hub, reply: { req: env.reply.req, ok: false, error: err } });
+      }
+    }
+    router.tick(Date.now());
+    await this.commit(replies);
+    if (this.o.onLatency) {
+      const t = Date.now();
+      for (const at of issued) this.o.onLatency(t - at);
+    }
+  }
+
+  private async commit(replies: { hub: string; reply: AcdReply }[]): Promise<void> {
+    const router = this.router;
+    if (!router) return;
+    const changes = router.drain();
+    if (changes.agents.length || changes.tasks.length || changes.removed.length || replies.length) {
+      const st = router.exportCounters();
+      const ok = await this.store.persist(this.token, this.cursor, st, changes);
+      if (!ok) {
+        this.o.log.warn('fenced out by a newer routing leader; dropping local state');
+        this.stepDown();
+        return;
+      }
+    }
+    // Effects before replies: a caller that waited for its outcome then reads an updated database.
+    if (changes.decisions.length) await this.o.effects.applied(changes.decisions, router);
+    for (const r of replies) await this.o.redis.publish(this.replyChannel(r.hub), JSON.stringify(r.reply));
+  }
+
+  private apply(r: Router, c: AcdCommand, now: number): void {
+    switch (c.type) {
+      case 'arrive':
+        r.arrive(c.task, now);
+        return;
+      case 'release':
+        r.release(c.taskId, now);
+        return;
+      case 'agent.profile':
+        r.upsertAgent(c.profile, now);
+        return;
+      case 'agent.state':
+        r.setAgentState(c.agentId, c.state, now, c.reason);
+        return;
+      case 'wrapup.end':
+        r.endWrapUp(c.agentId, now);
+        return;
+      case 'accept':
+        r.accept(c.taskId, c.agentId, now);
+        return;
+      case 'claim':
+        r.arrive(c.task, now);
+        r.claim(c.task.id, c.agentId, now);
+        return;
+      case 'reject':
+        r.reject(c.taskId, c.agentId, now);
+        return;
+      case 'reassign':
+        r.reassign(c.taskId, c.agentId, now, c.force);
+        return;
+      case 'move':
+        r.move(c.taskId, c.queue, now);
+        return;
+      case 'priority':
+        r.setPriority(c.taskId, c.priority, now);
+        return;
+    }
+  }
+
+  /** Routing state as stored (any process can read it: the wallboard). */
+  async snapshot(): Promise<{ agents: AgentSnapshot[]; tasks: TaskSnapshot[] }> {
+    const [agents, tasks] = await Promise.all([this.store.readAgents(), this.store.readTasks()]);
+    return { agents, tasks };
+  }
+
+  async snapshotAgent(id: string): Promise<AgentSnapshot | null> {
+    const j = await this.o.redis.hget(this.store.keys.agents, id);
+    return j ? (JSON.parse(j) as AgentSnapshot) : null;
+  }
+
+  async snapshotTask(id: string): Promise<TaskSnapshot | null> {
+    const j = await this.o.redis.hget(this.store.keys.tasks, id);
+    return j ? (JSON.parse(j) as TaskSnapshot) : null;
+  }
+
+  get leaderFor(): number {
+    return this.router ? Date.now() - this.leaderSince : 0;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Where the routing state lives between decisions and across failovers: Redis (append-only file on).
+ * Only the leader writes, and every write is fenced by its lease token inside one Lua script, so a
+ * deposed leader (paused, partitioned) can never write a stale assignment over the new leader's.
+ */
+import type { Redis } from 'ioredis';
+import type { AgentSnapshot, TaskSnapshot } from './types.js';
+import type { Changes, RouterState } from './router.js';
+
+/**
+ * acquire — take the lease if free or already ours.
+ * KEYS[1] lease key. ARGV[1] token, ARGV[2] ttl ms.
+ * Returns 1 = we hold the lease, 0 = another holder.
+ */
+const ACQUIRE = `
+local cur = redis.call('GET', KEYS[1])
+if cur == false or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0`;
+
+/**
+ * release — give the lease up if ours.
+ * KEYS[1] lease key. ARGV[1] token. Returns 1 released, 0 not ours.
+ */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
+ * persist — write what one routing step changed, only while holding the lease.
+ * KEYS[1] lease, KEYS[2] agents hash, KEYS[3] tasks hash, KEYS[4] meta hash.
+ * ARGV[1] token, ARGV[2] stream cursor, ARGV[3] seq, ARGV[4] assignSeq,
+ * ARGV[5] number of agent pairs A, then A × (id, json), then number of task pairs T, then T × (id, json),
+ * then the ids of removed tasks.
+ * Returns 1 written, 0 fenced out (not the leader: nothing written).
+ */
+const PERSIST = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[4], 'cursor', ARGV[2], 'seq', ARGV[3], 'assignSeq', ARGV[4])
+local i = 5
+local na = tonumber(ARGV[i]); i = i + 1
+for _ = 1, na do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]); i = i + 2 end
+local nt = tonumber(ARGV[i]); i = i + 1
+for _ = 1, nt do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]); i = i + 2 end
+while i <= #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]); i = i + 1 end
+return 1`;
+
+export class AcdStore {
+  readonly keys: { lease: string; agents: string; tasks: string; meta: string; events: string };
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    // One hash tag, so a Redis Cluster keeps every key of the script in one slot.
+    const p = `${prefix}:{acd}`;
+    this.keys = { lease: `${p}:leader`, agents: `${p}:agents`, tasks: `${p}:tasks`, meta: `${p}:meta`, events: `${p}:events` };
+    redis.defineCommand('acdAcquire', { numberOfKeys: 1, lua: ACQUIRE });
+    redis.defineCommand('acdRelease', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('acdPersist', { numberOfKeys: 4, lua: PERSIST });
+  }
+
+  async acquire(token: string, ttlMs: number): Promise<boolean> {
+    return (await (this.redis as unknown as { acdAcquire(k: string, t: string, ttl: number): Promise<number> }).acdAcquire(this.keys.lease, token, ttlMs)) === 1;
+  }
+
+  async release(token: string): Promise<void> {
+    await (this.redis as unknown as { acdRelease(k: string, t: string): Promise<number> }).acdRelease(this.keys.lease, token);
+  }
+
+  /** Returns false when fenced out: the caller is no longer the leader and must drop its state. */
+  async persist(token: string, cursor: string, state: { seq: number; assignSeq: number }, ch: Changes): Promise<boolean> {
+    const args: (string | number)[] = [token, cursor, state.seq, state.assignSeq, ch.agents.length];
+    for (const a of ch.agents) args.push(a.id, JSON.stringify(a));
+    args.push(ch.tasks.length);
+    for (const t of ch.tasks) args.push(t.id, JSON.stringify(t));
+    args.push(...ch.removed);
+    const r = await (this.redis as unknown as { acdPersist(...a: (string | number)[]): Promise<number> }).acdPersist(this.keys.lease, this.keys.agents, this.keys.tasks, this.keys.meta, ...args);
+    return r === 1;
+  }
+
+  async load(): Promise<{ state: RouterState; cursor: string }> {
+    const [agents, tasks, meta] = await Promise.all([this.redis.hgetall(this.keys.agents), this.redis.hgetall(this.keys.tasks), this.redis.hgetall(this.keys.meta)]);
+    return {
+      state: {
+        agents: Object.values(agents).map((j) => JSON.parse(j) as AgentSnapshot),
+        tasks: Object.values(tasks).map((j) => JSON.parse(j) as TaskSnapshot),
+        seq: Number(meta.seq ?? 0),
+        assignSeq: Number(meta.assignSeq ?? 0),
+      },
+      cursor: meta.cursor ?? '0-0',
+    };
+  }
+
+  async readAgents(): Promise<AgentSnapshot[]> {
+    return Object.values(await this.redis.hgetall(this.keys.agents)).map((j) => JSON.parse(j));
+  }
+  async readTasks(): Promise<TaskSnapshot[]> {
+    return Object.values(await this.redis.hgetall(this.keys.tasks)).map((j) => JSON.parse(j));
+  }
+}

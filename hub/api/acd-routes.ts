@@ -1,0 +1,187 @@
+/** Routing: agents' own state and offers; supervisors' queue and agent view and their controls. */
+import type { FastifyInstance } from 'fastify';
+import { Types } from 'mongoose';
+import { z } from 'zod';
+import type { Hub } from '../hub.js';
+import { badRequest, notFound } from '../errors.js';
+import type { ConversationDoc } from '../models/conversation.js';
+import { conversationView } from '../views.js';
+import { agentView } from '../acd/bridge.js';
+import { requireUser, type SessionUser } from './auth-routes.js';
+import { parseBody } from './validate.js';
+
+const REASONS = ['break', 'meal', 'training', 'meeting', 'rona', 'supervisor', 'other'] as const;
+const StateBody = z.object({ state: z.enum(['available', 'notready', 'offline']), reason: z.enum(REASONS).optional() });
+const ReassignBody = z.object({ agentId: z.string().regex(/^[0-9a-f]{24}$/), force: z.boolean().optional() });
+const MoveBody = z.object({ queue: z.string().min(1).max(64) });
+const PriorityBody = z.object({ priority: z.number().int().min(-100).max(100) });
+
+export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
+  const agentish = requireUser(hub, ['agent', 'supervisor', 'admin']);
+  const lead = requireUser(hub, ['supervisor', 'admin']);
+  const actor = (u: SessionUser) => ({ type: 'user' as const, id: u.id, name: u.name, role: u.role });
+  const convId = (p: unknown): string => {
+    const id = (p as { id?: string }).id ?? '';
+    if (!/^[0-9a-f]{24}$/.test(id)) throw badRequest('conversation id is not valid');
+    return id;
+  };
+  const loadConv = async (id: string) => {
+    const c = (await hub.m.Conversation.findById(id).lean()) as ConversationDoc | null;
+    if (!c) throw notFound('conversation');
+    return c;
+  };
+  /** Make sure routing knows the conversation before a command about it. */
+  const ensureTask = async (c: ConversationDoc) => {
+    if (!(await hub.acd.snapshotTask(String(c._id)))) await hub.acd.send({ type: 'arrive', task: hub.acdBridge.taskFor(c) });
+  };
+
+  app.get('/api/acd/me', async (req) => {
+    const u = await agentish(req);
+    const a = await hub.acd.snapshotAgent(u.id);
+    const tasks = (await hub.acd.snapshot()).tasks.filter((t) => t.agentId === u.id && t.state === 'offered');
+    const convs = tasks.length ? ((await hub.m.Conversation.find({ _id: { $in: tasks.map((t) => new Types.ObjectId(t.id)) } }).lean()) as ConversationDoc[]) : [];
+    return {
+      agent: a ? agentView(a) : null,
+      offers: tasks.flatMap((t) => {
+        const c = convs.find((x) => String(x._id) === t.id);
+        return c ? [{ conversation: conversationView(c), deadline: new Date(t.offerDeadline ?? Date.now()).toISOString() }] : [];
+      }),
+    };
+  });
+
+  app.post('/api/acd/me/state', async (req) => {
+    const u = await agentish(req);
+    const body = parseBody(StateBody, req.body);
+    const p = await hub.acdBridge.profile(u.id);
+    if (p) await hub.acd.send({ type: 'agent.profile', profile: { id: p.id, name: p.name, skills: p.skills, capacity: p.capacity } });
+    await hub.acd.request({ type: 'agent.state', agentId: u.id, state: body.state, reason: body.reason });
+    await hub.audit.record(actor(u), 'agent.state', { type: 'user', id: u.id }, body, req.ip);
+    const a = await hub.acd.snapshotAgent(u.id);
+    return { agent: a ? agentView(a) : null };
+  });
+
+  app.post('/api/acd/me/wrapup-end', async (req) => {
+    const u = await agentish(req);
+    await hub.acd.request({ type: 'wrapup.end', agentId: u.id });
+    const a = await hub.acd.snapshotAgent(u.id);
+    return { agent: a ? agentView(a) : null };
+  });
+
+  app.post('/api/acd/offers/:id/accept', async (req) => {
+    const u = await agentish(req);
+    const id = convId(req.params);
+    await hub.acd.request({ type: 'accept', taskId: id, agentId: u.id });
+    await hub.audit.record(actor(u), 'offer.accept', { type: 'conversation', id }, undefined, req.ip);
+    return { conversation: conversationView(await loadConv(id)) };
+  });
+
+  app.post('/api/acd/offers/:id/reject', async (req) => {
+    const u = await agentish(req);
+    const id = convId(req.params);
+    await hub.acd.request({ type: 'reject', taskId: id, agentId: u.id });
+    await hub.audit.record(actor(u), 'offer.reject', { type: 'conversation', id }, undefined, req.ip);
+    return { ok: true };
+  });
+
+  app.get('/api/acd/overview', async (req) => {
+    await lead(req);
+    const [{ agents, tasks }, queues] = await Promise.all([hub.acd.snapshot(), hub.m.Queue.find().lean()]);
+    const now = Date.now();
+    const users = await hub.m.User.find({ role: { $in: ['agent', 'supervisor', 'admin'] }, active: true }, { name: 1, role: 1, queues: 1 }).lean();
+    const byQueue = new Map<string, typeof tasks>();
+    for (const t of tasks) {
+      if (t.state !== 'waiting' && t.state !== 'offered') continue;
+      const list = byQueue.get(t.queue) ?? [];
+      list.push(t);
+      byQueue.set(t.queue, list);
+    }
+    return {
+      queues: queues.map((q) => {
+        const waiting = (byQueue.get(String(q._id)) ?? []).filter((t) => t.state === 'waiting');
+        const members = agents.filter((a) => a.skills[`q:${String(q._id)}`]);
+        return {
+          id: String(q._id),
+          label: q.label,
+          waiting: waiting.length,
+          ringing: (byQueue.get(String(q._id)) ?? []).length - waiting.length,
+          oldestWaitSec: waiting.length ? Math.round((now - Math.min(...waiting.map((t) => t.enqueuedAt))) / 1000) : 0,
+          agentsAvailable: members.filter((a) => a.state === 'available').length,
+          agentsSignedIn: members.filter((a) => a.state !== 'offline').length,
+        };
+      }),
+      agents: users.map((u) => {
+        const a = agents.find((x) => x.id === String(u._id));
+        return a ? { ...agentView(a), role: u.role } : { id: String(u._id), name: u.name, role: u.role, state: 'offline', display: 'offline', load: {}, capacity: {}, since: null };
+      }),
+      waiting: tasks
+        .filter((t) => t.state === 'waiting')
+        .sort((a, b) => b.priority - a.priority || a.enqueuedAt - b.enqueuedAt)
+        .slice(0, 200)
+        .map((t) => ({ conversationId: t.id, queue: t.queue, channel: t.channel, priority: t.priority, waitSec: Math.round((now - t.enqueuedAt) / 1000) })),
+      updatedAt: new Date().toISOString(),
+    };
+  });
+
+  app.post('/api/acd/conversations/:id/reassign', async (req) => {
+    const u = await lead(req);
+    const id = convId(req.params);
+    const body = parseBody(ReassignBody, req.body);
+    const c = await loadConv(id);
+    if (!(await hub.m.User.exists({ _id: body.agentId, active: true }))) throw notFound('agent');
+    await hub.acdBridge.ensureAgent(body.agentId);
+    await ensureTask(c);
+    await hub.acd.request({ type: 'reassign', taskId: id, agentId: body.agentId, force: body.force });
+    await hub.audit.record(actor(u), 'conversation.reassign', { type: 'conversation', id }, { to: body.agentId, from: c.assigneeId ?? null, force: !!body.force }, req.ip);
+    return { conversation: conversationView(await loadConv(id)) };
+  });
+
+  app.post('/api/acd/conversations/:id/takeover', async (req) => {
+    const u = await lead(req);
+    const id = convId(req.params);
+    const c = await loadConv(id);
+    await hub.acdBridge.ensureAgent(u.id);
+    await ensureTask(c);
+    await hub.acd.request({ type: 'reassign', taskId: id, agentId: u.id, force: true });
+    await hub.audit.record(actor(u), 'conversation.takeover', { type: 'conversation', id }, { from: c.assigneeId ?? null }, req.ip);
+    return { conversation: conversationView(await loadConv(id)) };
+  });
+
+  app.post('/api/acd/conversations/:id/move', async (req) => {
+    const u = await lead(req);
+    const id = convId(req.params);
+    const body = parseBody(MoveBody, req.body);
+    const c = await loadConv(id);
+    if (!(await hub.m.Queue.exists({ _id: body.queue }))) throw notFound('queue');
+    await ensureTask(c);
+    await hub.acd.request({ type: 'move', taskId: id, queue: body.queue });
+    await hub.audit.record(actor(u), 'conversation.move', { type: 'conversation', id }, { from: c.queue, to: body.queue }, req.ip);
+    return { conversation: conversationView(await loadConv(id)) };
+  });
+
+  app.post('/api/acd/conversations/:id/priority', async (req) => {
+    const u = await lead(req);
+    const id = convId(req.params);
+    const body = parseBody(PriorityBody, req.body);
+    const c = await loadConv(id);
+    await ensureTask(c);
+    await hub.acd.request({ type: 'priority', taskId: id, priority: body.priority });
+    await hub.m.Conversation.updateOne({ _id: c._id }, { $set: { priority: body.priority, updatedAt: new Date() } });
+    await hub.audit.record(actor(u), 'conversation.priority', { type: 'conversation', id }, { from: c.priority, to: body.priority }, req.ip);
+    const after = (await loadConv(id)) as ConversationDoc;
+    hub.events.conversationUpdated(after);
+    return { conversation: conversationView(after) };
+  });
+
+  app.post('/api/acd/agents/:id/state', async (req) => {
+    const u = await lead(req);
+    const agentId = (req.params as { id?: string }).id ?? '';
+    if (!/^[0-9a-f]{24}$/.test(agentId)) throw badRequest('agent id is not valid');
+    const body = parseBody(StateBody, req.body);
+    if (!(await hub.m.User.exists({ _id: agentId }))) throw notFound('agent');
+    await hub.acdBridge.ensureAgent(agentId);
+    await hub.acd.request({ type: 'agent.state', agentId, state: body.state, reason: body.reason ?? (body.state === 'notready' ? 'supervisor' : undefined) });
+    await hub.audit.record(actor(u), 'agent.force_state', { type: 'user', id: agentId }, body, req.ip);
+    const a = await hub.acd.snapshotAgent(agentId);
+    return { agent: a ? agentView(a) : null };
+  });
+}
