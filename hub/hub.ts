@@ -245,7 +245,8 @@ export class Hub {
     this.closing = true;
     for (const c of this.connectors.values()) await c.stop().catch(() => undefined);
     await this.acd.stop();
-    this.io.of('/agent').disconnectSockets(true);
+    // Local sockets only, transport closed so consoles reconnect to another hub (see WebchatConnector.stop).
+    for (const s of this.io.of('/agent').sockets.values()) s.conn.close();
     await new Promise<void>((r) => this.io.close(() => r()));
     await this.app.close().catch(() => undefined);
     await this.ingest.drain();

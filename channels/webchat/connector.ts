@@ -65,7 +65,10 @@ export class WebchatConnector implements ChannelConnector {
   }
 
   async stop(): Promise<void> {
-    this.d.io.of('/webchat').disconnectSockets(true);
+    // This process's sockets only (disconnectSockets goes through the Redis adapter to every hub), and by
+    // closing the transport, not a namespace disconnect, which socket.io clients never reconnect after:
+    // the widget reconnects to a live hub and resends its outbox.
+    for (const s of this.d.io.of('/webchat').sockets.values()) s.conn.close();
   }
 
   mapStatus(native: string): DeliveryStatus | undefined {
