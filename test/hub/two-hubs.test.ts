@@ -56,7 +56,7 @@ test('visitor on hub A, agent on hub B: the message reaches the agent live, the 
   firstConversation = ev.conversation.id;
 
   const got = nextEvent<any>(visitorA, 'message.created', (p) => p.message.direction === 'out');
-  const rep = await api(B.url, `/api/conversations/${firstConversation}/messages`, { token: agentToken, body: { text: 'answered from hub B', clientId: 'twohub-reply-1' } });
+  const rep = await api(B!.url, `/api/conversations/${firstConversation}/messages`, { token: agentToken, body: { text: 'answered from hub B', clientId: 'twohub-reply-1' } });
   expect(rep.status).toBe(201);
   const msg = (await got).message;
   expect(msg.text).toBe('answered from hub B');
