@@ -3,77 +3,12 @@
  * one visitor token, an outbox of unacked messages resent with the same clientId on every (re)connect,
  * and hub restarts on the same database, Redis prefix and port (the widget reconnects by itself).
  */
-import { io, type Socket } from 'socket.io-client';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { waitFor } from '../helpers/wait.js';
-import { describeConnectorConformance, type ConformanceAdapter, type DeliverResult } from './conformance.js';
+import { WidgetPeer } from '../helpers/widget.js';
+import { describeConnectorConformance, type ConformanceAdapter } from './conformance.js';
 
 const OVERRIDES = { 'webchat.messagesPer10s': 100_000 };
-
-type Pending = { clientId: string; text: string; resolve: (r: DeliverResult) => void; reject: (e: Error) => void; done: boolean };
-
-/** The far end of web chat: what agent-ui/src/widget/chat.ts does, minus the UI. */
-class WidgetPeer {
-  socket!: Socket;
-  private outbox = new Set<Pending>();
-  readonly inbox: { text: string; messageId: string }[] = [];
-  conversationId?: string;
-
-  constructor(
-    private url: string,
-    readonly token: string,
-    readonly visitorId: string,
-  ) {
-    this.connect();
-  }
-
-  private connect(): void {
-    this.socket = io(`${this.url}/webchat`, { auth: { token: this.token }, transports: ['websocket'], reconnectionDelay: 20, reconnectionDelayMax: 100 });
-    this.socket.on('connect', () => {
-      for (const p of this.outbox) this.emit(p);
-    });
-    this.socket.on('message.created', (p: { message: { id: string; text: string; direction: string } }) => {
-      if (p.message.direction === 'out') this.inbox.push({ text: p.message.text, messageId: p.message.id });
-    });
-  }
-
-  /** Point the widget at a hub on another URL (only when the restarted hub could not get the old port). */
-  moveTo(url: string): void {
-    this.socket.removeAllListeners();
-    this.socket.close();
-    this.url = url;
-    this.connect();
-  }
-
-  send(clientId: string, text: string): Promise<DeliverResult> {
-    return new Promise((resolve, reject) => {
-      const p: Pending = { clientId, text, resolve, reject, done: false };
-      this.outbox.add(p);
-      if (this.socket.connected) this.emit(p);
-    });
-  }
-
-  private emit(p: Pending): void {
-    this.socket.emit('message.send', { clientId: p.clientId, text: p.text }, (ack: { ok: boolean; message?: { id: string; conversationId: string }; error?: { code: string; message: string } }) => {
-      if (p.done) return;
-      p.done = true;
-      this.outbox.delete(p);
-      if (ack.ok) {
-        this.conversationId = ack.message!.conversationId;
-        p.resolve({ messageId: ack.message!.id });
-      } else p.reject(new Error(`message.send rejected: ${ack.error?.code} ${ack.error?.message}`));
-    });
-  }
-
-  connected(): Promise<void> {
-    return this.socket.connected ? Promise.resolve() : new Promise((r) => this.socket.once('connect', () => r()));
-  }
-
-  close(): void {
-    this.socket.removeAllListeners();
-    this.socket.close();
-  }
-}
 
 async function webchatAdapter(): Promise<ConformanceAdapter> {
   let h: TestHub = await startTestHub({ name: 'webchat_conf', overrides: OVERRIDES });
