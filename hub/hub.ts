@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import multipart from '@fastify/multipart';
+import cors from '@fastify/cors';
 import mongoose, { type Connection } from 'mongoose';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
@@ -169,6 +170,15 @@ export class Hub {
     for (const c of this.connectors.values()) await c.start(ctx);
     await this.acd.start();
     await this.app.register(multipart);
+    // The widget runs on the bank's own site: its endpoints answer any origin. Tokens travel in headers,
+    // never cookies, so this opens nothing to cross-site requests; the agent API allows no other origin.
+    await this.app.register(cors, {
+      delegator: (req, cb) => {
+        const url = req.url ?? '';
+        const open = url.startsWith('/api/webchat/') || url.startsWith('/api/attachments/');
+        cb(null, open ? { origin: true, methods: ['GET', 'POST'], allowedHeaders: ['Content-Type', 'Authorization'], maxAge: 600 } : { origin: false });
+      },
+    });
     this.app.setErrorHandler((err, req, reply) => {
       const { status, body } = errorBody(err);
       const fastifyStatus = (err as { statusCode?: number }).statusCode;
@@ -214,9 +224,8 @@ export class Hub {
     const dist = join(process.cwd(), 'dist');
     const consoleDir = join(dist, 'console');
     if (existsSync(consoleDir)) {
-      void this.app.register(fastifyStatic, { root: consoleDir, prefix: '/console/', decorateReply: true, wildcard: false });
-      // Client-side routes of the single-page console.
-      this.app.get('/console/*', (_req, reply) => reply.sendFile('index.html', consoleDir));
+      // wildcard: files are looked up per request, so a rebuilt console is served without a restart.
+      void this.app.register(fastifyStatic, { root: consoleDir, prefix: '/console/', decorateReply: true, wildcard: true });
       this.app.get('/console', (_req, reply) => reply.redirect('/console/'));
     }
     const widget = join(dist, 'widget', 'widget.js');
