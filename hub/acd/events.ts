@@ -12,7 +12,9 @@ export type AcdCommand =
   | { type: 'reject'; taskId: string; agentId: string }
   | { type: 'reassign'; taskId: string; agentId: string; force?: boolean }
   | { type: 'move'; taskId: string; queue: string }
-  | { type: 'priority'; taskId: string; priority: number };
+  | { type: 'priority'; taskId: string; priority: number }
+  /** Queue settings changed in the database: the leader reloads them. */
+  | { type: 'queues.reload' };
 
 /** A command with the address to answer (hub id and request id) when the caller waits for the outcome. */
 export interface Envelope {

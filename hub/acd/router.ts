@@ -138,6 +138,8 @@ export class Router {
     if (state !== 'available') for (const tid of [...this.held.get(a.id)!]) if (this.tasks.get(tid)?.state === 'offered') this.withdraw(this.tasks.get(tid)!, now, 'rejected', false);
     // Logged out: everything the agent held goes back to its queue.
     if (state === 'offline') for (const tid of [...this.held.get(a.id)!]) this.withdraw(this.tasks.get(tid)!, now, 'agent_logout', false);
+    // Logged out: waiting tasks held for them (sticky) are free for everyone now, not at the end of the window.
+    if (state === 'offline') this.unstick(a.id, now);
     if (state === 'available') this.fill(a, now);
   }
 
@@ -294,7 +296,8 @@ export class Router {
           // contact (and any other ringing offer) goes to someone else, not back to them.
           const a = this.agents.get(t.agentId!)!;
           this.changeState(a, 'notready', now, 'rona');
-          this.withdraw(t, now, 'rona', true);
+          // Not declined: once the agent is back, the contact may ring them again.
+          this.withdraw(t, now, 'rona', false);
           for (const tid of [...this.held.get(a.id)!]) if (this.tasks.get(tid)?.state === 'offered') this.withdraw(this.tasks.get(tid)!, now, 'rejected', false);
         }
         continue;
@@ -410,7 +413,7 @@ export class Router {
         t.state = 'waiting';
         t.agentId = undefined;
         this.waiting.get(t.queue)!.insert(t);
-        this.scheduleWaitTimers(t);
+        this.scheduleWaitTimers(t, now);
       }
     }
     // Loads are recomputed from what agents hold, never trusted from the snapshot.
@@ -460,14 +463,17 @@ export class Router {
     t.state = 'waiting';
     t.agentId = undefined;
     this.waiting.get(t.queue)!.insert(t);
-    this.scheduleWaitTimers(t);
+    this.scheduleWaitTimers(t, now);
     this.touchTask(t);
   }
 
-  private scheduleWaitTimers(t: TaskSnapshot): void {
+  private scheduleWaitTimers(t: TaskSnapshot, now: number): void {
     const q = this.queues.get(t.queue)!;
-    if (t.preferredAgentId && q.stickySec > 0) this.timers.push({ at: t.queuedAt + q.stickySec * 1000, kind: 'sticky', id: t.id, stamp: t.queuedAt });
-    for (const r of q.relax) this.timers.push({ at: t.queuedAt + r.afterSec * 1000, kind: 'relax', id: t.id, stamp: t.queuedAt });
+    // Sticky expiry and relaxation steps already passed are in effect (route just used them): a timer
+    // for them would fire at once, find nobody, be scheduled again, and tick() would never return.
+    const sticky = t.queuedAt + q.stickySec * 1000;
+    if (t.preferredAgentId && q.stickySec > 0 && sticky > now) this.timers.push({ at: sticky, kind: 'sticky', id: t.id, stamp: t.queuedAt });
+    for (const r of q.relax) if (t.queuedAt + r.afterSec * 1000 > now) this.timers.push({ at: t.queuedAt + r.afterSec * 1000, kind: 'relax', id: t.id, stamp: t.queuedAt });
     if (q.overflow) this.timers.push({ at: t.queuedAt + q.overflow.afterSec * 1000, kind: 'overflow', id: t.id, stamp: t.queuedAt });
   }
 
@@ -489,11 +495,22 @@ export class Router {
     return best;
   }
 
-  /** The preferred agent while the sticky window lasts and they are signed in. */
+  /** The preferred agent while the sticky window lasts, they are signed in and have not declined the task. */
   private stickyAgent(t: TaskSnapshot, q: QueueDef, now: number): AgentSnapshot | undefined {
     if (!t.preferredAgentId || now >= t.queuedAt + q.stickySec * 1000) return undefined;
     const pref = this.agents.get(t.preferredAgentId);
-    return pref && pref.state !== 'offline' ? pref : undefined;
+    return pref && pref.state !== 'offline' && !t.declinedBy.includes(pref.id) ? pref : undefined;
+  }
+
+  private unstick(agentId: string, now: number): void {
+    for (const [qid, wl] of this.waiting) {
+      const q = this.queues.get(qid)!;
+      for (const t of [...wl.iterate()]) {
+        if (t.preferredAgentId !== agentId || now >= t.queuedAt + q.stickySec * 1000) continue;
+        wl.remove(t);
+        this.route(t, now);
+      }
+    }
   }
 
   /** Ready agents, narrowed by the rarest required skill when that set is smaller. */

@@ -216,7 +216,8 @@ export class AcdService {
       }
       issued.push(env.at);
       try {
-        this.apply(router, env.cmd, now);
+        if (env.cmd.type === 'queues.reload') for (const q of await this.o.queues()) router.defineQueue(q);
+        else this.apply(router, env.cmd, now);
         if (env.reply) replies.push({ hub: env.reply.hub, reply: { req: env.reply.req, ok: true } });
       } catch (e) {
         const err = e instanceof RoutingError ? { code: e.code, message: e.message } : { code: 'routing_error', message: (e as Error).message };
@@ -250,7 +251,7 @@ export class AcdService {
     for (const r of replies) await this.o.redis.publish(this.replyChannel(r.hub), JSON.stringify(r.reply));
   }
 
-  private apply(r: Router, c: AcdCommand, now: number): void {
+  private apply(r: Router, c: Exclude<AcdCommand, { type: 'queues.reload' }>, now: number): void {
     switch (c.type) {
       case 'arrive':
         r.arrive(c.task, now);

@@ -1,0 +1,161 @@
+/**
+ * The ACD across two hub processes on one store and one Redis: capacity and single assignment under
+ * concurrent arrivals, oldest-first refill, leader failover, offers with ring-no-answer, supervisor moves.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { Types } from 'mongoose';
+import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
+import { nextEvent, waitFor } from '../helpers/wait.js';
+import { hashPassword } from '../../hub/auth/password.js';
+import { LEASE_MS } from '../../hub/acd/service.js';
+
+let a: TestHub;
+let b: TestHub;
+/** The hub still running after the failover test. */
+let live: TestHub;
+const sockets: Socket[] = [];
+const AGENTS = 8;
+const CAP = 2;
+const tokens = new Map<string, string>(); // userId → token
+
+beforeAll(async () => {
+  a = await startTestHub({ name: 'acd' });
+  b = await startTestHub({ mongoUri: a.mongoUri, redisPrefix: a.redisPrefix, seed: false });
+  const hash = await hashPassword('pw-acd-test');
+  for (let i = 0; i < AGENTS; i++) {
+    await a.hub.m.User.create({ username: `acd${i}`, name: `ACD ${i}`, role: 'agent', passwordHash: hash, queues: ['general'], capacity: { webchat: CAP, voice: 1, email: 0, sms: 0, fax: 0 } });
+  }
+  await a.hub.m.User.create({ username: 'ringer', name: 'Ringer', role: 'agent', passwordHash: hash, queues: ['cards'], skills: ['cards'], capacity: { webchat: 1, voice: 1, email: 0, sms: 0, fax: 0 } });
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await Promise.allSettled([a?.close(), b?.close()].filter(Boolean));
+});
+
+const conversations = () => (live ?? a).hub.m.Conversation.find({ queue: 'general' }).lean();
+
+async function assertInvariants(h: TestHub) {
+  const convs = await conversations();
+  const perAgent = new Map<string, number>();
+  for (const c of convs) if (c.status === 'assigned' && c.assigneeId) perAgent.set(c.assigneeId, (perAgent.get(c.assigneeId) ?? 0) + 1);
+  for (const [agent, n] of perAgent) expect(n, `agent ${agent} over capacity`).toBeLessThanOrEqual(CAP);
+  // The stored routing state agrees with the conversations: one holder per conversation.
+  const { tasks } = await h.hub.acd.snapshot();
+  for (const c of convs) {
+    const t = tasks.find((x) => x.id === String(c._id));
+    if (c.status === 'assigned') expect(t?.agentId).toBe(c.assigneeId);
+    if (c.status === 'queued') expect(t?.state).toBe('waiting');
+  }
+  // Never queued while an eligible agent has room.
+  const queued = convs.filter((c) => c.status === 'queued').length;
+  const room = [...tokens.keys()].reduce((sum, id) => sum + (CAP - (perAgent.get(id) ?? 0)), 0);
+  expect(queued === 0 || room === 0, `${queued} queued while ${room} seats are free`).toBe(true);
+  return { convs, perAgent };
+}
+
+function arrive(h: TestHub, i: number) {
+  return h.hub.ingest.ingest({ channel: 'webchat', externalId: `acd-${i}`, customer: { identity: { channel: 'webchat', address: `acd-visitor-${i}` }, name: `V${i}` }, text: `hello ${i}`, queue: 'general', channelData: { visitorId: `acd-visitor-${i}` } });
+}
+
+describe('two hubs, one routing leader', () => {
+  test('concurrent arrivals on both hubs: capacity holds, one agent per conversation, the rest wait in order', async () => {
+    for (let i = 0; i < AGENTS; i++) {
+      const token = await loginAs(a.url, `acd${i}`, 'pw-acd-test');
+      const me = await api(i % 2 ? b.url : a.url, '/api/acd/me/state', { token, body: { state: 'available' } });
+      expect(me.status).toBe(200);
+      tokens.set(me.body.agent.id, token);
+    }
+    await Promise.all(Array.from({ length: 40 }, (_, i) => arrive(i % 2 ? b : a, i)));
+    await waitFor(async () => (await conversations()).filter((c) => c.status === 'assigned').length === AGENTS * CAP, 10_000, 'all seats filled');
+    const { convs } = await assertInvariants(a);
+    expect(convs.filter((c) => c.status === 'queued')).toHaveLength(40 - AGENTS * CAP);
+  });
+
+  test('resolving frees the seat and the oldest waiting conversation takes it', async () => {
+    const before = await conversations();
+    const waitingOldest = before.filter((c) => c.status === 'queued').sort((x, y) => +new Date(x.queuedAt!) - +new Date(y.queuedAt!)).slice(0, 5).map((c) => String(c._id));
+    const toResolve = before.filter((c) => c.status === 'assigned').slice(0, 5);
+    await Promise.all(toResolve.map((c) => api(b.url, `/api/conversations/${c._id}/resolve`, { token: tokens.get(c.assigneeId!)!, body: { wrapUpCode: 'resolved' } })));
+    await waitFor(async () => (await conversations()).filter((c) => c.status === 'assigned').length === AGENTS * CAP, 10_000, 'seats refilled');
+    const after = await conversations();
+    for (const id of waitingOldest) expect(after.find((c) => String(c._id) === id)?.status).toBe('assigned');
+    await assertInvariants(b);
+  });
+
+  test('the leader dies: the other hub takes over within the lease and routes on from the stored state', async () => {
+    const leader = a.hub.acd.isLeader ? a : b;
+    const survivor = leader === a ? b : a;
+    expect(survivor.hub.acd.isLeader).toBe(false);
+    await leader.hub.acd.crash();
+    live = survivor;
+    const t0 = Date.now();
+    // Arrivals and resolutions while nobody routes: they wait in the stream.
+    await Promise.all([100, 101, 102].map((i) => arrive(survivor, i)));
+    const assigned = (await conversations()).filter((c) => c.status === 'assigned').slice(0, 3);
+    await Promise.all(assigned.map((c) => api(survivor.url, `/api/conversations/${c._id}/resolve`, { token: tokens.get(c.assigneeId!)!, body: { wrapUpCode: 'resolved' } })));
+    await waitFor(() => survivor.hub.acd.isLeader, LEASE_MS + 3000, 'survivor leads');
+    const tookOver = Date.now() - t0;
+    expect(tookOver).toBeLessThan(LEASE_MS + 3000);
+    await waitFor(async () => (await conversations()).filter((c) => c.status === 'assigned').length === AGENTS * CAP, 10_000, 'seats refilled after failover');
+    await assertInvariants(survivor);
+    // The dead process goes away for good (its lease was never released: it expired).
+    await leader.close();
+  });
+});
+
+describe('offers', () => {
+  test('an offer not accepted in time is withdrawn, the agent goes not ready (RONA), and rings again once they are back', async () => {
+    await live.hub.m.Queue.updateOne({ _id: 'cards' }, { $set: { routing: { autoAccept: [], offerTimeoutSec: 1 } } });
+    await live.hub.acd.request({ type: 'queues.reload' });
+    const token = await loginAs(live.url, 'ringer', 'pw-acd-test');
+    const s = io(`${live.url}/agent`, { auth: { token }, transports: ['websocket'] });
+    sockets.push(s);
+    const available = nextEvent<any>(s, 'agent.state', (p) => p.agent.state === 'available', 10_000);
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    await available;
+    const offered = nextEvent<any>(s, 'offer.created', () => true, 10_000);
+    const r = await live.hub.ingest.ingest({ channel: 'webchat', externalId: 'ring-1', customer: { identity: { channel: 'webchat', address: 'ring-visitor' }, name: 'Ring' }, text: 'card lost', queue: 'cards', channelData: { visitorId: 'ring-visitor' } });
+    const offer = await offered;
+    expect(offer.conversation.id).toBe(String(r.conversation._id));
+    const withdrawn = nextEvent<any>(s, 'offer.withdrawn', () => true, 10_000);
+    const rona = nextEvent<any>(s, 'agent.state', (p) => p.agent.state === 'notready', 10_000);
+    expect((await withdrawn).reason).toBe('rona');
+    expect((await rona).agent.reason).toBe('rona');
+    expect((await live.hub.m.Conversation.findById(r.conversation._id).lean())?.status).toBe('queued');
+
+    const again = nextEvent<any>(s, 'offer.created', () => true, 10_000);
+    expect((await api(live.url, '/api/acd/me/state', { token, body: { state: 'available' } })).status).toBe(200);
+    expect((await again).conversation.id).toBe(String(r.conversation._id));
+    const acc = await api(live.url, `/api/acd/offers/${r.conversation._id}/accept`, { token, method: 'POST' });
+    expect(acc.status).toBe(200);
+    expect(acc.body.conversation.status).toBe('assigned');
+    expect(acc.body.conversation.assignee.name).toBe('Ringer');
+    // Accepting twice is refused, not a second assignment.
+    expect((await api(live.url, `/api/acd/offers/${r.conversation._id}/accept`, { token, method: 'POST' })).status).toBe(409);
+  });
+});
+
+describe('supervisor control', () => {
+  test('reassign moves a conversation to another agent, both consoles hear it, and it is audited', async () => {
+    const sup = await loginAs(live.url, 'super1');
+    const convs = await conversations();
+    const c = convs.find((x) => x.status === 'assigned')!;
+    const from = c.assigneeId!;
+    const to = [...tokens.keys()].find((id) => id !== from)!;
+    const s = io(`${live.url}/agent`, { auth: { token: tokens.get(from)! }, transports: ['websocket'] });
+    sockets.push(s);
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    const heard = nextEvent<any>(s, 'conversation.updated', (p) => p.conversation.id === String(c._id) && p.conversation.assignee?.id === to, 10_000);
+    const res = await api(live.url, `/api/acd/conversations/${c._id}/reassign`, { token: sup, body: { agentId: to, force: true } });
+    expect(res.status).toBe(200);
+    expect(res.body.conversation.assignee.id).toBe(to);
+    await heard;
+    const audit = await live.hub.m.Audit.findOne({ action: 'conversation.reassign', 'target.id': String(c._id) }).lean();
+    expect(audit?.details).toMatchObject({ to, from });
+    // An agent may not use supervisor controls.
+    expect((await api(live.url, `/api/acd/conversations/${c._id}/takeover`, { token: tokens.get(from)!, method: 'POST' })).status).toBe(403);
+    expect((await api(live.url, `/api/acd/agents/${new Types.ObjectId()}/state`, { token: sup, body: { state: 'offline' } })).status).toBe(404);
+  });
+});
