@@ -3,7 +3,10 @@
 import { io, type Socket } from 'socket.io-client';
 import type { AgentClientEvents, AgentServerEvents } from './types';
 import { useConversationsStore } from './console/stores/conversations';
+import { useAuthStore } from './console/stores/auth';
 import { useConnectionStore } from './console/stores/connection';
+import { useAcdStore } from './console/stores/acd';
+import { useSupervisorStore } from './console/stores/supervisor';
 
 let socket: Socket<AgentServerEvents, AgentClientEvents> | null = null;
 
@@ -11,6 +14,8 @@ export function connectRealtime(token: string, origin = ''): void {
   disconnectRealtime();
   const conversations = useConversationsStore();
   const connection = useConnectionStore();
+  const acd = useAcdStore();
+  const sup = useSupervisorStore();
   const s: Socket<AgentServerEvents, AgentClientEvents> = io(`${origin}/agent`, {
     path: '/socket.io',
     auth: { token },
@@ -24,15 +29,28 @@ export function connectRealtime(token: string, origin = ''): void {
     connection.setOnline(true);
     // events sent while we were away are lost: refetch what is on screen
     if (wasOffline) conversations.resync();
+    // routing state and pending offers, on the first connect too (the hub may have just set us available)
+    void acd.restore();
+    sup.poke();
   });
   s.on('disconnect', () => connection.setOnline(false));
   s.on('connect_error', () => connection.markError());
 
   s.on('message.created', (p) => conversations.onMessageCreated(p));
-  s.on('conversation.updated', (p) => conversations.applyConversation(p.conversation, p.conversation.updatedAt ?? p.updatedAt));
+  s.on('conversation.updated', (p) => {
+    conversations.applyConversation(p.conversation, p.conversation.updatedAt ?? p.updatedAt);
+    sup.poke();
+  });
   s.on('typing', (p) => conversations.setTyping(p.conversationId, p.typing));
   // not in docs/API.md yet, but the hub emits it when the visitor's widget reports `read`
   s.on('message.read', (p) => conversations.onCustomerRead(p.conversationId, p.upTo));
+  // ACD: our own state (supervisors get everyone's), offers ringing for us and their withdrawal
+  s.on('agent.state', (p) => {
+    if (p.agent.id === useAuthStore().user?.id) acd.onAgentState(p);
+    sup.onAgentState(p.agent, p.updatedAt);
+  });
+  s.on('offer.created', (p) => acd.onOfferCreated(p));
+  s.on('offer.withdrawn', (p) => acd.onOfferWithdrawn(p));
 }
 
 export function sendTyping(conversationId: string, typing: boolean): void {

@@ -33,8 +33,28 @@ export interface ConversationDetail {
 }
 export interface WrapUpCode { code: string; label: { en: string; zh: string } }
 
+/** ACD (routing). `busy` is only a display value: an available agent with no room left, or on a voice call. */
+export type AgentStateName = 'available' | 'wrapup' | 'notready' | 'offline';
+export type AgentDisplay = AgentStateName | 'busy';
+export type NotReadyReason = 'break' | 'meal' | 'training' | 'meeting' | 'rona' | 'supervisor' | 'other';
+export interface AgentView {
+  id: string; name: string; state: AgentStateName; display: AgentDisplay; reason?: NotReadyReason;
+  since: string | null; load: Partial<Record<Channel, number>>; capacity: Partial<Record<Channel, number>>;
+  wrapUntil?: string; updatedAt?: string;
+}
+export interface Offer { conversation: ConversationSummary; deadline: string }
+export interface QueueStat {
+  id: string; label: { en: string; zh: string }; waiting: number; ringing: number; oldestWaitSec: number;
+  agentsAvailable: number; agentsSignedIn: number;
+}
+export interface WaitingItem { conversationId: string; queue: string; channel: Channel; priority: number; waitSec: number }
+export interface AcdOverview { queues: QueueStat[]; agents: (AgentView & { role: Role })[]; waiting: WaitingItem[]; updatedAt: string }
+
 /** Agent namespace server events. */
 export interface AgentServerEvents {
+  'agent.state': (p: { agent: AgentView; updatedAt: string }) => void;
+  'offer.created': (p: { conversation: ConversationSummary; deadline: string; updatedAt: string }) => void;
+  'offer.withdrawn': (p: { conversationId: string; reason: 'rona' | 'rejected'; updatedAt: string }) => void;
   'message.created': (p: { message: Message; conversation: ConversationSummary; updatedAt: string }) => void;
   'conversation.updated': (p: { conversation: ConversationSummary; updatedAt: string }) => void;
   typing: (p: { conversationId: string; typing: boolean; updatedAt: string }) => void;

@@ -1,6 +1,6 @@
 // Thin fetch wrapper for the agent API: adds the bearer token, turns the hub's
 // `{error:{code,message}}` bodies into ApiError, and signs out on 401.
-import type { ConversationDetail, ConversationSummary, Message, User, WrapUpCode } from '../types';
+import type { AcdOverview, AgentView, ConversationDetail, ConversationSummary, Message, NotReadyReason, Offer, User, WrapUpCode } from '../types';
 
 export class ApiError extends Error {
   constructor(public status: number, public code: string, message: string) { super(message); }
@@ -35,6 +35,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   return data as T;
 }
 
+export type SettableState = 'available' | 'notready' | 'offline';
+
 export interface ListQuery { scope: string; status?: string; channel?: string; before?: string | null; limit?: number }
 
 function qs(q: Record<string, string | number | null | undefined>): string {
@@ -61,6 +63,23 @@ export const api = {
   resolve: (id: string, wrapUpCode: string, note?: string) =>
     request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/resolve`, { wrapUpCode, note }),
   wrapUpCodes: () => request<{ items: WrapUpCode[] }>('GET', '/api/wrapup-codes'),
+  // ACD: the agent's own routing state and offers
+  acdMe: () => request<{ agent: AgentView | null; offers: Offer[] }>('GET', '/api/acd/me'),
+  setMyState: (state: SettableState, reason?: NotReadyReason) =>
+    request<{ agent: AgentView | null }>('POST', '/api/acd/me/state', { state, reason }),
+  endWrapUp: () => request<{ agent: AgentView | null }>('POST', '/api/acd/me/wrapup-end'),
+  acceptOffer: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/acd/offers/${id}/accept`),
+  rejectOffer: (id: string) => request<{ ok: true }>('POST', `/api/acd/offers/${id}/reject`),
+  // ACD: supervisors and admins
+  acdOverview: () => request<AcdOverview>('GET', '/api/acd/overview'),
+  reassign: (id: string, agentId: string, force?: boolean) =>
+    request<{ conversation: ConversationSummary }>('POST', `/api/acd/conversations/${id}/reassign`, { agentId, force }),
+  takeover: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/acd/conversations/${id}/takeover`),
+  move: (id: string, queue: string) => request<{ conversation: ConversationSummary }>('POST', `/api/acd/conversations/${id}/move`, { queue }),
+  setPriority: (id: string, priority: number) =>
+    request<{ conversation: ConversationSummary }>('POST', `/api/acd/conversations/${id}/priority`, { priority }),
+  forceState: (agentId: string, state: SettableState, reason?: NotReadyReason) =>
+    request<{ agent: AgentView | null }>('POST', `/api/acd/agents/${agentId}/state`, { state, reason }),
   /** Attachments need the Authorization header, so they are fetched as blobs. */
   async attachmentBlob(id: string): Promise<Blob> {
     const token = tokenStore.get();

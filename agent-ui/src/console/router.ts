@@ -7,8 +7,16 @@ export const router = createRouter({
   history: createWebHashHistory(),
   routes: [
     { path: '/login', name: 'login', component: () => import('./views/LoginView.vue') },
-    // one record for the list and an open conversation, so opening one never remounts the inbox
-    { path: '/:id([0-9a-zA-Z_-]+)?', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { auth: true } },
+    {
+      path: '/',
+      component: () => import('./views/ConsoleShell.vue'),
+      meta: { auth: true },
+      children: [
+        { path: 'supervisor', name: 'supervisor', component: () => import('./views/SupervisorView.vue'), meta: { lead: true } },
+        // one record for the list and an open conversation, so opening one never remounts the inbox
+        { path: ':id([0-9a-zA-Z_-]+)?', name: 'inbox', component: () => import('./views/InboxView.vue') },
+      ],
+    },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 });
@@ -16,6 +24,7 @@ export const router = createRouter({
 router.beforeEach(async (to) => {
   const auth = useAuthStore();
   if (to.meta.auth && !(await auth.restore())) return { name: 'login', query: { next: to.fullPath } };
+  if (to.meta.lead && !auth.isSupervisor) return { name: 'inbox' };
   if (to.name === 'login' && auth.token && (await auth.restore())) return { name: 'inbox' };
   return true;
 });

@@ -32,4 +32,40 @@ export default {
     history: 'Past conversations', noHistory: 'No earlier conversations.',
   },
   time: { now: 'now', m: '{n}m', h: '{n}h', d: '{n}d' },
+  nav: { inbox: 'Inbox', supervisor: 'Supervisor', label: 'Main' },
+  acd: {
+    state: { available: 'Available', busy: 'Busy', wrapup: 'Wrap-up', notready: 'Not ready', offline: 'Offline' },
+    reason: { break: 'Break', meal: 'Meal', training: 'Training', meeting: 'Meeting', rona: 'Ring no answer', supervisor: 'Set by supervisor', other: 'Other' },
+    menu: 'My state: {state}. Change state', setAvailable: 'Available', notReadyGroup: 'Not ready', setOffline: 'Offline (no new contacts)',
+    wrapLeft: '{time} left', endWrap: 'End wrap-up', inState: 'Time in state',
+    err: {
+      over_capacity: 'No room: that agent is at capacity for this channel.', already_assigned: 'Another agent already has this conversation.',
+      invalid_state: 'Not possible in the current state (the offer may have been withdrawn).', routing_unavailable: 'Routing is not answering. Try again.',
+      network_error: 'Cannot reach the server.', not_found: 'Not found (it may have been resolved).', generic: 'Failed: {code}',
+    },
+  },
+  offer: {
+    incoming: 'Incoming {channel}', accept: 'Accept', reject: 'Reject', accepting: 'Accepting…', rejecting: 'Rejecting…',
+    secondsLeft: '{n}s left', hint: 'A accept · R reject · Alt+A / Alt+R from anywhere', region: 'Incoming contacts',
+  },
+  rona: {
+    text: 'You did not answer in time and were set to Not ready (ring no answer).', missed: 'Missed: {channel} from {name}.',
+    available: 'Become available', dismiss: 'Dismiss',
+  },
+  sup: {
+    title: 'Supervisor', queues: 'Queues', agents: 'Agents', waiting: 'Waiting contacts', updated: 'Updated {time}', refresh: 'Refresh',
+    loading: 'Loading…', error: 'Could not load the overview.', noQueues: 'No queues.', noAgents: 'No agents.', noWaiting: 'Nobody is waiting.',
+    col: {
+      queue: 'Queue', waiting: 'Waiting', ringing: 'Ringing', oldest: 'Oldest wait', available: 'Available', signedIn: 'Signed in',
+      agent: 'Agent', state: 'State', time: 'Time in state', load: 'Load / capacity', actions: 'Actions', priority: 'Priority',
+      wait: 'Wait', customer: 'Customer', channel: 'Channel',
+    },
+    forceNotReady: 'Not ready', forceAvailable: 'Available', logout: 'Log out', moveTo: 'Move to…', setPriority: 'Priority (−100…100)',
+    reassign: 'Reassign…', takeover: 'Take over', open: 'Open',
+    confirmLogout: 'Log {name} out of routing? Their contacts in progress are handed back to the queue.', confirmLogoutTitle: 'Log agent out',
+    confirmTakeover: 'Take over this conversation from {name}? It is moved to you at once.', confirmTakeoverTitle: 'Take over',
+    confirm: 'Confirm', cancel: 'Cancel', done: 'Done.',
+    pickTitle: 'Reassign to an agent', pick: 'Reassign', force: 'Assign even if the agent is at capacity', full: 'full', noneSignedIn: 'No agent is signed in.',
+    you: 'you',
+  },
 };

@@ -32,5 +32,41 @@ const zh: typeof en = {
     noHistory: '没有更早的会话。',
   },
   time: { now: '刚刚', m: '{n}分钟', h: '{n}小时', d: '{n}天' },
+  nav: { inbox: '收件箱', supervisor: '班长监控', label: '主导航' },
+  acd: {
+    state: { available: '空闲', busy: '忙碌', wrapup: '话后处理', notready: '示忙', offline: '离线' },
+    reason: { break: '小休', meal: '用餐', training: '培训', meeting: '会议', rona: '振铃未应答', supervisor: '班长设置', other: '其他' },
+    menu: '我的状态：{state}。更改状态', setAvailable: '空闲', notReadyGroup: '示忙', setOffline: '离线（不再接入新会话）',
+    wrapLeft: '剩余 {time}', endWrap: '结束话后处理', inState: '当前状态时长',
+    err: {
+      over_capacity: '该座席此渠道已满负荷。', already_assigned: '该会话已由其他座席处理。',
+      invalid_state: '当前状态下无法执行（邀约可能已撤回）。', routing_unavailable: '路由服务无响应，请重试。',
+      network_error: '无法连接服务器。', not_found: '未找到（可能已结束）。', generic: '操作失败：{code}',
+    },
+  },
+  offer: {
+    incoming: '新{channel}接入', accept: '接受', reject: '拒绝', accepting: '正在接受…', rejecting: '正在拒绝…',
+    secondsLeft: '剩余 {n} 秒', hint: 'A 接受 · R 拒绝 · 任意位置 Alt+A / Alt+R', region: '新接入',
+  },
+  rona: {
+    text: '您未及时应答，已被置为示忙（振铃未应答）。', missed: '未接：{name} 的{channel}。',
+    available: '恢复空闲', dismiss: '关闭',
+  },
+  sup: {
+    title: '班长监控', queues: '队列', agents: '座席', waiting: '排队中的会话', updated: '更新于 {time}', refresh: '刷新',
+    loading: '正在加载…', error: '监控数据加载失败。', noQueues: '暂无队列。', noAgents: '暂无座席。', noWaiting: '当前无人排队。',
+    col: {
+      queue: '队列', waiting: '排队', ringing: '振铃', oldest: '最长等待', available: '空闲座席', signedIn: '已签入',
+      agent: '座席', state: '状态', time: '状态时长', load: '负荷 / 容量', actions: '操作', priority: '优先级',
+      wait: '等待', customer: '客户', channel: '渠道',
+    },
+    forceNotReady: '置忙', forceAvailable: '置闲', logout: '签出', moveTo: '转移到…', setPriority: '优先级（−100…100）',
+    reassign: '改派…', takeover: '接管', open: '打开',
+    confirmLogout: '确定将 {name} 签出路由吗？其处理中的会话将退回队列。', confirmLogoutTitle: '签出座席',
+    confirmTakeover: '确定从 {name} 接管此会话吗？会话将立即转给您。', confirmTakeoverTitle: '接管会话',
+    confirm: '确定', cancel: '取消', done: '已完成。',
+    pickTitle: '改派给座席', pick: '改派', force: '即使座席已满负荷也分配', full: '已满', noneSignedIn: '没有已签入的座席。',
+    you: '我',
+  },
 };
 export default zh;
