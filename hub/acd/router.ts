@@ -27,9 +27,6 @@ import {
 } from './types.js';
 import { WaitList } from './waitlist.js';
 
-/** How many waiting tasks per queue a freed agent inspects (tasks of one queue mostly share requirements). */
-const SCAN_LIMIT = 64;
-
 export interface RouterState {
   agents: AgentSnapshot[];
   tasks: TaskSnapshot[];
@@ -528,6 +525,14 @@ export class Router {
     return a.state === 'available' && this.hasRoom(a, t.channel) && !t.declinedBy.includes(a.id) && this.meetsSkills(a, t, q, now, false);
   }
 
+  /** Does the agent meet the queue's own skills at its loosest relaxation step? If not, no task there is theirs. */
+  private mayServe(a: AgentSnapshot, q: QueueDef): boolean {
+    let floor = Infinity;
+    for (const r of q.relax) floor = Math.min(floor, r.minProficiency);
+    for (const [skill, min] of Object.entries(q.skills)) if ((a.skills[skill] ?? 0) < Math.min(min, floor)) return false;
+    return true;
+  }
+
   private hasRoom(a: AgentSnapshot, ch: Channel): boolean {
     // A voice call blocks everything else; anything else is limited per channel.
     if ((a.load.voice ?? 0) > 0) return false;
@@ -568,11 +573,14 @@ export class Router {
 
   /** A freed agent takes the best waiting task it is eligible for, while it has room. */
   private fill(a: AgentSnapshot, now: number): void {
-    while (a.state === 'available') {
+    // The whole waiting list is scanned (a task it can take may sit behind any number it cannot), so
+    // skip cheaply what cannot match: an agent with no room, a queue whose own skills it lacks.
+    while (a.state === 'available' && this.ready.has(a.id)) {
       let best: TaskSnapshot | undefined;
       for (const [qid, wl] of this.waiting) {
         const q = this.queues.get(qid)!;
-        for (const t of wl.iterate(SCAN_LIMIT)) {
+        if (!wl.size || !this.mayServe(a, q)) continue;
+        for (const t of wl.iterate()) {
           if (best && !beforeTask(t, best)) break;
           const pref = this.stickyAgent(t, q, now);
           if (pref && pref !== a) continue;
