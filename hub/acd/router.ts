@@ -227,12 +227,14 @@ export class Router {
     const t = this.task(taskId);
     const a = this.agent(agentId);
     if (t.agentId === agentId && t.state === 'assigned') return;
+    if (!force && a.state === 'offline') throw new RoutingError('invalid_state', `${a.name} is logged out`);
     if (!force && !this.hasRoom(a, t.channel)) throw new RoutingError('over_capacity', `${a.name} has no room for another ${t.channel} contact`);
     const previous = t.agentId;
     this.unhold(t);
     this.waiting.get(t.queue)?.remove(t);
     this.hold(t, a);
     t.state = 'assigned';
+    t.offerDeadline = undefined;
     this.touchTask(t);
     this.decisions.push({ kind: 'assign', taskId, agentId, previousAgentId: previous });
     if (previous) {
@@ -251,6 +253,7 @@ export class Router {
     t.queue = q.id;
     t.queuedAt = now;
     t.state = 'waiting';
+    t.offerDeadline = undefined;
     t.declinedBy = [];
     this.touchTask(t);
     this.decisions.push({ kind: 'requeue', taskId, queue: q.id, reason: 'moved', fromAgentId: previous });
@@ -438,14 +441,15 @@ export class Router {
     return t;
   }
 
-  private afterHours(t: TaskSnapshot, q: QueueDef, now: number): void {
-    if (q.afterHours.action === 'overflow' && this.queues.has(q.afterHours.queue) && q.afterHours.queue !== q.id) {
+  private afterHours(t: TaskSnapshot, q: QueueDef, now: number, seen = new Set<string>([q.id])): void {
+    if (q.afterHours.action === 'overflow' && this.queues.has(q.afterHours.queue) && !seen.has(q.afterHours.queue)) {
+      seen.add(q.afterHours.queue);
       t.queue = q.afterHours.queue;
       t.queuedAt = now;
       this.decisions.push({ kind: 'requeue', taskId: t.id, queue: t.queue, reason: 'after_hours' });
       const next = this.queues.get(t.queue)!;
       if (isOpen(next.hours, now)) return this.route(t, now);
-      return this.afterHours(t, next, now);
+      return this.afterHours(t, next, now, seen);
     }
     t.state = 'offline';
     this.touchTask(t);
