@@ -35,11 +35,12 @@ import { Metrics } from './metrics.js';
 import type { ConversationDoc } from './models/conversation.js';
 import { AcdService } from './acd/service.js';
 import { AcdBridge } from './acd/bridge.js';
+import { InboxView } from './inbox-view.js';
 import type { MessageDoc } from './models/message.js';
 
 export interface HubEvents {
   messageCreated(message: MessageDoc, conversation: ConversationDoc): void;
-  conversationUpdated(conversation: ConversationDoc): void;
+  conversationUpdated(conversation: ConversationDoc, previousAssignee?: string | null): void;
 }
 
 export class Hub {
@@ -57,6 +58,7 @@ export class Hub {
   readonly connectors = new Map<Channel, ChannelConnector>();
   readonly metrics = new Metrics();
   readonly acd: AcdService;
+  readonly inbox: InboxView;
   readonly acdBridge: AcdBridge;
   readonly events: HubEvents;
   private subRedis: Redis;
@@ -75,14 +77,19 @@ export class Hub {
     this.tokens = new Tokens(secret, config.agentTokenTtl, config.visitorTokenTtl);
     this.audit = new AuditLog(this.m, log);
     this.presence = new Presence(redis, config.redisPrefix);
+    this.inbox = new InboxView(redis, config.redisPrefix, this.m, log.child({ mod: 'inbox' }));
     this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024, trustProxy: config.trustProxy });
     this.io = new Server(this.app.server, { cors: { origin: true }, maxHttpBufferSize: 64 * 1024, pingInterval: 10_000, pingTimeout: 8_000 });
     this.subRedis = redis.duplicate();
     this.io.adapter(createAdapter(redis, this.subRedis, { key: `${config.redisPrefix}:socket.io` }));
     this.events = {
-      messageCreated: (m, c) => this.agents.messageCreated(m, c),
-      conversationUpdated: (c) => {
-        this.agents.conversationUpdated(c);
+      messageCreated: (m, c) => {
+        void this.inbox.upsert(c);
+        this.agents.messageCreated(m, c);
+      },
+      conversationUpdated: (c, prev) => {
+        void this.inbox.upsert(c);
+        this.agents.conversationUpdated(c, prev);
         this.webchat.conversationUpdated(c);
       },
     };
@@ -169,6 +176,8 @@ export class Hub {
     };
     for (const c of this.connectors.values()) await c.start(ctx);
     await this.acd.start();
+    // Built in the background; until then lists are read from MongoDB.
+    void this.inbox.ensureBuilt().catch((e) => this.log.error({ err: e }, 'inbox view build failed'));
     await this.app.register(multipart);
     // The widget runs on the bank's own site: its endpoints answer any origin. Tokens travel in headers,
     // never cookies, so this opens nothing to cross-site requests; the agent API allows no other origin.

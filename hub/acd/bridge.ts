@@ -159,8 +159,7 @@ export class AcdBridge {
       for (const [id, prev] of touched) {
         const c = byId.get(id);
         if (!c) continue;
-        this.hub.agents.conversationUpdated(c, prev);
-        this.hub.webchat.conversationUpdated(c);
+        this.hub.events.conversationUpdated(c, prev);
       }
       for (const o of offers) {
         const c = byId.get(o.taskId);

@@ -50,8 +50,10 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const q = r.data;
     const scope = q.scope ?? (isLead(u) ? 'all' : 'queue');
-    const filter: Record<string, unknown> = {};
     if (scope === 'all' && !isLead(u)) throw forbidden('only supervisors see every conversation');
+    const hot = await hub.inbox.list({ scope, userId: u.id, queues: u.queues, status: q.status, channel: q.channel, before: q.before ? new Date(q.before) : undefined, limit: q.limit });
+    if (hot) return hot;
+    const filter: Record<string, unknown> = {};
     if (scope === 'mine') filter.assigneeId = u.id;
     if (scope === 'queue') {
       filter.queue = { $in: u.queues };
