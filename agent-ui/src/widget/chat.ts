@@ -5,6 +5,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { Attachment, Message } from '../types';
 import { Outbox, type OutboxItem } from './outbox';
 import { uuid } from '../uuid';
+import type { QueuePosition } from './queuePosition';
 
 type Ack<T> = ({ ok: true } & T) | { ok: false; error: { code: string; message: string } };
 export interface ChatEvents {
@@ -17,7 +18,8 @@ export interface ChatEvents {
   failed: (clientId: string, reason: string) => void;
   typing: (typing: boolean) => void;
   read: (upTo: string) => void;
-  status: (status: string) => void;
+  status: (status: string, updatedAt?: string) => void;
+  position: (p: QueuePosition) => void;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -46,7 +48,8 @@ export class ChatClient {
     });
     s.on('typing', (p: { typing: boolean }) => this.handlers.typing?.(p.typing));
     s.on('read', (p: { upTo: string }) => this.handlers.read?.(p.upTo));
-    s.on('conversation.updated', (p: { status: string }) => this.handlers.status?.(p.status));
+    s.on('conversation.updated', (p: { status: string; updatedAt?: string }) => this.handlers.status?.(p.status, p.updatedAt));
+    s.on('queue.position', (p: QueuePosition) => this.handlers.position?.(p));
   }
 
   on<K extends keyof ChatEvents>(k: K, fn: ChatEvents[K]) { this.handlers[k] = fn; }

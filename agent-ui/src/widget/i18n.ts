@@ -11,6 +11,8 @@ const en = {
   uploading: 'Uploading {name}…', reconnecting: 'Reconnecting…', ended: 'This conversation was closed. Write again any time.',
   you: 'You', agent: 'Agent', sessionError: 'Could not start the chat. Please try again.', welcome: 'Hello {name}, how can we help you today?',
   privacy: 'Never share your full card number, PIN or passwords in chat.',
+  queue: 'You are number {n} in the queue, estimated wait about {m} min.',
+  queueSoon: 'You are number {n} in the queue, estimated wait under a minute.',
 };
 export type Strings = typeof en;
 const zh: Strings = {
@@ -25,6 +27,8 @@ const zh: Strings = {
   uploading: '正在上传 {name}…', reconnecting: '正在重新连接…', ended: '本次会话已结束，如有需要请随时留言。',
   you: '我', agent: '客服', sessionError: '无法开始会话，请重试。', welcome: '{name}您好，请问有什么可以帮您？',
   privacy: '请勿在对话中发送完整卡号、密码或验证码。',
+  queue: '您当前排在第 {n} 位，预计等待约 {m} 分钟。',
+  queueSoon: '您当前排在第 {n} 位，预计等待不到 1 分钟。',
 };
 
 export type WidgetLocale = 'en' | 'zh';

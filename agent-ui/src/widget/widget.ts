@@ -11,6 +11,7 @@ import { ChatClient } from './chat';
 import { Outbox, type OutboxItem } from './outbox';
 import { localKV, loadSession, saveSession, type KV, type VisitorSession } from './storage';
 import { isPending, mergeMessage, mergeMessages } from '../console/stores/logic';
+import { QueueTracker, queueText } from './queuePosition';
 import type { PendingMessage, ShownMessage } from '../types';
 
 export class Widget {
@@ -23,6 +24,7 @@ export class Widget {
   private view: ChatView | null = null;
   private messages: ShownMessage[] = [];
   private readUpTo: string | null = null;
+  private queue = new QueueTracker();
   private isOpen = false;
   private unread = 0;
   private launcher: HTMLButtonElement;
@@ -102,6 +104,7 @@ export class Widget {
     }, (a) => this.api.attachmentUrl(a.id, session.token), session.name);
     this.body.replaceChildren(this.view.el);
     this.messages = [];
+    this.queue = new QueueTracker();
     for (const item of chat.pendingItems()) this.messages = mergeMessage(this.messages, this.pendingOf(item));
     this.rerender();
 
@@ -112,12 +115,17 @@ export class Widget {
       this.messages = mergeMessages(this.messages, msgs);
       this.rerender();
       if (status === 'resolved' || status === 'closed') this.view?.setNotice(this.s.ended);
+      const lastAgent = [...msgs].reverse().find((m) => m.direction === 'out' && m.author.type === 'agent');
+      if (lastAgent) this.queue.agentMessage(lastAgent.updatedAt);
+      this.queue.status(status);
+      this.renderQueue();
     });
     chat.on('pending', (item) => this.upsert(this.pendingOf(item)));
     chat.on('message', (m) => {
       this.upsert(m);
       if (m.direction === 'out' && m.author.type !== 'system') {
         this.view?.setTyping(false);
+        if (this.queue.agentMessage(m.updatedAt)) this.renderQueue();
         if (!this.isOpen) { this.unread++; this.renderBadge(); }
       }
     });
@@ -127,7 +135,11 @@ export class Widget {
     });
     chat.on('typing', (on) => this.view?.setTyping(on));
     chat.on('read', (upTo) => { this.readUpTo = upTo; this.rerender(); });
-    chat.on('status', (st) => this.view?.setNotice(st === 'resolved' || st === 'closed' ? this.s.ended : null));
+    chat.on('status', (st, at) => {
+      this.view?.setNotice(st === 'resolved' || st === 'closed' ? this.s.ended : null);
+      if (this.queue.status(st, at)) this.renderQueue();
+    });
+    chat.on('position', (p) => { if (this.queue.position(p)) this.renderQueue(); });
   }
 
   /** The stored token was refused: try to resume with it, else start over with the pre-chat form. */
@@ -159,6 +171,7 @@ export class Widget {
     if (next !== this.messages) { this.messages = next; this.rerender(); }
   }
   private rerender() { this.view?.render(this.messages, this.readUpTo); this.sendRead(); }
+  private renderQueue() { this.view?.setQueue(this.queue.current ? queueText(this.queue.current, this.s) : null); }
   private renderBadge() { this.badge.hidden = this.unread === 0; this.badge.textContent = String(this.unread); }
 
   /** Read receipt: the newest agent message, only while the panel is actually visible. */

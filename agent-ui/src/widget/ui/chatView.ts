@@ -19,6 +19,7 @@ export class ChatView {
   private scroller: HTMLElement;
   private typingLine: HTMLElement;
   private notice: HTMLElement;
+  private queue: HTMLElement;
   private composer: HTMLTextAreaElement;
   private typingOn = false;
   private typingTtl: ReturnType<typeof setTimeout> | undefined;
@@ -30,6 +31,7 @@ export class ChatView {
     this.scroller = h('div', { class: 'ccw-scroll' }, welcome, this.list);
     this.typingLine = h('div', { class: 'ccw-typing', testid: 'agent-typing', hidden: true }, s.agentTyping);
     this.notice = h('div', { class: 'ccw-notice', testid: 'chat-notice', hidden: true });
+    this.queue = h('div', { class: 'ccw-queue', testid: 'queue-position', role: 'status', 'aria-live': 'polite', hidden: true });
     this.composer = h('textarea', { class: 'ccw-composer', testid: 'composer', rows: '1', maxlength: '4000', placeholder: s.placeholder, 'aria-label': s.placeholder });
     const fileInput = h('input', { type: 'file', testid: 'attach-input', accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain', hidden: true });
     const attach = h('button', { class: 'ccw-icon-btn', type: 'button', testid: 'attach', title: s.attach, 'aria-label': s.attach, onclick: () => fileInput.click() }, svgIcon('attach', 18));
@@ -46,7 +48,7 @@ export class ChatView {
     const form = h('form', { class: 'ccw-compose' }, attach, fileInput, this.composer, send);
     form.addEventListener('submit', (e) => { e.preventDefault(); this.submit(); });
     this.el = h('div', { class: 'ccw-chat', testid: 'chat' },
-      this.scroller, this.typingLine, this.notice, form, h('div', { class: 'ccw-privacy' }, s.privacy));
+      this.queue, this.scroller, this.typingLine, this.notice, form, h('div', { class: 'ccw-privacy' }, s.privacy));
   }
 
   focus() { this.composer.focus(); }
@@ -79,6 +81,8 @@ export class ChatView {
     this.typingLine.hidden = !on;
     if (on) this.typingTtl = setTimeout(() => { this.typingLine.hidden = true; }, 6000);
   }
+  /** "You are number N in the queue…" while waiting; null hides it. */
+  setQueue(text: string | null) { this.queue.textContent = text ?? ''; this.queue.hidden = !text; }
   setNotice(text: string | null) { this.notice.textContent = text ?? ''; this.notice.hidden = !text; }
 
   private submit() {
