@@ -59,7 +59,8 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
       filter.queue = { $in: u.queues };
       filter.assigneeId = { $in: [null, u.id] };
     }
-    if (q.status) filter.status = q.status;
+    // Like the view: live conversations unless a status is asked for.
+    filter.status = q.status ?? { $in: LIVE_STATUSES };
     if (q.channel) filter.channel = q.channel;
     if (q.before) filter.lastMessageAt = { $lt: new Date(q.before) };
     const rows = (await hub.m.Conversation.find(filter).sort({ lastMessageAt: -1 }).limit(q.limit + 1).lean()) as ConversationDoc[];
