@@ -14,6 +14,12 @@ const sockets: Socket[] = [];
 beforeAll(async () => {
   h = await startTestHub({ name: 'api' });
   for (const u of ['agent1', 'agent2', 'super1', 'market1', 'admin']) tok[u] = await loginAs(h.url, u);
+  // Keep routing (ACD) from assigning the test conversations on its own: agents who are not ready are
+  // never offered contacts, but may still claim them.
+  for (const u of ['agent1', 'agent2']) {
+    const r = await api(h.url, '/api/acd/me/state', { token: tok[u], body: { state: 'notready', reason: 'training' } });
+    if (r.status !== 200) throw new Error(`acd state ${u}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
 });
 afterAll(async () => {
   for (const s of sockets) s.close();
@@ -268,5 +274,7 @@ test('concurrent claims of one conversation by agent1 and super1: exactly one wi
     expect(stored!.assigneeId).toBe(winnerId);
     expect(stored!.status).toBe('assigned');
     expect(await h.hub.m.Audit.countDocuments({ action: 'conversation.claim', 'target.id': c })).toBe(1);
+    // Free the winner's capacity for the next round, so the loser's 409 is only ever the race.
+    expect((await api(h.url, `/api/conversations/${c}/resolve`, { token: tok.super1, body: { wrapUpCode: 'resolved' } })).status).toBe(200);
   }
 });
