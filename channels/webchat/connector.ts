@@ -90,6 +90,11 @@ export class WebchatConnector implements ChannelConnector {
     this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('conversation.updated', { status: conversation.status, updatedAt: new Date(conversation.updatedAt).toISOString() });
   }
 
+  /** Where the customer stands in the queue and how long the wait is likely to be. */
+  queuePosition(visitorId: string, position: number, ewtSec: number): void {
+    this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('queue.position', { position, ewtSec, updatedAt: new Date().toISOString() });
+  }
+
   agentTyping(conversation: ConversationDoc, typing: boolean): void {
     const visitorId = (conversation.channelData as { visitorId?: string } | undefined)?.visitorId;
     if (conversation.channel !== 'webchat' || !visitorId) return;
@@ -161,6 +166,10 @@ export class WebchatConnector implements ChannelConnector {
       channelData: { visitorId: v.sub },
     });
     socket.data.conversationId = String(conversation._id);
+    // Attachments belong to the conversation from now on: agents' access is checked against it.
+    if (attachments.length && !duplicate) {
+      await this.d.m.Message.db.collection('attachments.files').updateMany({ _id: { $in: attachments.map((a) => new Types.ObjectId(a.id)) } }, { $set: { 'metadata.conversationId': String(conversation._id) } });
+    }
     const view = messageView(message);
     // Other tabs of the same visitor see their own message too.
     if (!duplicate) socket.to(visitorRoom(v.sub)).emit('message.created', { message: view, updatedAt: view.updatedAt });

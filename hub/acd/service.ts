@@ -216,8 +216,17 @@ export class AcdService {
       }
       issued.push(env.at);
       try {
-        if (env.cmd.type === 'queues.reload') for (const q of await this.o.queues()) router.defineQueue(q);
-        else this.apply(router, env.cmd, now);
+        if (env.cmd.type === 'queues.reload') await this.reloadQueues(router);
+        else {
+          try {
+            this.apply(router, env.cmd, now);
+          } catch (e) {
+            // A queue created after this leader started: load the queues and try once more.
+            if (!(e instanceof RoutingError && e.code === 'unknown_queue')) throw e;
+            await this.reloadQueues(router);
+            this.apply(router, env.cmd, now);
+          }
+        }
         if (env.reply) replies.push({ hub: env.reply.hub, reply: { req: env.reply.req, ok: true } });
       } catch (e) {
         const err = e instanceof RoutingError ? { code: e.code, message: e.message } : { code: 'routing_error', message: (e as Error).message };
@@ -249,6 +258,10 @@ export class AcdService {
     // Effects before replies: a caller that waited for its outcome then reads an updated database.
     if (changes.decisions.length) await this.o.effects.applied(changes.decisions, router);
     for (const r of replies) await this.o.redis.publish(this.replyChannel(r.hub), JSON.stringify(r.reply));
+  }
+
+  private async reloadQueues(router: Router): Promise<void> {
+    for (const q of await this.o.queues()) router.defineQueue(q);
   }
 
   private apply(r: Router, c: Exclude<AcdCommand, { type: 'queues.reload' }>, now: number): void {

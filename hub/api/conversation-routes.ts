@@ -143,7 +143,11 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     if (visitor) {
       if (file.metadata?.customerId !== visitor.cid) throw notFound('attachment');
     } else {
-      await inboxUser(req);
+      const u = await inboxUser(req);
+      // Agents see an attachment only through a conversation they may open; unsent uploads: leads only.
+      const conv = file.metadata?.conversationId;
+      if (conv) await load(u, new Types.ObjectId(String(conv)));
+      else if (!isLead(u)) throw notFound('attachment');
     }
     const type = String(file.metadata?.contentType ?? 'application/octet-stream');
     reply.header('Content-Type', type);

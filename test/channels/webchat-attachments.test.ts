@@ -138,6 +138,13 @@ test('a PNG is uploaded (201), sent with a message, and downloaded by the agent 
   expect((await download(att.id, {})).status).toBe(401);
   expect((await download(att.id, { bearer: 'garbage' })).status).toBe(401);
   expect((await download(att.id, { bearer: await loginAs(h.url, 'market1') })).status).toBe(403);
+
+  // Agents see attachments only of conversations they may open: moved to 'cards', agent2 (general, wealth) is refused.
+  const sup = await loginAs(h.url, 'super1');
+  expect((await api(h.url, `/api/acd/conversations/${ack.message.conversationId}/move`, { token: sup, body: { queue: 'cards' } })).status).toBe(200);
+  await h.hub.m.Conversation.updateOne({ _id: ack.message.conversationId }, { $set: { assigneeId: null } });
+  expect((await download(att.id, { bearer: await loginAs(h.url, 'agent2') })).status).toBe(404);
+  expect((await download(att.id, { bearer: sup })).status).toBe(200);
 });
 
 test('a file over the size limit → 413 and nothing in GridFS', async () => {
