@@ -1,5 +1,5 @@
 // Hash history: the hub serves dist/console as static files at /console/ with no SPA fallback,
-// so deep links must not depend on the server.
+// so deep links must not depend on the server. Routes with meta.auth render inside ConsoleShell (App.vue).
 import { createRouter, createWebHashHistory } from 'vue-router';
 import { useAuthStore } from './stores/auth';
 
@@ -7,16 +7,9 @@ export const router = createRouter({
   history: createWebHashHistory(),
   routes: [
     { path: '/login', name: 'login', component: () => import('./views/LoginView.vue') },
-    {
-      path: '/',
-      component: () => import('./views/ConsoleShell.vue'),
-      meta: { auth: true },
-      children: [
-        { path: 'supervisor', name: 'supervisor', component: () => import('./views/SupervisorView.vue'), meta: { lead: true } },
-        // one record for the list and an open conversation, so opening one never remounts the inbox
-        { path: ':id([0-9a-zA-Z_-]+)?', name: 'inbox', component: () => import('./views/InboxView.vue') },
-      ],
-    },
+    { path: '/supervisor', name: 'supervisor', component: () => import('./views/SupervisorView.vue'), meta: { auth: true, lead: true } },
+    // one record for the list and an open conversation, so opening one never remounts the inbox
+    { path: '/:id([0-9a-zA-Z_-]+)?', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { auth: true } },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 });

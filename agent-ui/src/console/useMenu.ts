@@ -5,7 +5,7 @@ import { nextTick, onBeforeUnmount, onMounted, ref, type Ref } from 'vue';
 
 export function useMenu(root: Ref<HTMLElement | null>, button: Ref<HTMLElement | null>, menu: Ref<HTMLElement | null>) {
   const open = ref(false);
-  const items = () => Array.from(menu.value?.querySelectorAll<HTMLElement>('[role=menuitem]:not([disabled])') ?? []);
+  const items = () => Array.from(menu.value?.querySelectorAll<HTMLElement>('[role^=menuitem]:not([disabled])') ?? []);
   function focusAt(i: number) {
     const list = items();
     if (list.length) list[(i + list.length) % list.length].focus();

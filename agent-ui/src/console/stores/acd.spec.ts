@@ -51,6 +51,14 @@ describe('acd store', () => {
     expect(s.missed).toBeNull();
   });
 
+  it('names the missed contact even when its card already hid at the deadline', () => {
+    const s = useAcdStore();
+    s.onOfferCreated({ conversation: conv('c1'), deadline: iso(1), updatedAt: iso(0) });
+    s.prune(Date.now() + 1500);
+    s.onOfferWithdrawn({ conversationId: 'c1', reason: 'rona' });
+    expect(s.missed?.name).toBe('Caller c1');
+  });
+
   it('a rejected withdrawal just removes the card', () => {
     const s = useAcdStore();
     s.onOfferCreated({ conversation: conv('c1'), deadline: iso(20), updatedAt: iso(0) });
@@ -70,7 +78,9 @@ describe('acd store', () => {
     const s = useAcdStore();
     s.onOfferCreated({ conversation: conv('c1'), deadline: iso(5), updatedAt: iso(0) });
     s.onOfferCreated({ conversation: conv('c2'), deadline: iso(20), updatedAt: iso(0) });
-    s.prune(Date.now() + 6000);
+    s.prune(Date.now() + 6000); // kept a little past the deadline for offer.withdrawn to name it
+    expect(s.offers.map((o) => o.conversation.id)).toEqual(['c1', 'c2']);
+    s.prune(Date.now() + 16_000);
     expect(s.offers.map((o) => o.conversation.id)).toEqual(['c2']);
   });
 

@@ -7,6 +7,8 @@ import { acceptAgent, clockSkew, toLocalOffer, upsertOffer, liveOffers, type Loc
 import { useConversationsStore } from './conversations';
 import type { AgentView, Channel, ConversationSummary, NotReadyReason, Offer } from '../../types';
 
+const KEEP_EXPIRED_MS = 10_000;
+
 export const useAcdStore = defineStore('acd', () => {
   const me = ref<AgentView | null>(null);
   const offers = ref<LocalOffer[]>([]);
@@ -59,9 +61,12 @@ export const useAcdStore = defineStore('acd', () => {
     delete offerBusy.value[id];
     delete offerError.value[id];
   }
-  /** Drop offers whose deadline passed (the hub withdraws them: ring-no-answer). */
+  /**
+   * Forget offers whose deadline passed a while ago (cards hide at the deadline itself; the entry is
+   * kept a few seconds so the hub's offer.withdrawn can still name the missed contact).
+   */
   function prune(now = Date.now()) {
-    const live = liveOffers(offers.value, now);
+    const live = liveOffers(offers.value, now - KEEP_EXPIRED_MS);
     if (live !== offers.value) offers.value = live;
   }
 
