@@ -3,6 +3,7 @@
  * conversation updates and console/customer events, agents' console sessions become routing states.
  */
 import { Types } from 'mongoose';
+import { bulkWriteChunked } from '../bulk.js';
 import type { Hub } from '../hub.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import { LIVE_STATUSES, type Channel } from '../models/types.js';
@@ -150,7 +151,7 @@ export class AcdBridge {
           if (a) this.hub.agents.emit([`user:${d.agentId}`, 'role:supervisor', 'role:admin'], 'agent.state', { agent: agentView(a), updatedAt: now.toISOString() });
         }
       }
-      if (ops.length) await this.hub.m.Conversation.bulkWrite(ops, { ordered: true });
+      if (ops.length) await bulkWriteChunked(this.hub.m.Conversation.collection, ops as never);
       const offers = decisions.filter((d): d is Extract<Decision, { kind: 'offer' }> => d.kind === 'offer');
       const ids = [...new Set([...touched.keys(), ...offers.map((o) => o.taskId)])];
       if (!ids.length) return;
@@ -205,7 +206,7 @@ export class AcdBridge {
         fix.push({ updateOne: { filter: { _id: c._id }, update: { $set: want ? { assigneeId: want, assigneeName: router.getAgent(want)?.name ?? '', status: 'assigned' } : { assigneeId: null, assigneeName: null, status: 'queued' } } } });
       }
     }
-    if (fix.length) await this.hub.m.Conversation.bulkWrite(fix);
+    if (fix.length) await bulkWriteChunked(this.hub.m.Conversation.collection, fix as never);
   }
 
   /** Every second while leader; every 5 s tell waiting chat customers their position and estimated wait. */
