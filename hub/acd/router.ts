@@ -52,6 +52,14 @@ export class Router {
   /** Agents that are available and have room on at least one channel. */
   private ready = new Set<string>();
   private bySkill = new Map<string, Set<string>>();
+  /**
+   * Agents meeting the skills of (queue, task skills, relaxation floor), in the order of the rarest
+   * skill's set: what bestAgent would otherwise filter out of that set at every arrival. Dropped
+   * whenever a profile or a queue changes.
+   */
+  private qualifiedCache = new Map<string, Seat[]>();
+  /** Per agent, the channels it has room on right now (kept by updateReady). */
+  private seats = new Map<string, Seat>();
   private timers = new TimerHeap();
   private rr = new Map<string, number>();
   private seq = 0;
@@ -67,6 +75,7 @@ export class Router {
 
   defineQueue(q: QueueDef): void {
     this.queues.set(q.id, q);
+    this.qualifiedCache.clear();
     if (!this.waiting.has(q.id)) this.waiting.set(q.id, new WaitList());
   }
 
@@ -387,6 +396,7 @@ export class Router {
   /** Rebuild from a snapshot (queues must be defined first), then route anything routable. */
   importState(s: RouterState, now: number): void {
     this.agents.clear();
+    this.seats.clear();
     this.tasks.clear();
     this.held.clear();
     this.ready.clear();
@@ -484,16 +494,82 @@ export class Router {
     if (pref) return this.eligible(pref, t, q, now) ? pref : undefined;
     let best: AgentSnapshot | undefined;
     let bestScore = -Infinity;
-    for (const id of this.candidates(t, q)) {
-      const a = this.agents.get(id)!;
-      if (!this.eligible(a, t, q, now)) continue;
-      const s = this.score(a, t, q);
+    const skills = this.skillKeys(t, q);
+    const rarest = this.rarestSkillSet(skills);
+    if (rarest === null) return undefined;
+    if (rarest.size >= this.ready.size) {
+      // Fewer agents ready than hold the rarest skill: scan the ready ones.
+      for (const id of this.ready) {
+        const a = this.agents.get(id)!;
+        if (!this.eligible(a, t, q, now)) continue;
+        const s = this.score(a, q, skills);
+        if (s > bestScore) {
+          best = a;
+          bestScore = s;
+        }
+      }
+      return best;
+    }
+    // The agents with the rarest skill, already filtered by skills (cached), in that set's order: the
+    // same agents, checks and tie order as eligible() over the set, without re-checking skills, and
+    // with state and room read from one bit mask (available && hasRoom(ch)).
+    const bit = channelBit(t.channel);
+    const declined = t.declinedBy.length ? t.declinedBy : null;
+    for (const seat of this.qualified(t, q, now, rarest)) {
+      if (!(seat.room & bit)) continue;
+      const a = seat.a;
+      if (declined && declined.includes(a.id)) continue;
+      const s = this.score(a, q, skills);
       if (s > bestScore) {
         best = a;
         bestScore = s;
       }
     }
     return best;
+  }
+
+  /** The skills a task needs: its queue's and its own. */
+  private skillKeys(t: TaskSnapshot, q: QueueDef): string[] {
+    for (const _ in t.skills) return Object.keys({ ...q.skills, ...t.skills });
+    return Object.keys(q.skills);
+  }
+
+  /** The set of agents holding the rarest of these skills (first of equals), null if nobody holds one, the ready set if no skill is needed. */
+  private rarestSkillSet(skills: string[]): Set<string> | null {
+    let rarest: Set<string> | undefined;
+    for (const skill of skills) {
+      const s = this.bySkill.get(skill);
+      if (!s) return null;
+      if (!rarest || s.size < rarest.size) rarest = s;
+    }
+    return rarest ?? this.ready;
+  }
+
+  private qualified(t: TaskSnapshot, q: QueueDef, now: number, rarest: Set<string>): Seat[] {
+    const floor = this.relaxFloor(t, q, now);
+    let key = `${q.id}\u0000${floor}`;
+    for (const _ in t.skills) {
+      key += `\u0000${JSON.stringify(t.skills)}`;
+      break;
+    }
+    let list = this.qualifiedCache.get(key);
+    if (!list) {
+      list = [];
+      for (const id of rarest) {
+        const a = this.agents.get(id)!;
+        if (this.meetsSkills(a, t, q, now, false)) list.push(this.seats.get(id)!);
+      }
+      if (this.qualifiedCache.size >= 10_000) this.qualifiedCache.clear();
+      this.qualifiedCache.set(key, list);
+    }
+    return list;
+  }
+
+  /** The lowest proficiency accepted for this task now (Infinity: no relaxation step reached yet). */
+  private relaxFloor(t: TaskSnapshot, q: QueueDef, now: number): number {
+    let floor = Infinity;
+    for (const r of q.relax) if (now >= t.queuedAt + r.afterSec * 1000) floor = Math.min(floor, r.minProficiency);
+    return floor;
   }
 
   /** The preferred agent while the sticky window lasts, they are signed in and have not declined the task. */
@@ -512,17 +588,6 @@ export class Router {
         this.route(t, now);
       }
     }
-  }
-
-  /** Ready agents, narrowed by the rarest required skill when that set is smaller. */
-  private candidates(t: TaskSnapshot, q: QueueDef): Iterable<string> {
-    let smallest: Set<string> = this.ready;
-    for (const skill of Object.keys({ ...q.skills, ...t.skills })) {
-      const s = this.bySkill.get(skill);
-      if (!s) return [];
-      if (s.size < smallest.size) smallest = s;
-    }
-    return smallest;
   }
 
   private eligible(a: AgentSnapshot, t: TaskSnapshot, q: QueueDef, now: number): boolean {
@@ -544,30 +609,29 @@ export class Router {
   }
 
   private meetsSkills(a: AgentSnapshot, t: TaskSnapshot, q: QueueDef, now: number, ignoreRelax: boolean): boolean {
-    let floor = Infinity;
-    if (!ignoreRelax) for (const r of q.relax) if (now >= t.queuedAt + r.afterSec * 1000) floor = Math.min(floor, r.minProficiency);
-    for (const [skill, min] of Object.entries(q.skills)) if ((a.skills[skill] ?? 0) < Math.min(min, floor)) return false;
-    for (const [skill, min] of Object.entries(t.skills)) if ((a.skills[skill] ?? 0) < Math.min(min, floor)) return false;
+    const floor = ignoreRelax ? Infinity : this.relaxFloor(t, q, now);
+    for (const skill in q.skills) if ((a.skills[skill] ?? 0) < Math.min(q.skills[skill], floor)) return false;
+    for (const skill in t.skills) if ((a.skills[skill] ?? 0) < Math.min(t.skills[skill], floor)) return false;
     return true;
   }
 
-  /** Higher is better. */
-  private score(a: AgentSnapshot, t: TaskSnapshot, q: QueueDef): number {
+  /** Higher is better. `skills`: the task's required skills (skillKeys). */
+  private score(a: AgentSnapshot, q: QueueDef, skills: string[]): number {
     switch (q.strategy) {
       case 'longest-idle':
         return -a.lastFreeAt;
       case 'least-occupied': {
         let load = 0;
         let cap = 0;
-        for (const [ch, c] of Object.entries(a.capacity)) {
-          cap += c ?? 0;
+        for (const ch in a.capacity) {
+          cap += a.capacity[ch as Channel] ?? 0;
           load += a.load[ch as Channel] ?? 0;
         }
         return -(load / Math.max(1, cap)) * 1e15 - a.lastFreeAt;
       }
       case 'most-skilled': {
         let sum = 0;
-        for (const skill of Object.keys({ ...q.skills, ...t.skills })) sum += a.skills[skill] ?? 0;
+        for (const skill of skills) sum += a.skills[skill] ?? 0;
         return sum * 1e15 - a.lastFreeAt;
       }
       case 'round-robin':
@@ -649,13 +713,21 @@ export class Router {
     this.touchAgent(a);
   }
 
+  /** Recompute where the agent has room (after any change of state, load or capacity): the ready set and its seat's mask. */
   private updateReady(a: AgentSnapshot): void {
-    const room = a.state === 'available' && (a.load.voice ?? 0) === 0 && Object.entries(a.capacity).some(([ch, c]) => (a.load[ch as Channel] ?? 0) < (c ?? 0));
+    let room = 0;
+    if (a.state === 'available' && (a.load.voice ?? 0) === 0) {
+      for (const ch in a.capacity) if ((a.load[ch as Channel] ?? 0) < (a.capacity[ch as Channel] ?? 0)) room |= channelBit(ch);
+    }
+    let seat = this.seats.get(a.id);
+    if (!seat || seat.a !== a) this.seats.set(a.id, (seat = { a, room }));
+    else seat.room = room;
     if (room) this.ready.add(a.id);
     else this.ready.delete(a.id);
   }
 
   private index(a: AgentSnapshot): void {
+    this.qualifiedCache.clear();
     for (const s of Object.keys(a.skills)) {
       let set = this.bySkill.get(s);
       if (!set) this.bySkill.set(s, (set = new Set()));
@@ -664,6 +736,7 @@ export class Router {
     this.updateReady(a);
   }
   private unindex(a: AgentSnapshot): void {
+    this.qualifiedCache.clear();
     for (const s of Object.keys(a.skills)) this.bySkill.get(s)?.delete(a.id);
   }
 
@@ -674,6 +747,20 @@ export class Router {
   private touchTask(t: TaskSnapshot): void {
     this.dirtyTasks.add(t.id);
   }
+}
+
+/** An agent as the hot loop of bestAgent sees it: `room` has channelBit(ch) set iff the agent is available and hasRoom(ch). */
+interface Seat {
+  a: AgentSnapshot;
+  room: number;
+}
+
+/** One bit per channel name, assigned on first sight (there are five channels; 31 fit). */
+const channelBits = new Map<string, number>();
+function channelBit(ch: string): number {
+  let b = channelBits.get(ch);
+  if (b === undefined) channelBits.set(ch, (b = channelBits.size < 31 ? 1 << channelBits.size : 0));
+  return b;
 }
 
 function beforeTask(a: TaskSnapshot, b: TaskSnapshot): boolean {
