@@ -132,6 +132,8 @@ if (process.env.MONGO_URI) {
   await a1.waitForTimeout(1000);
   await shot(a1, '05b-voice-offer');
   await voiceCard.getByTestId('offer-accept').click();
+  // a chat re-offered meanwhile would ring out (RONA → not ready → no wrap-up): turn it down
+  for (const c of await a1.locator('[data-testid=offer-card][data-channel=webchat]').all()) await c.getByTestId('offer-reject').click();
   await a1.waitForURL(new RegExp(`#/${id}$`));
   await a1.getByTestId('resolve').click();
   await a1.getByTestId('wrapup-select').selectOption('resolved');

@@ -14,27 +14,38 @@ const conv = (id: string): ConversationSummary => ({
 });
 const T0 = Date.parse('2024-01-01T10:00:00Z');
 
-describe('acceptAgent (state ordering by updatedAt)', () => {
-  it('takes newer and equal stamps, drops older ones', () => {
-    const cur = agent({ updatedAt: '2024-01-01T10:00:05.000Z' });
-    expect(acceptAgent(cur, agent({ state: 'notready' }), '2024-01-01T10:00:04.999Z')).toBe(false);
-    expect(acceptAgent(cur, agent({}), '2024-01-01T10:00:05.000Z')).toBe(true);
-    expect(acceptAgent(cur, agent({}), '2024-01-01T10:00:06.000Z')).toBe(true);
+describe('acceptAgent (state ordering by since, then updatedAt)', () => {
+  const S1 = '2024-01-01T10:00:00Z';
+  const S2 = '2024-01-01T10:00:03Z';
+  it('within one state: takes newer and equal stamps, drops older ones', () => {
+    const cur = agent({ since: S1, updatedAt: '2024-01-01T10:00:05.000Z' });
+    expect(acceptAgent(cur, agent({ since: S1, load: { webchat: 2 } }), '2024-01-01T10:00:04.999Z')).toBe(false);
+    expect(acceptAgent(cur, agent({ since: S1 }), '2024-01-01T10:00:05.000Z')).toBe(true);
+    expect(acceptAgent(cur, agent({ since: S1 }), '2024-01-01T10:00:06.000Z')).toBe(true);
+  });
+  it('a later state change wins even with an earlier stamp, an earlier one loses even with a later stamp', () => {
+    // the event "available since S2" (stamped 10:00:03) vs an HTTP answer read from a snapshot just
+    // before that change: "offline since S1", stamped later (10:00:04) because it was made later
+    const available = agent({ state: 'available', since: S2, updatedAt: '2024-01-01T10:00:03Z' });
+    const staleAnswer = agent({ state: 'offline', display: 'offline', since: S1, updatedAt: '2024-01-01T10:00:04Z' });
+    expect(acceptAgent(available, staleAnswer)).toBe(false);
+    expect(acceptAgent(staleAnswer, available)).toBe(true);
   });
   it('falls back to the view’s own updatedAt, and accepts anything over nothing', () => {
     const cur = agent({ updatedAt: '2024-01-01T10:00:05Z' });
     expect(acceptAgent(cur, agent({ updatedAt: '2024-01-01T10:00:01Z' }))).toBe(false);
     expect(acceptAgent(null, agent({ updatedAt: '2000-01-01T00:00:00Z' }))).toBe(true);
-    expect(acceptAgent({ updatedAt: undefined }, agent({}))).toBe(true);
+    expect(acceptAgent({ updatedAt: undefined, since: null }, agent({}))).toBe(true);
+    expect(acceptAgent({ updatedAt: undefined, since: null }, agent({ since: null }))).toBe(true);
   });
-  it('applies a shuffled burst in stamp order whatever the arrival order', () => {
-    const stamps = [3, 1, 4, 2, 5].map((s) => `2024-01-01T10:00:0${s}Z`);
+  it('applies a shuffled burst in order whatever the arrival order', () => {
+    const order = [3, 1, 4, 2, 5];
     let cur: AgentView | null = null;
-    for (const s of stamps) {
-      const next = agent({ updatedAt: s, state: s.endsWith('5Z') ? 'wrapup' : 'available' });
-      if (acceptAgent(cur, next, s)) cur = next;
+    for (const n of order) {
+      const next = agent({ since: `2024-01-01T10:00:0${n}Z`, updatedAt: `2024-01-01T10:00:0${n}Z`, state: n === 5 ? 'wrapup' : 'available' });
+      if (acceptAgent(cur, next)) cur = next;
     }
-    expect(cur?.updatedAt).toBe('2024-01-01T10:00:05Z');
+    expect(cur?.since).toBe('2024-01-01T10:00:05Z');
     expect(cur?.state).toBe('wrapup');
   });
 });

@@ -4,11 +4,19 @@ import { time } from '../stores/logic';
 import type { AgentDisplay, AgentView, Channel, Offer } from '../../types';
 
 /**
- * An agent state from the hub (event or HTTP answer) replaces what we hold unless it is older.
- * Equal stamps are accepted (idempotent). `stamp` is the event's updatedAt, else the view's own.
+ * Whether an agent state from the hub (event or HTTP answer) replaces what we hold. The hub stamps a
+ * view with the time it was made, not the time of the state, so an HTTP answer read from a snapshot
+ * just before a change can carry a later stamp than the change's event. Hence: a different `since`
+ * (when the state itself changed) decides first — the later state wins; within one state the later
+ * stamp wins (load changes), equal stamps are accepted (idempotent). `stamp` is the event's
+ * updatedAt, else the view's own.
  */
-export function acceptAgent(current: Pick<AgentView, 'updatedAt'> | null | undefined, incoming: AgentView, stamp?: string): boolean {
-  if (!current?.updatedAt) return true;
+export function acceptAgent(current: Pick<AgentView, 'updatedAt' | 'since'> | null | undefined, incoming: AgentView, stamp?: string): boolean {
+  if (!current) return true;
+  const cs = time(current.since ?? undefined);
+  const is = time(incoming.since ?? undefined);
+  if (cs && is && cs !== is) return is > cs;
+  if (!current.updatedAt) return true;
   return time(stamp ?? incoming.updatedAt) >= time(current.updatedAt);
 }
 

@@ -29,10 +29,19 @@ describe('acd store', () => {
 
   it('drops an agent.state older than the state it holds', () => {
     const s = useAcdStore();
-    s.onAgentState({ agent: agent({ state: 'notready', display: 'notready', reason: 'break' }), updatedAt: iso(2) });
-    s.onAgentState({ agent: agent({ state: 'available' }), updatedAt: iso(1) });
+    s.onAgentState({ agent: agent({ state: 'notready', display: 'notready', reason: 'break', since: iso(2) }), updatedAt: iso(2) });
+    s.onAgentState({ agent: agent({ state: 'available', since: iso(1) }), updatedAt: iso(1) });
     expect(s.me?.state).toBe('notready');
-    s.onAgentState({ agent: agent({ state: 'available' }), updatedAt: iso(3) });
+    s.onAgentState({ agent: agent({ state: 'available', since: iso(3) }), updatedAt: iso(3) });
+    expect(s.me?.state).toBe('available');
+  });
+
+  it('a restore answer read before the change does not undo the change it raced', async () => {
+    const s = useAcdStore();
+    acdMe.mockResolvedValue({ agent: agent({ state: 'offline', display: 'offline', since: iso(-60), updatedAt: iso(1) }), offers: [] });
+    const p = s.restore();
+    s.onAgentState({ agent: agent({ state: 'available', since: iso(0) }), updatedAt: iso(0) });
+    await p;
     expect(s.me?.state).toBe('available');
   });
 
