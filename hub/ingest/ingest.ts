@@ -60,6 +60,8 @@ export interface IngestHooks {
 type Prepared = { doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string };
 
 const CACHE_LIMIT = 50_000;
+/** Most update statements in one command (see store()). */
+const UPDATE_CHUNK = 25;
 
 export class Ingest {
   /** openKey → live conversation id. Invalidated on resolve in every process (hub/cluster-events). */
@@ -256,16 +258,18 @@ export class Ingest {
       }
       perConv.set(k, cur);
     }
-    if (perConv.size) {
-      await this.m.Conversation.collection.bulkWrite(
-        [...perConv.values()].map((c) => ({
-          updateOne: {
-            filter: { _id: c.id },
-            update: { $inc: { unreadCount: c.n, messageCount: c.n }, $max: { lastMessageAt: c.last }, $set: { lastMessagePreview: c.preview, updatedAt: new Date() } },
-          },
-        })),
-        { ordered: false },
-      );
+    const ops = [...perConv.values()].map((c) => ({
+      updateOne: {
+        filter: { _id: c.id },
+        update: { $inc: { unreadCount: c.n, messageCount: c.n }, $max: { lastMessageAt: c.last }, $set: { lastMessagePreview: c.preview, updatedAt: new Date() } },
+      },
+    }));
+    // At most UPDATE_CHUNK statements per update command: FerretDB 1.24 (the embedded store) keeps
+    // every statement's query open until the command ends, one pooled PostgreSQL connection each
+    // (pool_max_conns 50), so a command of ~50 updates waits for a connection forever, holding the
+    // store's write lock: every write of every hub stops.
+    for (let i = 0; i < ops.length; i += UPDATE_CHUNK) {
+      await this.m.Conversation.collection.bulkWrite(ops.slice(i, i + UPDATE_CHUNK), { ordered: false });
     }
     for (const i of inserted) out[i] = { message: items[i].doc as unknown as MessageDoc, duplicate: false };
     // Duplicates: answer with the message stored earlier.
