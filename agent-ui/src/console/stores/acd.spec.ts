@@ -68,6 +68,17 @@ describe('acd store', () => {
     expect(s.missed?.name).toBe('Caller c1');
   });
 
+  it('names the missed contact when agent.state (not ready) beat offer.withdrawn', () => {
+    const s = useAcdStore();
+    s.onAgentState({ agent: agent({ since: iso(0) }), updatedAt: iso(0) });
+    s.onOfferCreated({ conversation: conv('c1'), deadline: iso(20), updatedAt: iso(0) });
+    s.onAgentState({ agent: agent({ state: 'notready', display: 'notready', reason: 'rona', since: iso(20) }), updatedAt: iso(20) });
+    expect(s.offers).toEqual([]);
+    s.onOfferWithdrawn({ conversationId: 'c1', reason: 'rona' });
+    expect(s.missed?.name).toBe('Caller c1');
+    expect(s.ronaActive).toBe(true);
+  });
+
   it('a rejected withdrawal just removes the card', () => {
     const s = useAcdStore();
     s.onOfferCreated({ conversation: conv('c1'), deadline: iso(20), updatedAt: iso(0) });

@@ -28,6 +28,7 @@ export const useAcdStore = defineStore('acd', () => {
   function reset() {
     me.value = null;
     offers.value = [];
+    gone.clear();
     missed.value = null;
     ronaDismissed.value = false;
     error.value = '';
@@ -48,7 +49,7 @@ export const useAcdStore = defineStore('acd', () => {
     me.value = { ...a, updatedAt: stamp ?? a.updatedAt };
     if (a.state !== 'notready' || a.reason !== 'rona') { ronaDismissed.value = false; if (prev?.reason === 'rona') missed.value = null; }
     // not ready or logged out: the hub has withdrawn whatever was ringing (a logout sends no offer.withdrawn)
-    if (a.state === 'notready' || a.state === 'offline') offers.value = [];
+    if (a.state === 'notready' || a.state === 'offline') { forget(offers.value); offers.value = []; }
     return true;
   }
 
@@ -56,7 +57,14 @@ export const useAcdStore = defineStore('acd', () => {
     if (serverNow) skewMs.value = clockSkew(serverNow, Date.now());
     offers.value = upsertOffer(liveOffers(offers.value, Date.now()), toLocalOffer(o, skewMs.value, Date.now()));
   }
+  /** Offers that left the list lately, so a late offer.withdrawn (rona) can still name the contact. */
+  const gone = new Map<string, { name: string; channel: Channel }>();
+  function forget(list: LocalOffer[]) {
+    for (const o of list) gone.set(o.conversation.id, { name: o.conversation.customer.name, channel: o.conversation.channel });
+    while (gone.size > 20) gone.delete(gone.keys().next().value as string);
+  }
   function removeOffer(id: string) {
+    forget(offers.value.filter((o) => o.conversation.id === id));
     offers.value = offers.value.filter((o) => o.conversation.id !== id);
     delete offerBusy.value[id];
     delete offerError.value[id];
@@ -67,7 +75,7 @@ export const useAcdStore = defineStore('acd', () => {
    */
   function prune(now = Date.now()) {
     const live = liveOffers(offers.value, now - KEEP_EXPIRED_MS);
-    if (live !== offers.value) offers.value = live;
+    if (live !== offers.value) { forget(offers.value.filter((o) => !live.includes(o))); offers.value = live; }
   }
 
   /** On load and after every (re)connect: the hub's view of our state and pending offers. */
@@ -95,7 +103,7 @@ export const useAcdStore = defineStore('acd', () => {
   function onOfferWithdrawn(p: { conversationId: string; reason: 'rona' | 'rejected' }) {
     const o = offers.value.find((x) => x.conversation.id === p.conversationId);
     if (p.reason === 'rona') {
-      missed.value = o ? { name: o.conversation.customer.name, channel: o.conversation.channel } : missed.value;
+      missed.value = o ? { name: o.conversation.customer.name, channel: o.conversation.channel } : gone.get(p.conversationId) ?? missed.value;
       ronaDismissed.value = false;
     }
     removeOffer(p.conversationId);
