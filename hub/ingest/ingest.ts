@@ -11,6 +11,7 @@ import type { ConversationDoc } from '../models/conversation.js';
 import type { MessageDoc } from '../models/message.js';
 import { CHANNELS, type Channel, type Models } from '../models/index.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+import { bulkWriteChunked } from '../bulk.js';
 
 const attachment = z.object({
   id: z.string().regex(/^[0-9a-f]{24}$/),
@@ -60,8 +61,6 @@ export interface IngestHooks {
 type Prepared = { doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string };
 
 const CACHE_LIMIT = 50_000;
-/** Most update statements in one command (see store()). */
-const UPDATE_CHUNK = 25;
 
 export class Ingest {
   /** openKey → live conversation id. Invalidated on resolve in every process (hub/cluster-events). */
@@ -264,13 +263,8 @@ export class Ingest {
         update: { $inc: { unreadCount: c.n, messageCount: c.n }, $max: { lastMessageAt: c.last }, $set: { lastMessagePreview: c.preview, updatedAt: new Date() } },
       },
     }));
-    // At most UPDATE_CHUNK statements per update command: FerretDB 1.24 (the embedded store) keeps
-    // every statement's query open until the command ends, one pooled PostgreSQL connection each
-    // (pool_max_conns 50), so a command of ~50 updates waits for a connection forever, holding the
-    // store's write lock: every write of every hub stops.
-    for (let i = 0; i < ops.length; i += UPDATE_CHUNK) {
-      await this.m.Conversation.collection.bulkWrite(ops.slice(i, i + UPDATE_CHUNK), { ordered: false });
-    }
+    // In commands of at most MAX_STATEMENTS (hub/bulk.ts: larger ones stall the embedded store).
+    await bulkWriteChunked(this.m.Conversation.collection, ops as never, { ordered: false });
     for (const i of inserted) out[i] = { message: items[i].doc as unknown as MessageDoc, duplicate: false };
     // Duplicates: answer with the message stored earlier.
     const dupIdx = [...failed.entries()].filter(([, we]) => isDuplicateKey(we) || isDuplicateKey((we as { err?: unknown }).err)).map(([i]) => i);
