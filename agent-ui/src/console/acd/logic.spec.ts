@@ -113,6 +113,14 @@ describe('durations and tables', () => {
 });
 
 describe('throttle', () => {
+  it('calls the timer functions unbound (window.setTimeout refuses another `this`)', () => {
+    const seen: unknown[] = [];
+    const set = function (this: unknown, f: () => void) { seen.push(this); return setTimeout(f, 0); } as unknown as typeof setTimeout;
+    const th = throttle(() => undefined, 1000, { now: () => 0, set, clear: clearTimeout });
+    th(); th();
+    th.cancel();
+    expect(seen).toEqual([undefined]);
+  });
   it('runs at once, then at most once per interval with one trailing call', () => {
     vi.useFakeTimers();
     try {

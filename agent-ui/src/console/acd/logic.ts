@@ -83,15 +83,17 @@ export function loadRows(a: Pick<AgentView, 'load' | 'capacity'>): { channel: Ch
  */
 export function throttle(fn: () => void, ms: number, clock: { now: () => number; set: typeof setTimeout; clear: typeof clearTimeout } =
   { now: () => Date.now(), set: setTimeout, clear: clearTimeout }) {
+  // called unbound: a browser's setTimeout throws "Illegal invocation" when called as clock.set(...)
+  const { now, set, clear } = clock;
   let last = -Infinity;
   let timer: ReturnType<typeof setTimeout> | null = null;
-  const run = () => { timer = null; last = clock.now(); fn(); };
+  const run = () => { timer = null; last = now(); fn(); };
   const call = () => {
     if (timer) return;
-    const wait = last + ms - clock.now();
+    const wait = last + ms - now();
     if (wait <= 0) run();
-    else timer = clock.set(run, wait);
+    else timer = set(run, wait);
   };
-  call.cancel = () => { if (timer) clock.clear(timer); timer = null; };
+  call.cancel = () => { if (timer) clear(timer); timer = null; };
   return call;
 }
