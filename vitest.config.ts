@@ -11,5 +11,6 @@ export default defineConfig({
     // database through test/helpers/db.ts testMongoUri().
     pool: 'forks',
     maxWorkers: 2,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
