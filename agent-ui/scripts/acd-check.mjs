@@ -36,12 +36,15 @@ async function visitor(name, text) {
   return ack.message?.conversationId;
 }
 
-const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'cchub-acd-')), {
+// one browser profile per user: the console keeps its token in localStorage
+const profile = () => chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'cchub-acd-')), {
   executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 800 }, locale: 'en-US',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
+const ctx = await profile();
+const ctxSup = await profile();
 const shot = (p, name) => p.screenshot({ path: join(OUT, `acd-${name}.png`) }).then(() => console.log('wrote', name));
-const watch = (p, tag) => { p.on('pageerror', (e) => console.log(tag, 'pageerror:', e.message)); p.on('console', (m) => m.type() === 'error' && console.log(tag, 'console:', m.text())); };
+const watch = (p, tag) => { p.on('response', (r) => r.status() >= 400 && console.log(tag, 'HTTP', r.status(), r.request().method(), r.url())); p.on('pageerror', (e) => console.log(tag, 'pageerror:', e.message)); p.on('console', (m) => m.type() === 'error' && console.log(tag, 'console:', m.text())); };
 async function consoleLogin(page, u, p) {
   await page.goto(`${HUB}/console/#/login`);
   await page.evaluate(() => localStorage.setItem('cchub.console.locale', 'en'));
@@ -178,7 +181,7 @@ ok(/number \d+ in the queue/.test(qtext), `widget shows queue position: "${qtext
 await shot(w, '07-widget-queue');
 
 // --- supervisor -----------------------------------------------------------------------------------
-const s = await ctx.newPage();
+const s = ctxSup.pages()[0] ?? await ctxSup.newPage();
 watch(s, 'super1');
 await consoleLogin(s, 'super1', 'super1pass');
 await s.getByTestId('nav-supervisor').click();
@@ -256,3 +259,4 @@ await shot(a1, '15-state-menu-zh');
 
 for (const x of sockets) x.close();
 await ctx.close();
+await ctxSup.close();
