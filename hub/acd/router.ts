@@ -138,14 +138,15 @@ export class Router {
   setAgentState(agentId: string, state: AgentStateName, now: number, reason?: NotReadyReason): void {
     const a = this.agent(agentId);
     if (state === 'wrapup') throw new RoutingError('invalid_state', 'wrap-up starts when a contact ends, not by request');
-    if (a.state === state && a.reason === reason) return;
+    const normalized = state === 'notready' ? (reason ?? 'other') : undefined;
+    if (a.state === state && a.reason === normalized) return;
     this.changeState(a, state, now, reason);
     // Not taking new contacts: ringing offers go back to the queue at once.
     if (state !== 'available') for (const tid of [...this.held.get(a.id)!]) if (this.tasks.get(tid)?.state === 'offered') this.withdraw(this.tasks.get(tid)!, now, 'rejected', false);
     // Logged out: everything the agent held goes back to its queue.
     if (state === 'offline') for (const tid of [...this.held.get(a.id)!]) this.withdraw(this.tasks.get(tid)!, now, 'agent_logout', false);
-    // Logged out: waiting tasks held for them (sticky) are free for everyone now, not at the end of the window.
-    if (state === 'offline') this.unstick(a.id, now);
+    // Away (logged out, not ready): waiting tasks held for them (sticky) are free for everyone now.
+    if (state === 'offline' || state === 'notready') this.unstick(a.id, now);
     if (state === 'available') this.fill(a, now);
   }
 
@@ -164,9 +165,9 @@ export class Router {
     if (t.state !== 'offered' || t.agentId !== agentId) throw new RoutingError('invalid_state', 'no such offer to accept (withdrawn or taken)');
     t.state = 'assigned';
     t.offerDeadline = undefined;
+    t.heldAt = now;
     this.touchTask(t);
     this.decisions.push({ kind: 'assign', taskId, agentId });
-    void now;
     return t;
   }
 
@@ -181,6 +182,8 @@ export class Router {
     const t = this.tasks.get(taskId);
     if (!t) return; // already released: idempotent
     const agentId = t.agentId;
+    const answered = t.state === 'assigned';
+    const heldAt = t.heldAt ?? t.queuedAt;
     this.unhold(t);
     this.waiting.get(t.queue)?.remove(t);
     this.tasks.delete(t.id);
@@ -190,11 +193,14 @@ export class Router {
     this.decisions.push({ kind: 'released', taskId, agentId });
     const a = this.agents.get(agentId);
     if (!a) return;
-    const handled = now - t.queuedAt;
-    this.aht.set(t.queue, Math.round(0.9 * (this.aht.get(t.queue) ?? handled) + 0.1 * handled));
+    if (answered) {
+      const handled = now - heldAt;
+      this.aht.set(t.queue, Math.round(0.9 * (this.aht.get(t.queue) ?? handled) + 0.1 * handled));
+    }
     a.lastFreeAt = now;
     const q = this.queues.get(t.queue);
-    if (t.channel === 'voice' && q && q.wrapUpSec > 0 && a.state === 'available') {
+    // After-contact work follows a call that was answered, not one that only rang.
+    if (answered && t.channel === 'voice' && q && q.wrapUpSec > 0 && a.state === 'available') {
       a.state = 'wrapup';
       a.stateSince = now;
       a.wrapUntil = now + q.wrapUpSec * 1000;
@@ -224,7 +230,9 @@ export class Router {
     if (!this.hasRoom(a, t.channel)) throw new RoutingError('over_capacity', `no room for another ${t.channel} contact`);
     this.waiting.get(t.queue)?.remove(t);
     this.hold(t, a);
+    t.heldAt = now;
     a.lastAssignedSeq = ++this.assignSeq;
+    a.lastRoutedAt = now;
     t.state = 'assigned';
     t.offerDeadline = undefined;
     this.touchTask(t);
@@ -236,12 +244,17 @@ export class Router {
     const t = this.task(taskId);
     const a = this.agent(agentId);
     if (t.agentId === agentId && t.state === 'assigned') return;
+    if (t.agentId === agentId && t.state === 'offered') {
+      this.accept(taskId, agentId, now);
+      return;
+    }
     if (!force && a.state === 'offline') throw new RoutingError('invalid_state', `${a.name} is logged out`);
     if (!force && !this.hasRoom(a, t.channel)) throw new RoutingError('over_capacity', `${a.name} has no room for another ${t.channel} contact`);
     const previous = t.agentId;
     this.unhold(t);
     this.waiting.get(t.queue)?.remove(t);
     this.hold(t, a);
+    t.heldAt = now;
     t.state = 'assigned';
     t.offerDeadline = undefined;
     this.touchTask(t);
@@ -308,6 +321,7 @@ export class Router {
           // Not declined: once the agent is back, the contact may ring them again.
           this.withdraw(t, now, 'rona', false);
           for (const tid of [...this.held.get(a.id)!]) if (this.tasks.get(tid)?.state === 'offered') this.withdraw(this.tasks.get(tid)!, now, 'rejected', false);
+          this.unstick(a.id, now);
         }
         continue;
       }
@@ -576,7 +590,8 @@ export class Router {
   private stickyAgent(t: TaskSnapshot, q: QueueDef, now: number): AgentSnapshot | undefined {
     if (!t.preferredAgentId || now >= t.queuedAt + q.stickySec * 1000) return undefined;
     const pref = this.agents.get(t.preferredAgentId);
-    return pref && pref.state !== 'offline' && !t.declinedBy.includes(pref.id) ? pref : undefined;
+    // Worth waiting for only while they are at work: not on a break, not after a missed offer.
+    return pref && (pref.state === 'available' || pref.state === 'wrapup') && !t.declinedBy.includes(pref.id) ? pref : undefined;
   }
 
   private unstick(agentId: string, now: number): void {
@@ -619,7 +634,8 @@ export class Router {
   private score(a: AgentSnapshot, q: QueueDef, skills: string[]): number {
     switch (q.strategy) {
       case 'longest-idle':
-        return -a.lastFreeAt;
+        // Idle since the last contact ended or was routed to them: chats spread across agents.
+        return -Math.max(a.lastFreeAt, a.lastRoutedAt ?? 0);
       case 'least-occupied': {
         let load = 0;
         let cap = 0;
@@ -667,7 +683,9 @@ export class Router {
   /** Offer (or, for auto-accepted channels, assign) a task to an agent; capacity is reserved either way. */
   private give(t: TaskSnapshot, a: AgentSnapshot, q: QueueDef, now: number): void {
     this.hold(t, a);
+    t.heldAt = now;
     a.lastAssignedSeq = ++this.assignSeq;
+    a.lastRoutedAt = now;
     if (t.channel !== 'voice' && q.autoAccept.includes(t.channel)) {
       t.state = 'assigned';
       this.decisions.push({ kind: 'assign', taskId: t.id, agentId: a.id });

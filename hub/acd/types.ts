@@ -56,6 +56,8 @@ export interface AgentSnapshot extends AgentProfile {
   load: Partial<Record<Channel, number>>;
   lastFreeAt: number;
   lastAssignedSeq: number;
+  /** When a contact was last routed to this agent. */
+  lastRoutedAt?: number;
   wrapUntil?: number;
 }
 
@@ -82,6 +84,8 @@ export interface TaskSnapshot extends Required<Omit<TaskInput, 'preferredAgentId
   state: TaskState;
   agentId?: string;
   offerDeadline?: number;
+  /** When its current agent got it (handle time for estimated waits). */
+  heldAt?: number;
   /** Agents that rejected or missed this task: not offered it again. */
   declinedBy: string[];
   seq: number;

@@ -347,14 +347,26 @@ describe('stickiness', () => {
     expect(holder(r, 'ghost')).toBe('third');
   });
 
-  it('a preferred agent who logs out during the window releases the task to the others at once', () => {
+  it('a preferred agent on a break is not waited for', () => {
     const r = sticky();
     agent(r, 'other', T0);
     agent(r, 'pref', T0, { state: 'notready', reason: 'break' });
     arrive(r, 't', T0 + 10 * S, { preferredAgentId: 'pref' });
-    expect(stateOf(r, 't')).toBe('waiting'); // a preferred agent on a break is waited for (bounded)
-    r.setAgentState('pref', 'offline', T0 + 12 * S);
     expect(holder(r, 't')).toBe('other');
+  });
+
+  it('a preferred agent who goes on a break or logs out during the window releases the task to the others at once', () => {
+    for (const leave of ['notready', 'offline'] as const) {
+      const r = sticky();
+      agent(r, 'pref', T0, { capacity: { webchat: 1 } });
+      arrive(r, 'busy', T0 + S); // pref is now full: a sticky task for them waits
+      agent(r, 'other', T0 + 2 * S, { state: 'notready', reason: 'meal', capacity: { webchat: 2 } });
+      arrive(r, 't', T0 + 10 * S, { preferredAgentId: 'pref' });
+      r.setAgentState('other', 'available', T0 + 11 * S);
+      expect(stateOf(r, 't')).toBe('waiting'); // held for pref within the window
+      r.setAgentState('pref', leave, T0 + 12 * S, leave === 'notready' ? 'break' : undefined);
+      expect(holder(r, 't')).toBe('other');
+    }
   });
 
   it('a preferred agent who rejects the task does not hold it for the rest of the window', () => {
@@ -869,7 +881,8 @@ describe('supervisor', () => {
   it('notready withdraws ringing offers but keeps assigned contacts', () => {
     const r = router(queue('q', { autoAccept: ['webchat'] }));
     agent(r, 'a', T0, { capacity: { webchat: 2, email: 1 } });
-    agent(r, 'b', T0 + S, { capacity: { email: 1 } });
+    // b signs in after a's last chat: a has been idle longer and gets the mail.
+    agent(r, 'b', T0 + 2.5 * S, { capacity: { email: 1 } });
     arrive(r, 'chat', T0 + 2 * S);
     arrive(r, 'mail', T0 + 3 * S, { channel: 'email' });
     expect(holder(r, 'mail')).toBe('a');
@@ -1078,7 +1091,7 @@ function eligibleNow(r: Router, a: AgentSnapshot, t: TaskSnapshot, now: number):
   // Sticky: within the window, a signed-in preferred agent who has not declined is the only candidate.
   if (t.preferredAgentId && now < t.queuedAt + q.stickySec * 1000) {
     const p = r.getAgent(t.preferredAgentId);
-    if (p && p.state !== 'offline' && !t.declinedBy.includes(p.id) && p.id !== a.id) return false;
+    if (p && (p.state === 'available' || p.state === 'wrapup') && !t.declinedBy.includes(p.id) && p.id !== a.id) return false;
   }
   if (a.state !== 'available') return false;
   if ((a.load.voice ?? 0) > 0) return false;
