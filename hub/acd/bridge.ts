@@ -54,7 +54,6 @@ export function agentView(a: AgentSnapshot) {
 export class AcdBridge {
   private logoutTimers = new Map<string, NodeJS.Timeout>();
   private visitorOf = new Map<string, string | null>();
-  private lastPosition = new Map<string, string>();
   private ticks = 0;
 
   constructor(private readonly hub: Hub) {}
@@ -209,7 +208,7 @@ export class AcdBridge {
     if (fix.length) await bulkWriteChunked(this.hub.m.Conversation.collection, fix as never);
   }
 
-  /** Every second while leader; every 5 s tell waiting chat customers their position and estimated wait. */
+  /** Every second while leader; every 5 s tell waiting chat customers their position and estimated wait (always, so a reloaded widget hears it too). */
   periodic(router: Router): void {
     if (++this.ticks % 5) return;
     void this.pushPositions(router).catch((e) => this.hub.log.warn({ err: e }, 'queue position update failed'));
@@ -228,12 +227,8 @@ export class AcdBridge {
       if (!visitorId) continue;
       const position = router.position(t.id);
       const ewtSec = router.estimatedWaitSec(t.id, now);
-      const key = `${position}:${ewtSec}`;
-      if (this.lastPosition.get(t.id) === key) continue;
-      this.lastPosition.set(t.id, key);
       this.hub.webchat.queuePosition(visitorId, position, ewtSec);
     }
     if (this.visitorOf.size > 50_000) this.visitorOf.clear();
-    if (this.lastPosition.size > 50_000) this.lastPosition.clear();
   }
 }

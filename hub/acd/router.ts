@@ -357,9 +357,11 @@ export class Router {
     const t = this.tasks.get(taskId);
     if (!t || t.state !== 'waiting') return 0;
     const q = this.queues.get(t.queue)!;
-    const staffed = [...this.agents.values()].filter((a) => a.state !== 'offline' && this.meetsSkills(a, t, q, now, true)).length;
+    // Seats, not heads: an agent taking three chats at once clears this queue three times as fast.
+    let seats = 0;
+    for (const a of this.agents.values()) if (a.state !== 'offline' && this.meetsSkills(a, t, q, now, true)) seats += a.capacity[t.channel] ?? 0;
     const aht = (this.aht.get(t.queue) ?? q.defaultAhtSec * 1000) / 1000;
-    return Math.round((this.position(taskId) * aht) / Math.max(1, staffed));
+    return Math.round((this.position(taskId) * aht) / Math.max(1, seats));
   }
 
   getTask(id: string): TaskSnapshot | undefined {

@@ -903,7 +903,7 @@ describe('supervisor', () => {
 // ---- queue position and estimated wait -----------------------------------------------------------
 
 describe('queue position and estimated wait', () => {
-  it('positions 1..n follow the waiting order; estimated wait = position × AHT / staffed skilled agents', () => {
+  it('positions 1..n follow the waiting order; estimated wait = position × AHT / seats of the staffed skilled agents', () => {
     const r = router(queue('q', { skills: { cards: 5 }, defaultAhtSec: 300 }));
     agent(r, 'a', T0, { skills: { cards: 6 }, state: 'notready', reason: 'meal' });
     agent(r, 'b', T0, { skills: { cards: 9 }, state: 'notready', reason: 'training' });
