@@ -11,11 +11,11 @@ afterAll(async () => h?.close());
 test('a visitor message reaches the agent, the reply reaches the visitor, the agent resolves', async () => {
   const token = await loginAs(h.url, 'agent1');
   const agent: Socket = io(`${h.url}/agent`, { auth: { token }, transports: ['websocket'] });
-  await new Promise((r) => agent.once('connect', r));
+  await new Promise<void>((r) => agent.once('connect', () => r()));
   const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Visitor' } });
   expect(sess.status).toBe(200);
   const visitor: Socket = io(`${h.url}/webchat`, { auth: { token: sess.body.token }, transports: ['websocket'] });
-  await new Promise((r) => visitor.once('connect', r));
+  await new Promise<void>((r) => visitor.once('connect', () => r()));
   const seen = new Promise<any>((r) => agent.on('message.created', (p) => p.message.direction === 'in' && r(p)));
   const ack = await visitor.emitWithAck('message.send', { clientId: 'client-0001', text: '你好 hello' });
   expect(ack.ok).toBe(true);
