@@ -150,6 +150,13 @@ export class Router {
     if (state === 'available') this.fill(a, now);
   }
 
+  /** An assignment decision; the first one of a task also reports how long the customer waited (service level). */
+  private assigned(t: TaskSnapshot, agentId: string, now: number, previousAgentId?: string): void {
+    const first = t.answeredAt === undefined;
+    if (first) t.answeredAt = now;
+    this.decisions.push({ kind: 'assign', taskId: t.id, agentId, ...(previousAgentId ? { previousAgentId } : {}), ...(first ? { waitMs: now - t.enqueuedAt, queue: t.queue } : {}) });
+  }
+
   private changeState(a: AgentSnapshot, state: AgentStateName, now: number, reason?: NotReadyReason): void {
     a.state = state;
     a.reason = state === 'notready' ? (reason ?? 'other') : undefined;
@@ -167,7 +174,7 @@ export class Router {
     t.offerDeadline = undefined;
     t.heldAt = now;
     this.touchTask(t);
-    this.decisions.push({ kind: 'assign', taskId, agentId });
+    this.assigned(t, agentId, now);
     return t;
   }
 
@@ -236,7 +243,7 @@ export class Router {
     t.state = 'assigned';
     t.offerDeadline = undefined;
     this.touchTask(t);
-    this.decisions.push({ kind: 'assign', taskId, agentId });
+    this.assigned(t, agentId, now);
   }
 
   /** Supervisor: give a task to a named agent (force ignores state and capacity, never skills of a closed account). */
@@ -258,7 +265,7 @@ export class Router {
     t.state = 'assigned';
     t.offerDeadline = undefined;
     this.touchTask(t);
-    this.decisions.push({ kind: 'assign', taskId, agentId, previousAgentId: previous });
+    this.assigned(t, agentId, now, previous);
     if (previous) {
       const p = this.agents.get(previous);
       if (p?.state === 'available') this.fill(p, now);
@@ -690,7 +697,7 @@ export class Router {
     a.lastRoutedAt = now;
     if (t.channel !== 'voice' && q.autoAccept.includes(t.channel)) {
       t.state = 'assigned';
-      this.decisions.push({ kind: 'assign', taskId: t.id, agentId: a.id });
+      this.assigned(t, a.id, now);
     } else {
       t.state = 'offered';
       t.offerDeadline = now + q.offerTimeoutSec * 1000;

@@ -84,6 +84,8 @@ export interface TaskSnapshot extends Required<Omit<TaskInput, 'preferredAgentId
   state: TaskState;
   agentId?: string;
   offerDeadline?: number;
+  /** When it was first answered (assigned or accepted). */
+  answeredAt?: number;
   /** When its current agent got it (handle time for estimated waits). */
   heldAt?: number;
   /** Agents that rejected or missed this task: not offered it again. */
@@ -94,7 +96,8 @@ export interface TaskSnapshot extends Required<Omit<TaskInput, 'preferredAgentId
 /** What the router decided; the service persists and announces each. */
 export type Decision =
   | { kind: 'offer'; taskId: string; agentId: string; deadline: number }
-  | { kind: 'assign'; taskId: string; agentId: string; previousAgentId?: string }
+  /** waitMs and queue only on a task's first assignment: how long the customer waited to be answered. */
+  | { kind: 'assign'; taskId: string; agentId: string; previousAgentId?: string; waitMs?: number; queue?: string }
   | { kind: 'requeue'; taskId: string; queue: string; reason: 'rejected' | 'rona' | 'agent_logout' | 'moved' | 'overflow' | 'after_hours'; fromAgentId?: string }
   | { kind: 'offline'; taskId: string; queue: string }
   | { kind: 'released'; taskId: string; agentId: string }

@@ -6,7 +6,7 @@ import type { Hub } from '../hub.js';
 import { badRequest, notFound } from '../errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import { conversationView } from '../views.js';
-import { agentView } from '../acd/bridge.js';
+import { agentView, queueDef, slKey } from '../acd/bridge.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
 import { parseBody } from './validate.js';
 
@@ -88,6 +88,8 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
     const [{ agents, tasks }, queues] = await Promise.all([hub.acd.snapshot(), hub.m.Queue.find().lean()]);
     const now = Date.now();
     const users = await hub.m.User.find({ role: { $in: ['agent', 'supervisor', 'admin'] }, active: true }, { name: 1, role: 1, queues: 1 }).lean();
+    const day = new Date().toISOString().slice(0, 10);
+    const sl = await Promise.all(queues.map((q) => hub.redis.hgetall(slKey(hub.config.redisPrefix, String(q._id), day))));
     const byQueue = new Map<string, typeof tasks>();
     for (const t of tasks) {
       if (t.state !== 'waiting' && t.state !== 'offered') continue;
@@ -96,7 +98,9 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
       byQueue.set(t.queue, list);
     }
     return {
-      queues: queues.map((q) => {
+      queues: queues.map((q, qi) => {
+        const def = queueDef(String(q._id), (q.skills as string[]) ?? [], (q.routing as never) ?? {});
+        const answered = Number(sl[qi].answered ?? 0);
         const waiting = (byQueue.get(String(q._id)) ?? []).filter((t) => t.state === 'waiting');
         const members = agents.filter((a) => a.skills[`q:${String(q._id)}`]);
         return {
@@ -107,6 +111,10 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
           oldestWaitSec: waiting.length ? Math.round((now - Math.min(...waiting.map((t) => t.enqueuedAt))) / 1000) : 0,
           agentsAvailable: members.filter((a) => a.state === 'available').length,
           agentsSignedIn: members.filter((a) => a.state !== 'offline').length,
+          // Today (UTC): answered contacts, the share answered within the target, average speed of answer.
+          answeredToday: answered,
+          serviceLevel: { target: def.serviceLevel, pct: answered ? Math.round((100 * Number(sl[qi].withinTarget ?? 0)) / answered) : null },
+          asaSec: answered ? Math.round(Number(sl[qi].waitMs ?? 0) / answered / 1000) : null,
         };
       }),
       agents: users.map((u) => {

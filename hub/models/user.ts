@@ -46,11 +46,24 @@ export const queueSchema = new Schema(
   { timestamps: true, minimize: false },
 );
 
+/** Every agent state change, time-stamped, for reports (occupancy, not-ready time by reason). */
+export const agentStateSchema = new Schema(
+  {
+    agentId: { type: String, required: true },
+    state: { type: String, required: true },
+    reason: String,
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+agentStateSchema.index({ agentId: 1, at: -1 });
+
 export function userModels(conn: Connection) {
   return {
     User: conn.model('User', userSchema, 'users'),
     Audit: conn.model('Audit', auditSchema, 'audit'),
     Queue: conn.model('Queue', queueSchema, 'queues'),
+    AgentState: conn.model('AgentState', agentStateSchema, 'agent_states'),
   };
 }
 export type UserDoc = InferSchemaType<typeof userSchema> & { _id: Types.ObjectId };

@@ -158,4 +158,20 @@ describe('supervisor control', () => {
     expect((await api(live.url, `/api/acd/conversations/${c._id}/takeover`, { token: tokens.get(from)!, method: 'POST' })).status).toBe(403);
     expect((await api(live.url, `/api/acd/agents/${new Types.ObjectId()}/state`, { token: sup, body: { state: 'offline' } })).status).toBe(404);
   });
+
+  test('the wallboard: queues with today\'s answered count, service level and speed of answer; agents; every state change logged', async () => {
+    const sup = await loginAs(live.url, 'super1');
+    const r = await api(live.url, '/api/acd/overview', { token: sup });
+    expect(r.status).toBe(200);
+    const general = r.body.queues.find((q: { id: string }) => q.id === 'general');
+    expect(general.answeredToday).toBeGreaterThanOrEqual(AGENTS * CAP);
+    expect(general.serviceLevel.target).toEqual({ pct: 80, seconds: 20 });
+    expect(general.serviceLevel.pct).toBeGreaterThanOrEqual(0);
+    expect(general.asaSec).toBeGreaterThanOrEqual(0);
+    expect(r.body.agents.filter((a: { state: string }) => a.state === 'available').length).toBeGreaterThanOrEqual(AGENTS - 1);
+    const someone = [...tokens.keys()][0];
+    const log = await live.hub.m.AgentState.find({ agentId: someone }).lean();
+    expect(log.map((l) => l.state)).toContain('available');
+    expect((await api(live.url, '/api/acd/overview', { token: tokens.get(someone)! })).status).toBe(403);
+  });
 });
