@@ -46,6 +46,8 @@ export interface Offer { conversation: ConversationSummary; deadline: string }
 export interface QueueStat {
   id: string; label: { en: string; zh: string }; waiting: number; ringing: number; oldestWaitSec: number;
   agentsAvailable: number; agentsSignedIn: number;
+  /** Today: answered contacts, share answered within the target, average speed of answer. */
+  answeredToday?: number; serviceLevel?: { target: { pct: number; seconds: number }; pct: number | null }; asaSec?: number | null;
 }
 export interface WaitingItem { conversationId: string; queue: string; channel: Channel; priority: number; waitSec: number }
 export interface AcdOverview { queues: QueueStat[]; agents: (AgentView & { role: Role })[]; waiting: WaitingItem[]; updatedAt: string }

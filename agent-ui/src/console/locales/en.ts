@@ -56,7 +56,7 @@ export default {
     title: 'Supervisor', queues: 'Queues', agents: 'Agents', waiting: 'Waiting contacts', updated: 'Updated {time}', refresh: 'Refresh',
     loading: 'Loading…', error: 'Could not load the overview.', noQueues: 'No queues.', noAgents: 'No agents.', noWaiting: 'Nobody is waiting.',
     col: {
-      queue: 'Queue', waiting: 'Waiting', ringing: 'Ringing', oldest: 'Oldest wait', available: 'Available', signedIn: 'Signed in',
+      queue: 'Queue', waiting: 'Waiting', ringing: 'Ringing', oldest: 'Oldest wait', available: 'Available', signedIn: 'Signed in', answered: 'Answered today', sl: 'Service level', asa: 'Avg. answer',
       agent: 'Agent', state: 'State', time: 'Time in state', load: 'Load / capacity', actions: 'Actions', priority: 'Priority',
       wait: 'Wait', customer: 'Customer', channel: 'Channel',
     },

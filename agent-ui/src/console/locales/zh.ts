@@ -56,7 +56,7 @@ const zh: typeof en = {
     title: '班长监控', queues: '队列', agents: '座席', waiting: '排队中的会话', updated: '更新于 {time}', refresh: '刷新',
     loading: '正在加载…', error: '监控数据加载失败。', noQueues: '暂无队列。', noAgents: '暂无座席。', noWaiting: '当前无人排队。',
     col: {
-      queue: '队列', waiting: '排队', ringing: '振铃', oldest: '最长等待', available: '空闲座席', signedIn: '已签入',
+      queue: '队列', waiting: '排队', ringing: '振铃', oldest: '最长等待', available: '空闲座席', signedIn: '已签入', answered: '今日接通', sl: '服务水平', asa: '平均应答',
       agent: '座席', state: '状态', time: '状态时长', load: '负荷 / 容量', actions: '操作', priority: '优先级',
       wait: '等待', customer: '客户', channel: '渠道',
     },
