@@ -80,8 +80,8 @@ export class AcdBridge {
 
   /** A new conversation: route it, preferring the customer's last agent (sticky). */
   async conversationOpened(c: ConversationDoc): Promise<void> {
-    const customer = await this.hub.m.Customer.findById(c.customerId, { lastAgentId: 1 }).lean();
-    await this.hub.acd.send({ type: 'arrive', task: this.taskFor(c, customer?.lastAgentId) });
+    const customer = await this.hub.m.Customer.findById(c.customerId, { lastAgentId: 1, accountManagerId: 1 }).lean();
+    await this.hub.acd.send({ type: 'arrive', task: this.taskFor(c, customer?.accountManagerId ?? customer?.lastAgentId) });
   }
 
   async profile(userId: string): Promise<(AgentProfile & { role: string }) | null> {

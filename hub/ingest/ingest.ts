@@ -162,7 +162,7 @@ export class Ingest {
       remember(this.openConversations, openKey, existing._id as Types.ObjectId);
       return existing._id as Types.ObjectId;
     }
-    const customer = await this.m.Customer.findById(customerId, { name: 1, tier: 1 }).lean();
+    const customer = await this.m.Customer.findById(customerId, { name: 1, tier: 1, tags: 1 }).lean();
     const now = new Date();
     // Upsert on the unique openKey: two first messages racing open one conversation.
     let conv: ConversationDoc | null = null;
@@ -179,7 +179,7 @@ export class Ingest {
             channel: msg.channel,
             status: 'queued',
             queue: msg.queue ?? 'general',
-            priority: customer?.tier === 'vip' ? 10 : 0,
+            priority: contactPriority(customer?.tier, customer?.tags as string[] | undefined),
             subject: msg.subject,
             queuedAt: now,
             lastMessageAt: now,
@@ -286,6 +286,11 @@ export class Ingest {
     }
     return out.map((o) => o ?? new Error('not stored'));
   }
+}
+
+/** Routing priority from what we know of the customer: VIP tier first, then retention risk. */
+export function contactPriority(tier?: string | null, tags?: string[] | null): number {
+  return (tier === 'vip' ? 10 : tier === 'gold' ? 3 : 0) + (tags?.includes('retention-risk') ? 5 : 0);
 }
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {

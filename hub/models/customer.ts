@@ -17,6 +17,8 @@ export const customerSchema = new Schema(
     consents: { type: Schema.Types.Mixed, default: {} },
     tags: { type: [String], default: [] },
     lastAgentId: String,
+    /** Relationship manager: preferred over the last agent for sticky routing. */
+    accountManagerId: String,
   },
   { timestamps: true },
 );

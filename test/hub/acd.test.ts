@@ -175,3 +175,30 @@ describe('supervisor control', () => {
     expect((await api(live.url, '/api/acd/overview', { token: tokens.get(someone)! })).status).toBe(403);
   });
 });
+
+describe('who the customer is', () => {
+  test('a returning customer goes to their last agent first (sticky); a VIP at retention risk jumps the queue', async () => {
+    const convs = await conversations();
+    const agentId = [...tokens.keys()][1];
+    // Free one seat of that agent: resolve their conversations, then fill the others' seats stay as they are.
+    const mine = convs.filter((c) => c.status === 'assigned' && c.assigneeId === agentId);
+    const cust = mine[0].customerId;
+    for (const c of mine) await api(live.url, `/api/conversations/${c._id}/resolve`, { token: tokens.get(agentId)!, body: { wrapUpCode: 'resolved' } });
+    // Their seats were refilled from the queue; the customer writes again: they wait for their last agent, not anyone.
+    await waitFor(async () => (await conversations()).filter((c) => c.status === 'assigned' && c.assigneeId === agentId).length === CAP, 10_000, 'seats refilled');
+    expect((await live.hub.m.Customer.findById(cust).lean())?.lastAgentId).toBe(agentId);
+    await live.hub.m.Customer.updateOne({ _id: cust }, { $set: { tier: 'vip', tags: ['retention-risk'] } });
+    const identity = (await live.hub.m.Identity.findOne({ customerId: cust }).lean())!;
+    const r = await live.hub.ingest.ingest({ channel: 'webchat', externalId: 'returning-1', customer: { identity: { channel: 'webchat', address: String(identity._id).slice('webchat:'.length) } }, text: 'me again', queue: 'general', channelData: {} });
+    expect(r.conversation.priority).toBe(15);
+    // Ahead of everyone already waiting.
+    await waitFor(async () => (await live.hub.acd.snapshotTask(String(r.conversation._id)))?.state === 'waiting', 10_000, 'queued');
+    const waiting = (await live.hub.acd.snapshot()).tasks.filter((t) => t.state === 'waiting' && t.queue === 'general').sort((x, y) => y.priority - x.priority || x.enqueuedAt - y.enqueuedAt);
+    expect(waiting[0].id).toBe(String(r.conversation._id));
+    expect(waiting[0].preferredAgentId).toBe(agentId);
+    // The preferred agent frees a seat: it is theirs even though others were waiting longer.
+    const one = (await conversations()).find((c) => c.status === 'assigned' && c.assigneeId === agentId)!;
+    await api(live.url, `/api/conversations/${one._id}/resolve`, { token: tokens.get(agentId)!, body: { wrapUpCode: 'resolved' } });
+    await waitFor(async () => (await live.hub.m.Conversation.findById(r.conversation._id).lean())?.assigneeId === agentId, 10_000, 'sticky assignment');
+  });
+});
