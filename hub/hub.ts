@@ -133,8 +133,13 @@ export class Hub {
       this.tokens,
       this.presence,
       log.child({ mod: 'realtime' }),
-      (convId, typing) => {
-        void this.m.Conversation.findById(convId).lean().then((c) => c && this.webchat.agentTyping(c as ConversationDoc, typing));
+      (convId, typing, user) => {
+        // Only the agent on the conversation (or a supervisor) shows as typing to its customer.
+        const lead = user.role === 'supervisor' || user.role === 'admin';
+        void this.m.Conversation.findById(convId)
+          .lean()
+          .then((c) => c && (lead || c.assigneeId === user.sub) && this.webchat.agentTyping(c as ConversationDoc, typing))
+          .catch(() => undefined);
       },
       {
         connected: (id) => void this.acdBridge.agentConnected(id).catch((e) => this.log.warn({ err: e }, 'routing login failed')),

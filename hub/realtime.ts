@@ -21,7 +21,7 @@ export class AgentRealtime {
     private readonly tokens: Tokens,
     private readonly presence: Presence,
     private readonly log: Logger,
-    private readonly visitorTyping: (conversationId: string, typing: boolean) => void,
+    private readonly visitorTyping: (conversationId: string, typing: boolean, user: AgentSocket['data']['user']) => void,
     private readonly sessions: { connected(userId: string): void; disconnected(userId: string): void },
   ) {
     const ns = io.of('/agent');
@@ -51,7 +51,7 @@ export class AgentRealtime {
       if (!p || typeof p !== 'object') return;
       const { conversationId, typing } = p as { conversationId?: unknown; typing?: unknown };
       if (typeof conversationId !== 'string' || !/^[0-9a-f]{24}$/.test(conversationId)) return;
-      this.visitorTyping(conversationId, typing === true);
+      this.visitorTyping(conversationId, typing === true, u);
     });
   }
 
