@@ -9,6 +9,7 @@ import { conflict, isDuplicateKey } from './errors.js';
 import type { ConversationDoc } from './models/conversation.js';
 import type { MessageDoc } from './models/message.js';
 import { LIVE_STATUSES } from './models/types.js';
+import { conversationView } from './views.js';
 
 export class Conversations {
   constructor(private readonly hub: Hub) {}
@@ -31,7 +32,8 @@ export class Conversations {
   }
 
   async markRead(c: ConversationDoc, u: SessionUser): Promise<ConversationDoc> {
-    if (c.unreadCount === 0) return c;
+    // The live unread count is in the inbox view (MongoDB's copy lags): reset both.
+    await this.hub.inbox.bump([{ id: String(c._id), resetUnread: true }]);
     const upd = (await this.hub.m.Conversation.findOneAndUpdate({ _id: c._id }, { $set: { unreadCount: 0, updatedAt: new Date() } }, { new: true }).lean()) as ConversationDoc;
     const lastIn = await this.hub.m.Message.findOne({ conversationId: c._id, direction: 'in' }, { _id: 1 }).sort({ createdAt: -1 }).lean();
     if (lastIn) {
@@ -74,10 +76,12 @@ export class Conversations {
     const message = doc as unknown as MessageDoc;
     const conv = (await this.hub.m.Conversation.findOneAndUpdate(
       { _id: c._id },
-      { $set: { lastMessagePreview: text.slice(0, 140), unreadCount: 0, updatedAt: now }, $max: { lastMessageAt: now }, $min: { firstResponseAt: now }, $inc: { messageCount: 1 } },
+      { $set: { updatedAt: now }, $max: { lastMessageAt: now }, $min: { firstResponseAt: now } },
       { new: true },
     ).lean()) as ConversationDoc;
-    this.hub.events.messageCreated(message, conv);
+    // Counters in the inbox view (written back to MongoDB in the background): answered = read.
+    const views = await this.hub.inbox.bump([{ id: String(c._id), resetUnread: true, messages: 1, at: now, preview: text.slice(0, 140) }]);
+    this.hub.events.messageCreated(message, views.get(String(c._id)) ?? conversationView(conv));
     await this.hub.outbound.enqueue(message);
     return { message, duplicate: false };
   }

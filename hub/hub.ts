@@ -32,6 +32,7 @@ import { registerWebchatHttp } from '../channels/webchat/http.js';
 import { WebchatConnector } from '../channels/webchat/connector.js';
 import type { ChannelConnector } from '../channels/contract.js';
 import { Metrics } from './metrics.js';
+import { conversationView, type ConversationView } from './views.js';
 import type { ConversationDoc } from './models/conversation.js';
 import { AcdService } from './acd/service.js';
 import { AcdBridge } from './acd/bridge.js';
@@ -39,7 +40,7 @@ import { InboxView } from './inbox-view.js';
 import type { MessageDoc } from './models/message.js';
 
 export interface HubEvents {
-  messageCreated(message: MessageDoc, conversation: ConversationDoc): void;
+  messageCreated(message: MessageDoc, conversation: ConversationView): void;
   conversationUpdated(conversation: ConversationDoc, previousAssignee?: string | null): void;
 }
 
@@ -63,6 +64,7 @@ export class Hub {
   readonly events: HubEvents;
   private subRedis: Redis;
   private closing = false;
+  private flushTimer?: NodeJS.Timeout;
 
   private constructor(
     readonly config: Config,
@@ -83,13 +85,14 @@ export class Hub {
     this.subRedis = redis.duplicate();
     this.io.adapter(createAdapter(redis, this.subRedis, { key: `${config.redisPrefix}:socket.io` }));
     this.events = {
-      messageCreated: (m, c) => {
-        void this.inbox.upsert(c);
-        this.agents.messageCreated(m, c);
-      },
+      messageCreated: (m, v) => this.agents.messageCreated(m, v),
       conversationUpdated: (c, prev) => {
-        void this.inbox.upsert(c);
-        this.agents.conversationUpdated(c, prev);
+        // The view first, then the event with its live counters (order per conversation is kept by updatedAt).
+        void this.inbox
+          .upsert(c)
+          .then(() => this.inbox.view(c))
+          .then((v) => this.agents.conversationUpdated(v, prev))
+          .catch((e) => this.log.warn({ err: e }, 'conversation event failed'));
         this.webchat.conversationUpdated(c);
       },
     };
@@ -100,8 +103,9 @@ export class Hub {
       },
       stored: (r) => {
         this.metrics.messagesIngested.inc({ channel: r.message.channel });
-        this.events.messageCreated(r.message, r.conversation);
+        this.events.messageCreated(r.message, r.view ?? conversationView(r.conversation));
       },
+      bump: (items) => this.inbox.bump(items),
     });
     this.webchat = new WebchatConnector({
       io: this.io,
@@ -147,9 +151,7 @@ export class Hub {
       },
     );
     this.conversations = new Conversations(this);
-    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors, log.child({ mod: 'outbound' }), (msg) => {
-      void this.m.Conversation.findById(msg.conversationId).lean().then((c) => c && this.agents.messageCreated(msg, c as ConversationDoc));
-    });
+    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg));
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
   }
@@ -183,6 +185,9 @@ export class Hub {
     await this.acd.start();
     // Built in the background; until then lists are read from MongoDB.
     void this.inbox.ensureBuilt().catch((e) => this.log.error({ err: e }, 'inbox view build failed'));
+    // Counters back to MongoDB, a bounded number a second so they never crowd out message writes.
+    this.flushTimer = setInterval(() => void this.inbox.flush(100).catch((e) => this.log.warn({ err: e }, 'counter write-back failed')), 1000);
+    this.flushTimer.unref();
     await this.app.register(multipart);
     // The widget runs on the bank's own site: its endpoints answer any origin. Tokens travel in headers,
     // never cookies, so this opens nothing to cross-site requests; the agent API allows no other origin.
@@ -229,8 +234,13 @@ export class Hub {
     this.serveUi();
   }
 
+  /** A delivery status changed: consoles replace the message (same id, newer updatedAt). */
   private outboundStatus(msg: MessageDoc): void {
-    void this.m.Conversation.findById(msg.conversationId).lean().then((c) => c && this.agents.messageCreated(msg, c as ConversationDoc));
+    void this.m.Conversation.findById(msg.conversationId)
+      .lean()
+      .then((c) => (c ? this.inbox.view(c as ConversationDoc) : null))
+      .then((v) => v && this.agents.messageCreated(msg, v))
+      .catch(() => undefined);
   }
 
   /** The built console, widget and demo page (npm run build:ui → dist/). */
@@ -273,6 +283,8 @@ export class Hub {
     await new Promise<void>((r) => this.io.close(() => r()));
     await this.app.close().catch(() => undefined);
     await this.ingest.drain();
+    clearInterval(this.flushTimer);
+    await this.inbox.flushAll().catch((e) => this.log.warn({ err: e }, 'counter write-back at shutdown failed'));
     await this.outbound.close();
     this.presence.close();
     this.subRedis.disconnect();

@@ -11,6 +11,9 @@ import type { ConversationDoc } from './models/conversation.js';
 import type { Models } from './models/index.js';
 import { LIVE_STATUSES } from './models/types.js';
 import { conversationView, type ConversationView } from './views.js';
+import { maskSensitive } from './mask.js';
+import { bulkWriteChunked } from './bulk.js';
+import { Types } from 'mongoose';
 
 /** How many resolved conversations the "resolved" lists keep (older ones: the customer's history). */
 const CLOSED_CAP = 5000;
@@ -18,9 +21,13 @@ const BATCH = 200;
 
 /**
  * upsert — store a conversation summary and move it between view sets, unless a newer one is stored.
- * KEYS[1] summaries hash, KEYS[2] memberships hash, KEYS[3] versions hash, KEYS[4] closed set.
- * ARGV[1] id, ARGV[2] updatedAt ms, ARGV[3] summary JSON, ARGV[4] score (lastMessageAt ms),
- * ARGV[5] JSON array of view set keys, ARGV[6] closed cap.
+ * The message counters (unread, count, last message time and preview) live beside it and are only
+ * seeded from the document: once here they are ahead of MongoDB (bump() below, written back by flush()).
+ * KEYS[1] summaries hash, KEYS[2] memberships hash, KEYS[3] versions hash, KEYS[4] closed set,
+ * KEYS[5] counters hash.
+ * ARGV[1] id, ARGV[2] updatedAt ms, ARGV[3] summary JSON, ARGV[4] lastMessageAt ms,
+ * ARGV[5] JSON array of view set keys, ARGV[6] closed cap, ARGV[7] unread, ARGV[8] message count,
+ * ARGV[9] last message preview.
  * Returns 1 applied, 0 stale (a newer summary is stored).
  */
 const UPSERT = `
@@ -28,9 +35,16 @@ local cur = redis.call('HGET', KEYS[3], ARGV[1])
 if cur and tonumber(cur) > tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSETNX', KEYS[5], ARGV[1] .. ':u', ARGV[7])
+redis.call('HSETNX', KEYS[5], ARGV[1] .. ':n', ARGV[8])
+local t = tonumber(redis.call('HGET', KEYS[5], ARGV[1] .. ':t'))
+if not t or tonumber(ARGV[4]) > t then
+  t = tonumber(ARGV[4])
+  redis.call('HSET', KEYS[5], ARGV[1] .. ':t', ARGV[4], ARGV[1] .. ':p', ARGV[9])
+end
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if old then for _, k in ipairs(cjson.decode(old)) do redis.call('ZREM', k, ARGV[1]) end end
-for _, k in ipairs(cjson.decode(ARGV[5])) do redis.call('ZADD', k, ARGV[4], ARGV[1]) end
+for _, k in ipairs(cjson.decode(ARGV[5])) do redis.call('ZADD', k, t, ARGV[1]) end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[5])
 local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[6])
 if over > 0 then
@@ -39,9 +53,49 @@ if over > 0 then
     redis.call('HDEL', KEYS[1], id)
     redis.call('HDEL', KEYS[2], id)
     redis.call('HDEL', KEYS[3], id)
+    redis.call('HDEL', KEYS[5], id .. ':u', id .. ':n', id .. ':t', id .. ':p')
   end
 end
 return 1`;
+
+/**
+ * bump — new messages in a conversation: counters move, the conversation moves up its lists, and it is
+ * marked for write-back to MongoDB. This, not a MongoDB update, is what a stored message costs.
+ * KEYS[1] summaries hash, KEYS[2] memberships hash, KEYS[3] counters hash, KEYS[4] dirty set.
+ * ARGV[1] id, ARGV[2] unread delta, ARGV[3] message delta, ARGV[4] message time ms ('' = none),
+ * ARGV[5] preview, ARGV[6] '1' to set unread to zero first.
+ * Returns { unread, count, last ms, preview, summary JSON or '' }.
+ */
+const BUMP = `
+local id = ARGV[1]
+if ARGV[6] == '1' then redis.call('HSET', KEYS[3], id .. ':u', 0) end
+local u = redis.call('HINCRBY', KEYS[3], id .. ':u', ARGV[2])
+local n = redis.call('HINCRBY', KEYS[3], id .. ':n', ARGV[3])
+if ARGV[4] ~= '' then
+  local t = tonumber(redis.call('HGET', KEYS[3], id .. ':t'))
+  if not t or tonumber(ARGV[4]) >= t then
+    redis.call('HSET', KEYS[3], id .. ':t', ARGV[4], id .. ':p', ARGV[5])
+    local m = redis.call('HGET', KEYS[2], id)
+    if m then for _, k in ipairs(cjson.decode(m)) do redis.call('ZADD', k, ARGV[4], id) end end
+  end
+end
+redis.call('SADD', KEYS[4], id)
+return { u, n, redis.call('HGET', KEYS[3], id .. ':t') or '', redis.call('HGET', KEYS[3], id .. ':p') or '', redis.call('HGET', KEYS[1], id) or '' }`;
+
+export interface Bump {
+  id: string;
+  /** New unread inbound messages. */
+  unread?: number;
+  /** New messages either way. */
+  messages?: number;
+  /** Time of the newest of them. */
+  at?: Date;
+  preview?: string;
+  /** The agent read everything (before adding `unread`). */
+  resetUnread?: boolean;
+}
+
+type Counters = { u: number; n: number; t: number; p: string };
 
 export interface ListQuery {
   scope: 'mine' | 'queue' | 'all';
@@ -63,7 +117,8 @@ export class InboxView {
     private readonly log: Logger,
   ) {
     this.p = `${prefix}:{inbox}`;
-    redis.defineCommand('inboxUpsert', { numberOfKeys: 4, lua: UPSERT });
+    redis.defineCommand('inboxUpsert', { numberOfKeys: 5, lua: UPSERT });
+    redis.defineCommand('inboxBump', { numberOfKeys: 4, lua: BUMP });
   }
 
   private key(name: string): string {
@@ -84,17 +139,90 @@ export class InboxView {
         this.key('members'),
         this.key('versions'),
         this.key('z:closed'),
+        this.key('counters'),
         v.id,
         new Date(c.updatedAt).getTime(),
         JSON.stringify(v),
         new Date(c.lastMessageAt).getTime(),
         JSON.stringify(this.setsFor(c)),
         CLOSED_CAP,
+        c.unreadCount ?? 0,
+        c.messageCount ?? 0,
+        c.lastMessagePreview ?? '',
       );
     } catch (e) {
       // The record is MongoDB; a lost view update is repaired by the next change or a rebuild.
       this.log.warn({ err: e }, 'inbox view update failed');
     }
+  }
+
+  /** Record new messages (or a read) for several conversations in one round trip; their summaries with fresh counters. */
+  async bump(items: Bump[]): Promise<Map<string, ConversationView | null>> {
+    const out = new Map<string, ConversationView | null>();
+    if (!items.length) return out;
+    const pipe = this.redis.pipeline();
+    for (const b of items) {
+      (pipe as unknown as { inboxBump(...a: (string | number)[]): void }).inboxBump(
+        this.key('summaries'),
+        this.key('members'),
+        this.key('counters'),
+        this.key('dirty'),
+        b.id,
+        b.unread ?? 0,
+        b.messages ?? 0,
+        b.at ? b.at.getTime() : '',
+        b.preview ?? '',
+        b.resetUnread ? '1' : '0',
+      );
+    }
+    const res = (await pipe.exec()) ?? [];
+    items.forEach((b, i) => {
+      const [err, r] = res[i] ?? [new Error('no reply'), null];
+      if (err || !Array.isArray(r)) throw err ?? new Error('inbox bump failed');
+      const [u, n, t, p, json] = r as [number, number, string, string, string];
+      out.set(b.id, json ? overlay(JSON.parse(json) as ConversationView, { u: Number(u), n: Number(n), t: Number(t), p }) : null);
+    });
+    return out;
+  }
+
+  /** A conversation's summary with the live counters (MongoDB's copy of them lags by up to a flush). */
+  async view(c: ConversationDoc): Promise<ConversationView> {
+    const v = conversationView(c);
+    const [cn] = await this.counters([v.id]);
+    return cn ? overlay(v, cn) : v;
+  }
+
+  private async counters(ids: string[]): Promise<(Counters | null)[]> {
+    if (!ids.length) return [];
+    const raw = await this.redis.hmget(this.key('counters'), ...ids.flatMap((id) => [`${id}:u`, `${id}:n`, `${id}:t`, `${id}:p`]));
+    return ids.map((_, i) => (raw[i * 4] === null ? null : { u: Number(raw[i * 4]), n: Number(raw[i * 4 + 1]), t: Number(raw[i * 4 + 2]), p: raw[i * 4 + 3] ?? '' }));
+  }
+
+  /**
+   * Write counters back to MongoDB for conversations that changed, a bounded number per call: at most
+   * `max` updates, in commands of 25 (hub/bulk.ts). Any hub may run it; SPOP hands each id to one.
+   */
+  async flush(max = 100): Promise<number> {
+    const ids = (await this.redis.spop(this.key('dirty'), max)) as string[];
+    if (!ids.length) return 0;
+    const cs = await this.counters(ids);
+    const ops = ids.flatMap((id, i) => {
+      const c = cs[i];
+      if (!c || !/^[0-9a-f]{24}$/.test(id)) return [];
+      return [{ updateOne: { filter: { _id: new Types.ObjectId(id) }, update: { $set: { unreadCount: c.u, messageCount: c.n, lastMessagePreview: c.p }, ...(c.t ? { $max: { lastMessageAt: new Date(c.t) } } : {}) } } }];
+    });
+    try {
+      await bulkWriteChunked(this.m.Conversation.collection, ops as never, { ordered: false });
+    } catch (e) {
+      await this.redis.sadd(this.key('dirty'), ...ids); // try again next time
+      throw e;
+    }
+    return ids.length;
+  }
+
+  /** Flush everything dirty (shutdown, tests). */
+  async flushAll(): Promise<void> {
+    while ((await this.flush(500)) > 0);
   }
 
   async ready(): Promise<boolean> {
@@ -144,9 +272,11 @@ export class InboxView {
       const floor = Math.max(...batches.map((b) => (b.length >= BATCH * 2 ? Number(b[b.length - 1]) : -Infinity)));
       const ids = [...merged.entries()].filter(([, s]) => s >= floor).sort((a, b) => b[1] - a[1]);
       const json = ids.length ? await this.redis.hmget(this.key('summaries'), ...ids.map(([id]) => id)) : [];
-      for (const j of json) {
+      const cs = await this.counters(ids.map(([id]) => id));
+      for (let k = 0; k < json.length; k++) {
+        const j = json[k];
         if (!j) continue;
-        const v = JSON.parse(j) as ConversationView;
+        const v = cs[k] ? overlay(JSON.parse(j) as ConversationView, cs[k]!) : (JSON.parse(j) as ConversationView);
         if (keep(v)) out.push(v);
         if (out.length > q.limit) break;
       }
@@ -156,4 +286,16 @@ export class InboxView {
     const items = out.slice(0, q.limit);
     return { items, nextCursor: out.length > q.limit ? items[items.length - 1].lastMessageAt : null };
   }
+}
+
+/** A summary with live counters; its updatedAt is the newer of the summary's and the last message's. */
+function overlay(v: ConversationView, c: Counters): ConversationView {
+  const last = c.t ? new Date(c.t).toISOString() : v.lastMessageAt;
+  return {
+    ...v,
+    unreadCount: c.u,
+    lastMessageAt: last > v.lastMessageAt ? last : v.lastMessageAt,
+    lastMessagePreview: c.t ? maskSensitive(c.p) : v.lastMessagePreview,
+    updatedAt: last > v.updatedAt ? last : v.updatedAt,
+  };
 }

@@ -8,7 +8,7 @@ import type { ConversationDoc } from './models/conversation.js';
 import type { MessageDoc } from './models/message.js';
 import type { Tokens, AgentClaims } from './auth/tokens.js';
 import type { Presence } from './presence.js';
-import { conversationView, messageView } from './views.js';
+import { messageView, type ConversationView } from './views.js';
 import type { Models } from './models/index.js';
 import { errorBody } from './errors.js';
 
@@ -60,21 +60,21 @@ export class AgentRealtime {
   }
 
   /** Rooms that may see a conversation: its queue, its assignee, supervisors and admins. */
-  private rooms(c: ConversationDoc): string[] {
+  private rooms(c: ConversationDoc | ConversationView): string[] {
+    const assignee = 'assignee' in c ? c.assignee?.id : c.assigneeId;
     const r = [`queue:${c.queue}`, 'role:supervisor', 'role:admin'];
-    if (c.assigneeId) r.push(`user:${c.assigneeId}`);
+    if (assignee) r.push(`user:${assignee}`);
     return r;
   }
 
-  messageCreated(message: MessageDoc, conversation: ConversationDoc): void {
+  messageCreated(message: MessageDoc, conversation: ConversationView): void {
     const m = messageView(message);
-    this.io.of('/agent').to(this.rooms(conversation)).emit('message.created', { message: m, conversation: conversationView(conversation), updatedAt: m.updatedAt });
+    this.io.of('/agent').to(this.rooms(conversation)).emit('message.created', { message: m, conversation, updatedAt: m.updatedAt });
   }
 
-  conversationUpdated(conversation: ConversationDoc, previousAssignee?: string | null): void {
-    const v = conversationView(conversation);
-    const rooms = this.rooms(conversation);
-    if (previousAssignee && previousAssignee !== conversation.assigneeId) rooms.push(`user:${previousAssignee}`);
+  conversationUpdated(v: ConversationView, previousAssignee?: string | null): void {
+    const rooms = this.rooms(v);
+    if (previousAssignee && previousAssignee !== v.assignee?.id) rooms.push(`user:${previousAssignee}`);
     this.io.of('/agent').to(rooms).emit('conversation.updated', { conversation: v, updatedAt: v.updatedAt });
   }
 

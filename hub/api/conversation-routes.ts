@@ -77,7 +77,7 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
       hub.m.Conversation.find({ customerId: c.customerId }).sort({ createdAt: -1 }).limit(21).lean(),
     ]);
     return {
-      conversation: conversationView(c),
+      conversation: await hub.inbox.view(c),
       customer: customer ? customerView(customer as never) : null,
       messages: messages.reverse().map((m) => messageView(m as never)),
       history: history.filter((h) => String(h._id) !== String(c._id)).slice(0, 20).map((h) => conversationView(h as never)),
@@ -106,7 +106,7 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
   app.post('/api/conversations/:id/read', async (req) => {
     const u = await inboxUser(req);
     const c = await load(u, idParam(req.params));
-    return { conversation: conversationView(await hub.conversations.markRead(c, u)) };
+    return { conversation: await hub.inbox.view(await hub.conversations.markRead(c, u)) };
   });
 
   app.post('/api/conversations/:id/messages', async (req, reply) => {

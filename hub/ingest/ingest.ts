@@ -11,7 +11,8 @@ import type { ConversationDoc } from '../models/conversation.js';
 import type { MessageDoc } from '../models/message.js';
 import { CHANNELS, type Channel, type Models } from '../models/index.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
-import { bulkWriteChunked } from '../bulk.js';
+import type { Bump } from '../inbox-view.js';
+import type { ConversationView } from '../views.js';
 
 const attachment = z.object({
   id: z.string().regex(/^[0-9a-f]{24}$/),
@@ -49,6 +50,8 @@ export interface IngestResult {
   conversation: ConversationDoc;
   /** True when this external id was stored before: nothing new was written. */
   duplicate: boolean;
+  /** The conversation's summary with live counters, when known to the inbox view. */
+  view?: ConversationView | null;
 }
 
 export interface IngestHooks {
@@ -56,15 +59,17 @@ export interface IngestHooks {
   conversationOpened?(conversation: ConversationDoc): void;
   /** A new message was stored (not called for duplicates). */
   stored?(result: IngestResult): void;
+  /** Move the conversations' counters (unread, count, last message) and return their summaries. */
+  bump?(items: Bump[]): Promise<Map<string, ConversationView | null>>;
 }
 
-type Prepared = { doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string };
+type Prepared = { doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string; conversation: ConversationDoc };
 
 const CACHE_LIMIT = 50_000;
 
 export class Ingest {
   /** openKey → live conversation id. Invalidated on resolve in every process (hub/cluster-events). */
-  private openConversations = new Map<string, Types.ObjectId>();
+  private openConversations = new Map<string, ConversationDoc>();
   /** "channel:address" → customer id. Identities never move, so this never goes stale. */
   private identities = new Map<string, Types.ObjectId>();
   private commit: GroupCommit<Prepared, IngestResult>;
@@ -82,7 +87,8 @@ export class Ingest {
     if (!parsed.success) throw badRequest(`invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const msg = parsed.data;
     const customerId = await this.resolveCustomer(msg);
-    const conversationId = await this.liveConversation(customerId, msg);
+    const conversation = await this.liveConversation(customerId, msg);
+    const conversationId = conversation._id;
     const html = msg.html ? sanitizeHtml(msg.html) : undefined;
     const now = msg.receivedAt ?? new Date();
     const doc = {
@@ -107,7 +113,7 @@ export class Ingest {
       __v: 0,
     };
     const preview = (msg.text || (html ? sanitizeHtml(html, { allowedTags: [] }) : '') || (msg.attachments.length ? `[${msg.attachments[0].name}]` : '')).slice(0, 140);
-    const result = await this.commit.submit({ doc, preview });
+    const result = await this.commit.submit({ doc, preview, conversation });
     if (!result.duplicate) this.hooks.stored?.(result);
     return result;
   }
@@ -153,14 +159,15 @@ export class Ingest {
     return customerId;
   }
 
-  private async liveConversation(customerId: Types.ObjectId, msg: Parsed): Promise<Types.ObjectId> {
+  /** The customer's live conversation on this channel (cached: the document as opened, not its later counters). */
+  private async liveConversation(customerId: Types.ObjectId, msg: Parsed): Promise<ConversationDoc> {
     const openKey = `${msg.channel}:${String(customerId)}`;
     const cached = this.openConversations.get(openKey);
     if (cached) return cached;
-    const existing = await this.m.Conversation.findOne({ openKey }, { _id: 1 }).lean();
+    const existing = (await this.m.Conversation.findOne({ openKey }).lean()) as ConversationDoc | null;
     if (existing) {
-      remember(this.openConversations, openKey, existing._id as Types.ObjectId);
-      return existing._id as Types.ObjectId;
+      remember(this.openConversations, openKey, existing);
+      return existing;
     }
     const customer = await this.m.Customer.findById(customerId, { name: 1, tier: 1, tags: 1 }).lean();
     const now = new Date();
@@ -201,22 +208,44 @@ export class Ingest {
       conv = (await this.m.Conversation.findOne({ openKey }).lean()) as ConversationDoc | null;
     }
     if (!conv) throw new Error('could not open a conversation');
-    remember(this.openConversations, openKey, conv._id);
+    remember(this.openConversations, openKey, conv);
     if (created) this.hooks.conversationOpened?.(conv);
-    return conv._id;
+    return conv;
   }
 
-  /** One batch: insertMany (unordered), then the counters of every touched conversation in one bulkWrite. */
+  /**
+   * One batch: one insertMany (unordered) makes the messages durable; then the conversations' counters
+   * move in Redis (hooks.bump, one round trip), not in MongoDB: a MongoDB update per conversation per
+   * batch is what capped chat throughput on the embedded store (~6 ms each behind its write lock).
+   */
   private async flush(items: Prepared[]): Promise<(IngestResult | Error)[]> {
     const stored = await this.store(items);
-    // One read for every conversation the batch touched, for the events and acks.
-    const ids = [...new Set(stored.flatMap((s) => (s instanceof Error ? [] : [String(s.message.conversationId)])))];
-    const convs = ids.length ? ((await this.m.Conversation.find({ _id: { $in: ids } }).lean()) as ConversationDoc[]) : [];
-    const byId = new Map(convs.map((c) => [String(c._id), c]));
-    return stored.map((s) => {
+    const bumps = new Map<string, Bump & { at: Date }>();
+    const docs = new Map<string, ConversationDoc>();
+    items.forEach((it, i) => {
+      const s = stored[i];
+      if (s instanceof Error || s.duplicate) return;
+      const id = String(it.doc.conversationId);
+      const at = it.doc.createdAt as Date;
+      const b = bumps.get(id) ?? { id, unread: 0, messages: 0, at, preview: it.preview };
+      b.unread! += 1;
+      b.messages! += 1;
+      if (at >= b.at) {
+        b.at = at;
+        b.preview = it.preview;
+      }
+      bumps.set(id, b);
+      docs.set(id, it.conversation);
+    });
+    const views = this.hooks.bump && bumps.size ? await this.hooks.bump([...bumps.values()]) : new Map<string, ConversationView | null>();
+    // Duplicates may belong to an older conversation than the live one: read those (rare).
+    const unknown = [...new Set(stored.flatMap((s, i) => (s instanceof Error ? [] : String(s.message.conversationId) === String(items[i].doc.conversationId) ? [] : [String(s.message.conversationId)])))];
+    if (unknown.length) for (const c of (await this.m.Conversation.find({ _id: { $in: unknown } }).lean()) as ConversationDoc[]) docs.set(String(c._id), c);
+    return stored.map((s, i) => {
       if (s instanceof Error) return s;
-      const conversation = byId.get(String(s.message.conversationId));
-      return conversation ? { ...s, conversation } : new Error('conversation of the message vanished');
+      const id = String(s.message.conversationId);
+      const conversation = docs.get(id) ?? items[i].conversation;
+      return { ...s, conversation, view: views.get(id) ?? null };
     });
   }
 
@@ -244,27 +273,6 @@ export class Ingest {
       for (const we of list) failed.set(unique[we.index], we);
     }
     const inserted = unique.filter((i) => !failed.has(i));
-    // Derived counters; the messages themselves are already durable.
-    const perConv = new Map<string, { id: Types.ObjectId; n: number; last: Date; preview: string }>();
-    for (const i of inserted) {
-      const d = items[i].doc;
-      const k = String(d.conversationId);
-      const cur = perConv.get(k) ?? { id: d.conversationId, n: 0, last: d.createdAt as Date, preview: '' };
-      cur.n++;
-      if ((d.createdAt as Date) >= cur.last) {
-        cur.last = d.createdAt as Date;
-        cur.preview = items[i].preview;
-      }
-      perConv.set(k, cur);
-    }
-    const ops = [...perConv.values()].map((c) => ({
-      updateOne: {
-        filter: { _id: c.id },
-        update: { $inc: { unreadCount: c.n, messageCount: c.n }, $max: { lastMessageAt: c.last }, $set: { lastMessagePreview: c.preview, updatedAt: new Date() } },
-      },
-    }));
-    // In commands of at most MAX_STATEMENTS (hub/bulk.ts: larger ones stall the embedded store).
-    await bulkWriteChunked(this.m.Conversation.collection, ops as never, { ordered: false });
     for (const i of inserted) out[i] = { message: items[i].doc as unknown as MessageDoc, duplicate: false };
     // Duplicates: answer with the message stored earlier.
     const dupIdx = [...failed.entries()].filter(([, we]) => isDuplicateKey(we) || isDuplicateKey((we as { err?: unknown }).err)).map(([i]) => i);

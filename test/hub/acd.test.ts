@@ -36,7 +36,20 @@ afterAll(async () => {
 
 const conversations = () => (live ?? a).hub.m.Conversation.find({ queue: 'general' }).lean();
 
+/** The invariants, once the conversations have caught up with routing (they are written just after it). */
 async function assertInvariants(h: TestHub) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      return await checkInvariants(h);
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+async function checkInvariants(h: TestHub) {
   const convs = await conversations();
   const perAgent = new Map<string, number>();
   for (const c of convs) if (c.status === 'assigned' && c.assigneeId) perAgent.set(c.assigneeId, (perAgent.get(c.assigneeId) ?? 0) + 1);

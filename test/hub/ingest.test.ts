@@ -47,6 +47,8 @@ describe('exactly once on (channel, externalId)', () => {
     const stored = await h.hub.m.Message.findOne({ channel: 'sms', externalId: ext }).lean();
     expect(String(stored!._id)).toBe(id);
     // Counters move once, not fifty times.
+    // Counters live in the inbox view; MongoDB gets them by write-back.
+    await h.hub.inbox.flushAll();
     const conv = await h.hub.m.Conversation.findById(stored!.conversationId).lean();
     expect(conv!.messageCount).toBe(1);
     expect(conv!.unreadCount).toBe(1);
@@ -73,6 +75,10 @@ describe('exactly once on (channel, externalId)', () => {
     expect([...customerIds]).toEqual([String(ident!.customerId)]);
     expect(convIds.size).toBe(1);
     expect(await h.hub.m.Customer.countDocuments({ _id: ident!.customerId })).toBe(1);
+
+    // Counters live in the inbox view; MongoDB gets them by write-back.
+
+    await h.hub.inbox.flushAll();
 
     const conv = await h.hub.m.Conversation.findOne({ customerId: ident!.customerId }).lean();
     expect(conv!.openKey).toBe(`email:${String(ident!.customerId)}`);
@@ -118,6 +124,8 @@ describe('exactly once on (channel, externalId)', () => {
     }
     const stored = await h.hub.m.Message.find({ channel: 'sms', externalId: { $in: exts } }).lean();
     for (const s of stored) expect(byExt.get(s.externalId)![0].r.message._id.toString()).toBe(String(s._id));
+    // Counters live in the inbox view; MongoDB gets them by write-back.
+    await h.hub.inbox.flushAll();
     const conv = await h.hub.m.Conversation.findById(stored[0].conversationId).lean();
     expect(conv!.messageCount).toBe(20);
   });
