@@ -55,6 +55,8 @@ export const ConfigSchema = z.object({
     .object({
       maxInFlight: z.coerce.number().int().min(1).max(16).default(2),
       maxBatch: z.coerce.number().int().min(1).max(1000).default(200),
+      /** Conversations whose counters are written back to MongoDB per second (the live ones are in Redis). */
+      counterWriteBackPerSecond: z.coerce.number().int().min(1).max(1000).default(10),
     })
     .prefault({}),
 });

@@ -16,6 +16,7 @@ import { AppError, badRequest, errorBody, rateLimited, UnrecoverableSendError } 
 import { messageView, type MessageView } from '../../hub/views.js';
 import type { Config } from '../../config/index.js';
 import type { ConversationDoc } from '../../hub/models/conversation.js';
+import { positionRefreshKey } from '../../hub/acd/bridge.js';
 
 type VisitorSocket = Socket & { data: { visitor: VisitorClaims; conversationId?: string } };
 
@@ -110,6 +111,8 @@ export class WebchatConnector implements ChannelConnector {
   private onConnection(socket: VisitorSocket): void {
     const v = socket.data.visitor;
     void socket.join(visitorRoom(v.sub));
+    // A (re)connected widget has no queue position on screen: the routing leader sends it again.
+    void this.d.redis.sadd(positionRefreshKey(this.d.redisPrefix), v.sub).catch(() => undefined);
     const handle = <T>(event: string, fn: (payload: unknown) => Promise<T>) =>
       socket.on(event, (payload: unknown, ack?: unknown) => {
         fn(payload).then(

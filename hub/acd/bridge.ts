@@ -35,6 +35,9 @@ export function queueDef(id: string, skills: string[], routing: Partial<QueueDef
   };
 }
 
+/** Visitors whose widget connected and wants its queue position again (set by the web chat connector). */
+export const positionRefreshKey = (prefix: string) => `${prefix}:{acd}:position-refresh`;
+
 export const slKey = (prefix: string, queue: string, day: string) => `${prefix}:{acd}:sl:${queue}:${day}`;
 
 export function agentView(a: AgentSnapshot) {
@@ -56,6 +59,7 @@ export function agentView(a: AgentSnapshot) {
 export class AcdBridge {
   private logoutTimers = new Map<string, NodeJS.Timeout>();
   private visitorOf = new Map<string, string | null>();
+  private lastPosition = new Map<string, string>();
   private ticks = 0;
 
   constructor(private readonly hub: Hub) {}
@@ -231,7 +235,7 @@ export class AcdBridge {
     if (fix.length) await bulkWriteChunked(this.hub.m.Conversation.collection, fix as never);
   }
 
-  /** Every second while leader; every 5 s tell waiting chat customers their position and estimated wait (always, so a reloaded widget hears it too). */
+  /** Every second while leader; every 5 s tell waiting chat customers their position and estimated wait when it changed. */
   periodic(router: Router): void {
     if (++this.ticks % 5) return;
     void this.pushPositions(router).catch((e) => this.hub.log.warn({ err: e }, 'queue position update failed'));
@@ -245,13 +249,19 @@ export class AcdBridge {
       const rows = await this.hub.m.Conversation.find({ _id: { $in: unknown } }, { channelData: 1 }).lean();
       for (const r of rows) this.visitorOf.set(String(r._id), ((r.channelData as { visitorId?: string }) ?? {}).visitorId ?? null);
     }
+    // Only what changed, plus everyone whose widget (re)connected since the last pass.
+    const refresh = new Set((await this.hub.redis.spop(positionRefreshKey(this.hub.config.redisPrefix), 10_000)) as string[]);
     for (const t of waiting) {
       const visitorId = this.visitorOf.get(t.id);
       if (!visitorId) continue;
       const position = router.position(t.id);
       const ewtSec = router.estimatedWaitSec(t.id, now);
+      const key = `${position}:${ewtSec}`;
+      if (this.lastPosition.get(t.id) === key && !refresh.has(visitorId)) continue;
+      this.lastPosition.set(t.id, key);
       this.hub.webchat.queuePosition(visitorId, position, ewtSec);
     }
     if (this.visitorOf.size > 50_000) this.visitorOf.clear();
+    if (this.lastPosition.size > 50_000) this.lastPosition.clear();
   }
 }
