@@ -67,7 +67,8 @@ test('a change moves the conversation between lists at once', async () => {
   expect(mine).toContain(String(c._id));
   await api(h.url, `/api/conversations/${c._id}/resolve`, { token: agent, body: { wrapUpCode: 'resolved' } });
   expect(await allPages('/api/conversations?scope=mine', agent)).not.toContain(String(c._id));
-  expect((await allPages('/api/conversations?scope=all&status=resolved', sup))[0]).toBe(String(c._id));
+  // Resolved lists are ordered by last activity like every list: it is there, not necessarily first.
+  expect(await allPages('/api/conversations?scope=all&status=resolved', sup)).toContain(String(c._id));
 });
 
 test('lost from Redis: rebuilt from MongoDB with the same answers', async () => {
