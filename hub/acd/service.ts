@@ -54,6 +54,8 @@ export class AcdService {
   private renewTimer?: NodeJS.Timeout;
   private periodicTimer?: NodeJS.Timeout;
   private leaderSince = 0;
+  /** The chain of decision effects running behind the routing loop. */
+  private effectsDone: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: AcdOptions) {
     this.store = new AcdStore(o.redis, o.prefix);
@@ -104,6 +106,7 @@ export class AcdService {
     clearInterval(this.periodicTimer);
     this.reader.disconnect();
     await this.loopDone.catch(() => undefined);
+    await this.effectsDone;
     if (this.router) await this.store.release(this.token).catch(() => undefined);
     this.router = null;
     this.sub.disconnect();
@@ -255,9 +258,18 @@ export class AcdService {
         return;
       }
     }
-    // Effects before replies: a caller that waited for its outcome then reads an updated database.
-    if (changes.decisions.length) await this.o.effects.applied(changes.decisions, router);
-    for (const r of replies) await this.o.redis.publish(this.replyChannel(r.hub), JSON.stringify(r.reply));
+    // The decisions are stored: routing goes on at once, and their effects (conversation documents,
+    // consoles) follow in order behind it, so a slow database never slows the next decision. Replies
+    // go after their batch's effects: a caller that waited for its outcome reads an updated database.
+    // A crash loses only effects, and the next leader's reconcile redoes them from the stored state.
+    const decisions = changes.decisions;
+    if (!decisions.length && !replies.length) return;
+    this.effectsDone = this.effectsDone
+      .then(async () => {
+        if (decisions.length) await this.o.effects.applied(decisions, router);
+        for (const r of replies) await this.o.redis.publish(this.replyChannel(r.hub), JSON.stringify(r.reply));
+      })
+      .catch((e) => this.o.log.error({ err: e }, 'routing effects failed'));
   }
 
   private async reloadQueues(router: Router): Promise<void> {
