@@ -249,7 +249,11 @@ export class InboxView {
 
   /** One page of a list, newest activity first; null when the view is not built (the caller asks MongoDB). */
   async list(q: ListQuery): Promise<{ items: ConversationView[]; nextCursor: string | null } | null> {
-    if (!(await this.ready())) return null;
+    if (!(await this.ready())) {
+      // Redis lost the view (restart without its data, flush): rebuild it in the background.
+      void this.ensureBuilt().catch((e) => this.log.error({ err: e }, 'inbox view rebuild failed'));
+      return null;
+    }
     const wantClosed = q.status === 'resolved' || q.status === 'closed';
     let sets: string[];
     if (wantClosed) sets = [this.key('z:closed')];
