@@ -16,14 +16,7 @@ export class WaitList {
   }
 
   insert(t: TaskSnapshot): void {
-    let lo = 0;
-    let hi = this.items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (before(this.items[mid], t)) lo = mid + 1;
-      else hi = mid;
-    }
-    this.items.splice(lo, 0, t);
+    this.items.splice(this.lowerBound(t), 0, t);
   }
 
   remove(t: TaskSnapshot): boolean {
@@ -43,8 +36,8 @@ export class WaitList {
     for (let i = 0; i < n; i++) yield this.items[i];
   }
 
-  private indexOf(t: TaskSnapshot): number {
-    // Binary search to the first item not before t, then scan the (tiny) run of equals.
+  /** Index of the first item not before t (binary search). */
+  private lowerBound(t: TaskSnapshot): number {
     let lo = 0;
     let hi = this.items.length;
     while (lo < hi) {
@@ -52,7 +45,13 @@ export class WaitList {
       if (before(this.items[mid], t)) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < this.items.length; i++) {
+    return lo;
+  }
+
+  private indexOf(t: TaskSnapshot): number {
+    // From the first item not before t, scan the (tiny) run of equals; a task whose order keys
+    // changed while listed is found by the full scan.
+    for (let i = this.lowerBound(t); i < this.items.length; i++) {
       if (this.items[i] === t || this.items[i].id === t.id) return i;
       if (before(t, this.items[i])) break;
     }
