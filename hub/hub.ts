@@ -106,6 +106,7 @@ export class Hub {
         this.events.messageCreated(r.message, r.view ?? conversationView(r.conversation));
       },
       bump: (items) => this.inbox.bump(items),
+      counterError: (e) => this.log.error({ err: e }, 'conversation counters not updated (messages are stored)'),
     });
     this.webchat = new WebchatConnector({
       io: this.io,

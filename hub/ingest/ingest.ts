@@ -61,6 +61,8 @@ export interface IngestHooks {
   stored?(result: IngestResult): void;
   /** Move the conversations' counters (unread, count, last message) and return their summaries. */
   bump?(items: Bump[]): Promise<Map<string, ConversationView | null>>;
+  /** bump failed (Redis unreachable): the messages are stored, their counters lag. */
+  counterError?(e: unknown): void;
 }
 
 type Prepared = { doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string; conversation: ConversationDoc };
@@ -237,7 +239,15 @@ export class Ingest {
       bumps.set(id, b);
       docs.set(id, it.conversation);
     });
-    const views = this.hooks.bump && bumps.size ? await this.hooks.bump([...bumps.values()]) : new Map<string, ConversationView | null>();
+    // The messages are durable already: a failed counter update must not fail their acks.
+    let views = new Map<string, ConversationView | null>();
+    if (this.hooks.bump && bumps.size) {
+      try {
+        views = await this.hooks.bump([...bumps.values()]);
+      } catch (e) {
+        this.hooks.counterError?.(e);
+      }
+    }
     // Duplicates may belong to an older conversation than the live one: read those (rare).
     const unknown = [...new Set(stored.flatMap((s, i) => (s instanceof Error ? [] : String(s.message.conversationId) === String(items[i].doc.conversationId) ? [] : [String(s.message.conversationId)])))];
     if (unknown.length) for (const c of (await this.m.Conversation.find({ _id: { $in: unknown } }).lean()) as ConversationDoc[]) docs.set(String(c._id), c);
