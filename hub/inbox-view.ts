@@ -53,7 +53,7 @@ if over > 0 then
     redis.call('HDEL', KEYS[1], id)
     redis.call('HDEL', KEYS[2], id)
     redis.call('HDEL', KEYS[3], id)
-    redis.call('HDEL', KEYS[5], id .. ':u', id .. ':n', id .. ':t', id .. ':p')
+    redis.call('HDEL', KEYS[5], id .. ':u', id .. ':n', id .. ':t', id .. ':p', id .. ':v')
   end
 end
 return 1`;
@@ -64,11 +64,14 @@ return 1`;
  * KEYS[1] summaries hash, KEYS[2] memberships hash, KEYS[3] counters hash, KEYS[4] dirty set.
  * ARGV[1] id, ARGV[2] unread delta, ARGV[3] message delta, ARGV[4] message time ms ('' = none),
  * ARGV[5] preview, ARGV[6] '1' to set unread to zero first.
+ * Every bump raises the counters' version (id:v), so a slower write-back of older counters can never
+ * overwrite newer ones in MongoDB (flush() writes only over a lower version).
  * Returns { unread, count, last ms, preview, summary JSON or '' }.
  */
 const BUMP = `
 local id = ARGV[1]
 if ARGV[6] == '1' then redis.call('HSET', KEYS[3], id .. ':u', 0) end
+redis.call('HINCRBY', KEYS[3], id .. ':v', 1)
 local u = redis.call('HINCRBY', KEYS[3], id .. ':u', ARGV[2])
 local n = redis.call('HINCRBY', KEYS[3], id .. ':n', ARGV[3])
 if ARGV[4] ~= '' then
@@ -95,7 +98,8 @@ export interface Bump {
   resetUnread?: boolean;
 }
 
-type Counters = { u: number; n: number; t: number; p: string };
+/** Live counters of a conversation; v is their version (0 where not needed). */
+type Counters = { u: number; n: number; t: number; p: string; v: number };
 
 export interface ListQuery {
   scope: 'mine' | 'queue' | 'all';
@@ -180,7 +184,7 @@ export class InboxView {
       const [err, r] = res[i] ?? [new Error('no reply'), null];
       if (err || !Array.isArray(r)) throw err ?? new Error('inbox bump failed');
       const [u, n, t, p, json] = r as [number, number, string, string, string];
-      out.set(b.id, json ? overlay(JSON.parse(json) as ConversationView, { u: Number(u), n: Number(n), t: Number(t), p }) : null);
+      out.set(b.id, json ? overlay(JSON.parse(json) as ConversationView, { u: Number(u), n: Number(n), t: Number(t), p, v: 0 }) : null);
     });
     return out;
   }
@@ -194,8 +198,8 @@ export class InboxView {
 
   private async counters(ids: string[]): Promise<(Counters | null)[]> {
     if (!ids.length) return [];
-    const raw = await this.redis.hmget(this.key('counters'), ...ids.flatMap((id) => [`${id}:u`, `${id}:n`, `${id}:t`, `${id}:p`]));
-    return ids.map((_, i) => (raw[i * 4] === null ? null : { u: Number(raw[i * 4]), n: Number(raw[i * 4 + 1]), t: Number(raw[i * 4 + 2]), p: raw[i * 4 + 3] ?? '' }));
+    const raw = await this.redis.hmget(this.key('counters'), ...ids.flatMap((id) => [`${id}:u`, `${id}:n`, `${id}:t`, `${id}:p`, `${id}:v`]));
+    return ids.map((_, i) => (raw[i * 5] === null ? null : { u: Number(raw[i * 5]), n: Number(raw[i * 5 + 1]), t: Number(raw[i * 5 + 2]), p: raw[i * 5 + 3] ?? '', v: Number(raw[i * 5 + 4] ?? 0) }));
   }
 
   /**
@@ -209,7 +213,9 @@ export class InboxView {
     const ops = ids.flatMap((id, i) => {
       const c = cs[i];
       if (!c || !/^[0-9a-f]{24}$/.test(id)) return [];
-      return [{ updateOne: { filter: { _id: new Types.ObjectId(id) }, update: { $set: { unreadCount: c.u, messageCount: c.n, lastMessagePreview: c.p }, ...(c.t ? { $max: { lastMessageAt: new Date(c.t) } } : {}) } } }];
+      // Only over older counters: two flushes of one conversation may finish out of order.
+      const filter = { _id: new Types.ObjectId(id), $or: [{ counterVersion: { $lt: c.v } }, { counterVersion: { $exists: false } }] };
+      return [{ updateOne: { filter, update: { $set: { unreadCount: c.u, messageCount: c.n, lastMessagePreview: c.p, counterVersion: c.v }, ...(c.t ? { $max: { lastMessageAt: new Date(c.t) } } : {}) } } }];
     });
     try {
       await bulkWriteChunked(this.m.Conversation.collection, ops as never, { ordered: false });

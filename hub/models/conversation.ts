@@ -25,6 +25,8 @@ export const conversationSchema = new Schema(
     lastMessagePreview: { type: String, default: '' },
     unreadCount: { type: Number, default: 0 },
     messageCount: { type: Number, default: 0 },
+    /** Version of the counters last written back from the inbox view (hub/inbox-view.ts flush). */
+    counterVersion: Number,
     queuedAt: Date,
     assignedAt: Date,
     firstResponseAt: Date,

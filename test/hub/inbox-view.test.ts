@@ -82,3 +82,19 @@ test('lost from Redis: rebuilt from MongoDB with the same answers', async () => 
   await waitFor(() => h.hub.inbox.ready(), 10_000, 'view rebuilt');
   expect(await allPages('/api/conversations?scope=all', sup)).toEqual(before);
 });
+
+test('write-back of counters never goes backwards when two flushes finish out of order', async () => {
+  const r = await h.hub.ingest.ingest({ channel: 'webchat', externalId: 'wb-1', customer: { identity: { channel: 'webchat', address: 'wb-visitor' }, name: 'WB' }, text: 'one', queue: 'general' });
+  for (let i = 2; i <= 5; i++) await h.hub.ingest.ingest({ channel: 'webchat', externalId: `wb-${i}`, customer: { identity: { channel: 'webchat', address: 'wb-visitor' }, name: 'WB' }, text: `m${i}`, queue: 'general' });
+  await h.hub.inbox.flushAll();
+  const id = String(r.conversation._id);
+  expect((await h.hub.m.Conversation.findById(id).lean())?.messageCount).toBe(5);
+  // A flush that read older counters (version 1) and writes late must not undo the newer write.
+  const key = `${h.redisPrefix}:{inbox}:counters`;
+  const current = await h.hub.redis.hmget(key, `${id}:n`, `${id}:v`);
+  await h.hub.redis.hset(key, `${id}:n`, '1', `${id}:v`, '1');
+  await h.hub.redis.sadd(`${h.redisPrefix}:{inbox}:dirty`, id);
+  await h.hub.inbox.flushAll();
+  expect((await h.hub.m.Conversation.findById(id).lean())?.messageCount).toBe(5);
+  await h.hub.redis.hset(key, `${id}:n`, current[0]!, `${id}:v`, current[1]!);
+});
