@@ -113,6 +113,8 @@ export interface ListQuery {
 
 export class InboxView {
   private readonly p: string;
+  /** Write-backs in progress in this process. */
+  private flushing = new Set<Promise<number>>();
 
   constructor(
     private readonly redis: Redis,
@@ -206,7 +208,14 @@ export class InboxView {
    * Write counters back to MongoDB for conversations that changed, a bounded number per call: at most
    * `max` updates, in commands of 25 (hub/bulk.ts). Any hub may run it; SPOP hands each id to one.
    */
-  async flush(max = 100): Promise<number> {
+  flush(max = 100): Promise<number> {
+    const p = this.flushOnce(max);
+    this.flushing.add(p);
+    void p.finally(() => this.flushing.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  private async flushOnce(max: number): Promise<number> {
     const ids = (await this.redis.spop(this.key('dirty'), max)) as string[];
     if (!ids.length) return 0;
     const cs = await this.counters(ids);
@@ -227,8 +236,12 @@ export class InboxView {
   }
 
   /** Flush everything dirty (shutdown, tests). */
+  /** Everything dirty written, including what a background flush had already taken (shutdown, tests). */
   async flushAll(): Promise<void> {
-    while ((await this.flush(500)) > 0);
+    for (;;) {
+      await Promise.allSettled([...this.flushing]);
+      if ((await this.flush(500)) === 0 && this.flushing.size === 0) return;
+    }
   }
 
   async ready(): Promise<boolean> {
