@@ -77,6 +77,7 @@ import { AcdStore } from '../hub/acd/store.js';
 import { RoutingError, type AgentProfile, type Decision, type QueueDef, type Strategy } from '../hub/acd/types.js';
 import type { Channel } from '../hub/models/types.js';
 import { startEmbedded, type Embedded } from '../scripts/embedded.js';
+import { MinHeap } from '../hub/acd/timer-heap.js';
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -367,57 +368,9 @@ interface Ev {
 }
 
 /** Events by due time, first pushed first among equals. */
-class EvHeap {
-  private h: { e: Ev; s: number }[] = [];
-  private seq = 0;
-  get size(): number {
-    return this.h.length;
-  }
-  peek(): Ev | undefined {
-    return this.h[0]?.e;
-  }
-  private less(i: number, j: number): boolean {
-    const a = this.h[i];
-    const b = this.h[j];
-    return a.e.at < b.e.at || (a.e.at === b.e.at && a.s < b.s);
-  }
-  push(e: Ev): void {
-    const h = this.h;
-    h.push({ e, s: this.seq++ });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(i, p)) break;
-      [h[p], h[i]] = [h[i], h[p]];
-      i = p;
-    }
-  }
-  pop(): Ev | undefined {
-    const h = this.h;
-    if (!h.length) return undefined;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(l, m)) m = l;
-        if (r < h.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i], h[m]];
-        i = m;
-      }
-    }
-    return top.e;
-  }
-}
-
 /** Issues every event when due (timer driven: within about a millisecond of its time). */
 class Pump {
-  readonly heap = new EvHeap();
+  readonly heap = new MinHeap<Ev>((a, b) => a.at < b.at);
   private stopped = false;
   private timer?: NodeJS.Timeout;
   constructor(private readonly issue: (e: Ev) => void) {}

@@ -32,7 +32,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
-import { startEmbedded, type Embedded } from '../scripts/embedded.js';
+import { eachLine, startEmbedded, type Embedded } from '../scripts/embedded.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -138,33 +138,23 @@ async function startNodeChild(name: string, script: string, env: NodeJS.ProcessE
   });
   let onReady: (url: string) => void;
   const readyP = new Promise<string>((r) => (onReady = r));
-  const feed = (stream: NodeJS.ReadableStream | null) => {
-    if (!stream) return;
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buf += chunk;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        lines.push(line);
-        if (lines.length > 40) lines.shift();
-        const m = ready.exec(line);
-        if (m) onReady(m[1]);
-        if (line.startsWith('{')) {
-          // pino JSON: count warnings, keep errors (level 50 error, 60 fatal)
-          try {
-            const j = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
-            if ((j.level ?? 0) >= 50) errors.push(`${j.msg ?? ''}${j.err?.message ? `: ${j.err.message}` : ''}`);
-            else if ((j.level ?? 0) >= 40) warnings++;
-          } catch {
-            /* not JSON after all */
-          }
+  const feed = (stream: NodeJS.ReadableStream | null) =>
+    eachLine(stream, (line) => {
+      lines.push(line);
+      if (lines.length > 40) lines.shift();
+      const m = ready.exec(line);
+      if (m) onReady(m[1]);
+      if (line.startsWith('{')) {
+        // pino JSON: count warnings, keep errors (level 50 error, 60 fatal)
+        try {
+          const j = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+          if ((j.level ?? 0) >= 50) errors.push(`${j.msg ?? ''}${j.err?.message ? `: ${j.err.message}` : ''}`);
+          else if ((j.level ?? 0) >= 40) warnings++;
+        } catch {
+          /* not JSON after all */
         }
       }
     });
-  };
   feed(proc.stdout);
   feed(proc.stderr);
   const running = () => exitCode === undefined;

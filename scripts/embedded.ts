@@ -83,21 +83,11 @@ class Child {
         res(-1);
       });
     });
-    const feed = (stream: NodeJS.ReadableStream | null, onLine?: (l: string) => void) => {
-      if (!stream) return;
-      let buf = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        buf += chunk;
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          this.remember(line);
-          onLine?.(line);
-        }
+    const feed = (stream: NodeJS.ReadableStream | null, onLine?: (l: string) => void) =>
+      eachLine(stream, (line) => {
+        this.remember(line);
+        onLine?.(line);
       });
-    };
     feed(this.proc.stdout, opts.onStdoutLine);
     feed(this.proc.stderr);
     live.add(this);
@@ -131,6 +121,22 @@ class Child {
 const live = new Set<Child>();
 const stopSignal = new Map<Child, NodeJS.Signals>();
 let exitHandlerInstalled = false;
+/** Call fn with every complete line a child writes to a stream. */
+export function eachLine(stream: NodeJS.ReadableStream | null, fn: (line: string) => void): void {
+  if (!stream) return;
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buf += chunk;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      fn(line);
+    }
+  });
+}
+
 function installExitHandler() {
   if (exitHandlerInstalled) return;
   exitHandlerInstalled = true;
