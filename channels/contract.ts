@@ -12,7 +12,7 @@
  * ones (not retried; the message is marked failed).
  */
 import type { Logger } from 'pino';
-import type { IngestResult, InboundMessage } from '../hub/ingest/ingest.js';
+import type { IngestOptions, IngestResult, InboundMessage } from '../hub/ingest/ingest.js';
 import type { Channel, DeliveryStatus } from '../hub/models/types.js';
 import type { MessageView } from '../hub/views.js';
 
@@ -31,7 +31,7 @@ export interface SendResult {
 }
 
 export interface ConnectorContext {
-  ingest(msg: InboundMessage): Promise<IngestResult>;
+  ingest(msg: InboundMessage, opts?: IngestOptions): Promise<IngestResult>;
   /** A delivery receipt or read report for one of our outbound messages. */
   reportStatus(messageId: string, status: DeliveryStatus, detail?: string): Promise<void>;
   log: Logger;

@@ -12,8 +12,8 @@ import multipart from '@fastify/multipart';
 import cors from '@fastify/cors';
 import mongoose, { type Connection } from 'mongoose';
 import { Redis } from 'ioredis';
+import { createFanoutAdapter } from './fanout.js';
 import { Server } from 'socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { Tokens } from './auth/tokens.js';
@@ -82,8 +82,8 @@ export class Hub {
     this.inbox = new InboxView(redis, config.redisPrefix, this.m, log.child({ mod: 'inbox' }));
     this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024, trustProxy: config.trustProxy });
     this.io = new Server(this.app.server, { cors: { origin: true }, maxHttpBufferSize: 64 * 1024, pingInterval: 10_000, pingTimeout: 8_000 });
-    this.subRedis = redis.duplicate();
-    this.io.adapter(createAdapter(redis, this.subRedis, { key: `${config.redisPrefix}:socket.io` }));
+    this.subRedis = redis.duplicate({ enableAutoPipelining: false });
+    this.io.adapter(createFanoutAdapter(redis, this.subRedis, { key: `${config.redisPrefix}:socket.io` }));
     this.events = {
       messageCreated: (m, v) => this.agents.messageCreated(m, v),
       conversationUpdated: (c, prev) => {
@@ -160,7 +160,10 @@ export class Hub {
   static async create(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<Hub> {
     if (!config.mongoUri || !config.redisUrl) throw new Error('mongoUri and redisUrl are required (scripts/start.ts starts the embedded ones)');
     const conn = await mongoose.createConnection(config.mongoUri, { serverSelectionTimeoutMS: 10_000, maxPoolSize: 20 }).asPromise();
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
+    // Auto-pipelining: every command issued in one turn of the event loop (the rate-limit checks of
+    // the frames read together, the fan-out publishes of one stored batch) goes out in one write.
+    // Connections that block or subscribe are duplicates with it off.
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false, enableAutoPipelining: true });
     await redis.ping();
     const hub = new Hub(config, log, conn, redis);
     await hub.init();
@@ -175,7 +178,7 @@ export class Hub {
   private async init(): Promise<void> {
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
     const ctx = {
-      ingest: (msg: Parameters<Ingest['ingest']>[0]) => this.ingest.ingest(msg),
+      ingest: (...a: Parameters<Ingest['ingest']>) => this.ingest.ingest(...a),
       reportStatus: async (messageId: string, status: MessageDoc['status']) => {
         const upd = (await this.m.Message.findOneAndUpdate({ _id: messageId }, { $set: { status, updatedAt: new Date() } }, { new: true }).lean()) as MessageDoc | null;
         if (upd) this.outboundStatus(upd);

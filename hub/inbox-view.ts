@@ -59,31 +59,36 @@ end
 return 1`;
 
 /**
- * bump — new messages in a conversation: counters move, the conversation moves up its lists, and it is
- * marked for write-back to MongoDB. This, not a MongoDB update, is what a stored message costs.
+ * bump — new messages in conversations: counters move, each conversation moves up its lists, and it
+ * is marked for write-back to MongoDB. This, not a MongoDB update, is what a stored message costs.
+ * One call carries a whole ingest batch (one script run, one reply).
  * KEYS[1] summaries hash, KEYS[2] memberships hash, KEYS[3] counters hash, KEYS[4] dirty set.
- * ARGV[1] id, ARGV[2] unread delta, ARGV[3] message delta, ARGV[4] message time ms ('' = none),
- * ARGV[5] preview, ARGV[6] '1' to set unread to zero first.
+ * ARGV: six per conversation: id, unread delta, message delta, message time ms ('' = none),
+ * preview, '1' to set unread to zero first.
  * Every bump raises the counters' version (id:v), so a slower write-back of older counters can never
  * overwrite newer ones in MongoDB (flush() writes only over a lower version).
- * Returns { unread, count, last ms, preview, summary JSON or '' }.
+ * Returns per conversation { unread, count, last ms, preview, summary JSON or '' }.
  */
 const BUMP = `
-local id = ARGV[1]
-if ARGV[6] == '1' then redis.call('HSET', KEYS[3], id .. ':u', 0) end
-redis.call('HINCRBY', KEYS[3], id .. ':v', 1)
-local u = redis.call('HINCRBY', KEYS[3], id .. ':u', ARGV[2])
-local n = redis.call('HINCRBY', KEYS[3], id .. ':n', ARGV[3])
-if ARGV[4] ~= '' then
-  local t = tonumber(redis.call('HGET', KEYS[3], id .. ':t'))
-  if not t or tonumber(ARGV[4]) >= t then
-    redis.call('HSET', KEYS[3], id .. ':t', ARGV[4], id .. ':p', ARGV[5])
-    local m = redis.call('HGET', KEYS[2], id)
-    if m then for _, k in ipairs(cjson.decode(m)) do redis.call('ZADD', k, ARGV[4], id) end end
+local out = {}
+for i = 1, #ARGV, 6 do
+  local id = ARGV[i]
+  if ARGV[i + 5] == '1' then redis.call('HSET', KEYS[3], id .. ':u', 0) end
+  redis.call('HINCRBY', KEYS[3], id .. ':v', 1)
+  local u = redis.call('HINCRBY', KEYS[3], id .. ':u', ARGV[i + 1])
+  local n = redis.call('HINCRBY', KEYS[3], id .. ':n', ARGV[i + 2])
+  if ARGV[i + 3] ~= '' then
+    local t = tonumber(redis.call('HGET', KEYS[3], id .. ':t'))
+    if not t or tonumber(ARGV[i + 3]) >= t then
+      redis.call('HSET', KEYS[3], id .. ':t', ARGV[i + 3], id .. ':p', ARGV[i + 4])
+      local m = redis.call('HGET', KEYS[2], id)
+      if m then for _, k in ipairs(cjson.decode(m)) do redis.call('ZADD', k, ARGV[i + 3], id) end end
+    end
   end
+  redis.call('SADD', KEYS[4], id)
+  out[#out + 1] = { u, n, redis.call('HGET', KEYS[3], id .. ':t') or '', redis.call('HGET', KEYS[3], id .. ':p') or '', redis.call('HGET', KEYS[1], id) or '' }
 end
-redis.call('SADD', KEYS[4], id)
-return { u, n, redis.call('HGET', KEYS[3], id .. ':t') or '', redis.call('HGET', KEYS[3], id .. ':p') or '', redis.call('HGET', KEYS[1], id) or '' }`;
+return out`;
 
 export interface Bump {
   id: string;
@@ -166,26 +171,17 @@ export class InboxView {
   async bump(items: Bump[]): Promise<Map<string, ConversationView | null>> {
     const out = new Map<string, ConversationView | null>();
     if (!items.length) return out;
-    const pipe = this.redis.pipeline();
-    for (const b of items) {
-      (pipe as unknown as { inboxBump(...a: (string | number)[]): void }).inboxBump(
-        this.key('summaries'),
-        this.key('members'),
-        this.key('counters'),
-        this.key('dirty'),
-        b.id,
-        b.unread ?? 0,
-        b.messages ?? 0,
-        b.at ? b.at.getTime() : '',
-        b.preview ?? '',
-        b.resetUnread ? '1' : '0',
-      );
-    }
-    const res = (await pipe.exec()) ?? [];
+    const args = items.flatMap((b) => [b.id, b.unread ?? 0, b.messages ?? 0, b.at ? b.at.getTime() : '', b.preview ?? '', b.resetUnread ? '1' : '0']);
+    const res = await (this.redis as unknown as { inboxBump(...a: (string | number)[]): Promise<unknown> }).inboxBump(
+      this.key('summaries'),
+      this.key('members'),
+      this.key('counters'),
+      this.key('dirty'),
+      ...args,
+    );
+    if (!Array.isArray(res) || res.length !== items.length) throw new Error('inbox bump failed');
     items.forEach((b, i) => {
-      const [err, r] = res[i] ?? [new Error('no reply'), null];
-      if (err || !Array.isArray(r)) throw err ?? new Error('inbox bump failed');
-      const [u, n, t, p, json] = r as [number, number, string, string, string];
+      const [u, n, t, p, json] = res[i] as [number, number, string, string, string];
       out.set(b.id, json ? overlay(JSON.parse(json) as ConversationView, { u: Number(u), n: Number(n), t: Number(t), p, v: 0 }) : null);
     });
     return out;

@@ -26,9 +26,9 @@ export class Outbound {
     private readonly log: Logger,
     private readonly onStatus: (message: MessageDoc) => void,
   ) {
-    const connection = redis.duplicate({ maxRetriesPerRequest: null });
+    const connection = redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false });
     this.queue = new Queue(QUEUE, { connection, prefix: `${prefix}:bull` });
-    this.worker = new Worker(QUEUE, (job) => this.process(job), { connection: redis.duplicate({ maxRetriesPerRequest: null }), prefix: `${prefix}:bull`, concurrency: 20 });
+    this.worker = new Worker(QUEUE, (job) => this.process(job), { connection: redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false }), prefix: `${prefix}:bull`, concurrency: 20 });
     this.worker.on('failed', (job, err) => void this.failed(job, err));
     this.worker.on('error', (err) => this.log.error({ err }, 'outbound worker error'));
   }

@@ -250,6 +250,10 @@ async function startPostgres(dir: string, port: number, persistent: boolean): Pr
     '-k', '', // no Unix socket (path-length limits, permissions): loopback TCP only
     '-c', 'listen_addresses=127.0.0.1',
     '-c', 'fsync=on',
+    // A new WAL segment is created by writing its 16 MB of zeros inline, in the transaction that
+    // needs it (every few seconds under chat load on a fresh cluster): a 20-50 ms stall for every
+    // writer. Off, the file is extended instead; commits are fsynced exactly as before.
+    '-c', 'wal_init_zero=off',
     '-c', 'max_connections=200',
   ];
   // Keep postgres our direct child so the parent-death signal reaches it: as root we switch user

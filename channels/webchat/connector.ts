@@ -18,7 +18,16 @@ import type { Config } from '../../config/index.js';
 import type { ConversationDoc } from '../../hub/models/conversation.js';
 import { positionRefreshKey } from '../../hub/acd/bridge.js';
 
-type VisitorSocket = Socket & { data: { visitor: VisitorClaims; conversationId?: string } };
+type VisitorSocket = Socket & {
+  data: {
+    visitor: VisitorClaims;
+    conversationId?: string;
+    /** Whether the visitor has other tabs open (any hub); undefined until known. See announceTab. */
+    otherTabs?: boolean;
+    /** Settles once every hub has heard of this tab. */
+    tabAnnounced?: Promise<void>;
+  };
+};
 
 export interface WebchatDeps {
   io: Server;
@@ -63,6 +72,11 @@ export class WebchatConnector implements ChannelConnector {
         .catch((e) => next(new Error(errorBody(e).body.error.message)));
     });
     ns.on('connection', (s) => this.onConnection(s as VisitorSocket));
+    // Another hub's new tab: mark the tabs of that visitor held here, and say whether there were any.
+    ns.on('visitor.tab', (sub: unknown, ack?: unknown) => {
+      const had = typeof sub === 'string' && this.markTabs(sub);
+      if (typeof ack === 'function') ack(had);
+    });
   }
 
   async stop(): Promise<void> {
@@ -108,9 +122,47 @@ export class WebchatConnector implements ChannelConnector {
     this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('read', { upTo, updatedAt: new Date().toISOString() });
   }
 
+  /**
+   * A visitor's own message is echoed to their other tabs, on whichever hub they are. Most visitors
+   * have one tab and the echo costs a Redis publish per message, so every socket knows whether its
+   * visitor has other tabs: a new tab joins its room, then tells every hub, and each hub marks the
+   * tabs of that visitor it holds (and answers whether it had any). A tab that closes is not
+   * unmarked (a needless echo is harmless). A message whose echo was decided before a hub marked its
+   * tabs was stored before the new tab's history is read: 'history' waits for the announcement.
+   */
+  private announceTab(socket: VisitorSocket): Promise<void> {
+    const sub = socket.data.visitor.sub;
+    const here = this.markTabs(sub, socket.id);
+    return this.d.io
+      .of('/webchat')
+      .serverSideEmitWithAck('visitor.tab', sub)
+      .then(
+        (answers: unknown[]) => {
+          socket.data.otherTabs = here || answers.some((a) => a === true);
+        },
+        () => {
+          socket.data.otherTabs = true; // a hub did not answer: echo, to be safe
+        },
+      );
+  }
+
+  /** Mark this process's tabs of a visitor (but `except`) as having other tabs; true if there were any. */
+  private markTabs(sub: string, except?: string): boolean {
+    const nsp = this.d.io.of('/webchat');
+    let any = false;
+    for (const id of nsp.adapter.rooms.get(visitorRoom(sub)) ?? []) {
+      const s = nsp.sockets.get(id) as VisitorSocket | undefined;
+      if (!s || id === except) continue;
+      s.data.otherTabs = true;
+      any = true;
+    }
+    return any;
+  }
+
   private onConnection(socket: VisitorSocket): void {
     const v = socket.data.visitor;
     void socket.join(visitorRoom(v.sub));
+    socket.data.tabAnnounced = this.announceTab(socket);
     // A (re)connected widget has no queue position on screen: the routing leader sends it again.
     void this.d.redis.sadd(positionRefreshKey(this.d.redisPrefix), v.sub).catch(() => undefined);
     const handle = <T>(event: string, fn: (payload: unknown) => Promise<T>) =>
@@ -124,7 +176,10 @@ export class WebchatConnector implements ChannelConnector {
         );
       });
     handle('message.send', (p) => this.onSend(socket, p));
-    handle('history', () => this.history(socket));
+    handle('history', async () => {
+      await socket.data.tabAnnounced;
+      return this.history(socket);
+    });
     socket.on('typing', (p: unknown) => {
       void this.liveConversation(socket).then((c) => c && this.d.onVisitorTyping(c, (p as { typing?: unknown })?.typing === true));
     });
@@ -150,13 +205,14 @@ export class WebchatConnector implements ChannelConnector {
     const trimmed = text.trim();
     if (!trimmed && attachmentIds.length === 0) throw badRequest('message is empty');
     if (text.length > this.d.config.maxTextLength) throw badRequest(`message is longer than ${this.d.config.maxTextLength} characters`, 'too_long');
-    try {
-      await this.limiter.consume(v.sub);
-    } catch (e) {
-      if (e instanceof Error) throw e;
-      throw rateLimited('you are sending messages too fast');
-    }
     const attachments = attachmentIds.length ? await this.ownAttachments(v, attachmentIds) : [];
+    // The rate limit (Redis) is checked while the message waits for its batch: see IngestOptions.admit.
+    const admit = this.limiter.consume(v.sub).then(
+      () => undefined,
+      (e) => {
+        throw e instanceof Error ? e : rateLimited('you are sending messages too fast');
+      },
+    );
     const { message, conversation, duplicate } = await this.ctx!.ingest({
       channel: 'webchat',
       externalId: `${v.sub}:${clientId}`,
@@ -167,15 +223,15 @@ export class WebchatConnector implements ChannelConnector {
       clientId,
       queue: this.d.config.defaultQueue,
       channelData: { visitorId: v.sub },
-    });
+    }, { admit });
     socket.data.conversationId = String(conversation._id);
     // Attachments belong to the conversation from now on: agents' access is checked against it.
     if (attachments.length && !duplicate) {
       await this.d.m.Message.db.collection('attachments.files').updateMany({ _id: { $in: attachments.map((a) => new Types.ObjectId(a.id)) } }, { $set: { 'metadata.conversationId': String(conversation._id) } });
     }
     const view = messageView(message);
-    // Other tabs of the same visitor see their own message too.
-    if (!duplicate) socket.to(visitorRoom(v.sub)).emit('message.created', { message: view, updatedAt: view.updatedAt });
+    // Other tabs of the same visitor see their own message too (see announceTab; undefined = not known yet).
+    if (!duplicate && socket.data.otherTabs !== false) socket.to(visitorRoom(v.sub)).emit('message.created', { message: view, updatedAt: view.updatedAt });
     return { message: view, duplicate };
   }
 

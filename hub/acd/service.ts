@@ -59,8 +59,8 @@ export class AcdService {
 
   constructor(private readonly o: AcdOptions) {
     this.store = new AcdStore(o.redis, o.prefix);
-    this.reader = o.redis.duplicate();
-    this.sub = o.redis.duplicate();
+    this.reader = o.redis.duplicate({ enableAutoPipelining: false });
+    this.sub = o.redis.duplicate({ enableAutoPipelining: false });
   }
 
   get isLeader(): boolean {

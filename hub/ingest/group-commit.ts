@@ -12,12 +12,19 @@ export interface GroupCommitOptions {
 
 type Waiter<T, R> = { item: T; resolve: (r: R) => void; reject: (e: unknown) => void };
 
-/** flush() must return one settled outcome per item, in order: a result, or an Error for that item alone. */
-export type FlushFn<T, R> = (items: T[]) => Promise<(R | Error)[]>;
+/**
+ * flush() must return one settled outcome per item, in order: a result, or an Error for that item
+ * alone. It may call release() once the part that needs a slot is done (the database write), so the
+ * next batch starts while this one finishes its own follow-up work.
+ */
+export type FlushFn<T, R> = (items: T[], release: () => void) => Promise<(R | Error)[]>;
 
 export class GroupCommit<T, R> {
   private queue: Waiter<T, R>[] = [];
+  /** Batches holding a slot (at most maxInFlight). */
   private inFlight = 0;
+  /** Batches not finished yet, slot released or not (drain waits for these). */
+  private running = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -34,7 +41,7 @@ export class GroupCommit<T, R> {
 
   /** Resolves when nothing is queued or in flight (graceful shutdown). */
   drain(): Promise<void> {
-    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -47,8 +54,19 @@ export class GroupCommit<T, R> {
   }
 
   private async run(batch: Waiter<T, R>[]): Promise<void> {
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.inFlight--;
+      this.pump();
+    };
+    this.running++;
     try {
-      const out = await this.flushFn(batch.map((w) => w.item));
+      const out = await this.flushFn(
+        batch.map((w) => w.item),
+        release,
+      );
       batch.forEach((w, i) => {
         const r = out[i];
         if (r instanceof Error) w.reject(r);
@@ -57,9 +75,9 @@ export class GroupCommit<T, R> {
     } catch (e) {
       for (const w of batch) w.reject(e);
     } finally {
-      this.inFlight--;
-      this.pump();
-      if (this.inFlight === 0 && this.queue.length === 0) for (const r of this.idleWaiters.splice(0)) r();
+      this.running--;
+      release();
+      if (this.running === 0 && this.queue.length === 0) for (const r of this.idleWaiters.splice(0)) r();
     }
   }
 }

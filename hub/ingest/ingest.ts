@@ -54,6 +54,15 @@ export interface IngestResult {
   view?: ConversationView | null;
 }
 
+export interface IngestOptions {
+  /**
+   * Admission check the message must pass before it is written (e.g. a rate limit in Redis). It runs
+   * while the message waits for its batch, so its round trip costs no latency under load; if it
+   * rejects, the message is not stored and ingest rejects with its error.
+   */
+  admit?: Promise<unknown>;
+}
+
 export interface IngestHooks {
   /** A new conversation was opened (before its first message is stored). */
   conversationOpened?(conversation: ConversationDoc): void;
@@ -65,7 +74,7 @@ export interface IngestHooks {
   counterError?(e: unknown): void;
 }
 
-type Prepared = { doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string; conversation: ConversationDoc };
+type Prepared = { admit?: Promise<unknown>; doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string; conversation: ConversationDoc };
 
 const CACHE_LIMIT = 50_000;
 
@@ -81,10 +90,12 @@ export class Ingest {
     opts: GroupCommitOptions,
     private readonly hooks: IngestHooks = {},
   ) {
-    this.commit = new GroupCommit((items) => this.flush(items), opts);
+    this.commit = new GroupCommit((items, release) => this.flush(items, release), opts);
   }
 
-  async ingest(input: InboundMessage): Promise<IngestResult> {
+  async ingest(input: InboundMessage, opts: IngestOptions = {}): Promise<IngestResult> {
+    // Settled here too, so a rejection is never unhandled if parsing below throws first.
+    opts.admit?.catch(() => undefined);
     const parsed = InboundMessageSchema.safeParse(input);
     if (!parsed.success) throw badRequest(`invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const msg = parsed.data;
@@ -115,7 +126,7 @@ export class Ingest {
       __v: 0,
     };
     const preview = (msg.text || (html ? sanitizeHtml(html, { allowedTags: [] }) : '') || (msg.attachments.length ? `[${msg.attachments[0].name}]` : '')).slice(0, 140);
-    const result = await this.commit.submit({ doc, preview, conversation });
+    const result = await this.commit.submit({ admit: opts.admit, doc, preview, conversation });
     if (!result.duplicate) this.hooks.stored?.(result);
     return result;
   }
@@ -220,8 +231,26 @@ export class Ingest {
    * move in Redis (hooks.bump, one round trip), not in MongoDB: a MongoDB update per conversation per
    * batch is what capped chat throughput on the embedded store (~6 ms each behind its write lock).
    */
-  private async flush(items: Prepared[]): Promise<(IngestResult | Error)[]> {
+  private async flush(all: Prepared[], release: () => void = () => undefined): Promise<(IngestResult | Error)[]> {
+    // Admission checks (already running since each message arrived): the refused are not written.
+    const admitted = all.some((it) => it.admit) ? await Promise.allSettled(all.map((it) => it.admit)) : null;
+    const refused = (i: number) => admitted?.[i].status === 'rejected';
+    const items = admitted ? all.filter((_, i) => !refused(i)) : all;
+    if (items.length === 0) release();
+    const results = items.length ? await this.flushAdmitted(items, release) : [];
+    if (!admitted) return results;
+    let k = 0;
+    return all.map((_, i) => {
+      const r = admitted[i];
+      if (r.status === 'rejected') return r.reason instanceof Error ? r.reason : new Error(String(r.reason));
+      return results[k++];
+    });
+  }
+
+  private async flushAdmitted(items: Prepared[], release: () => void): Promise<(IngestResult | Error)[]> {
     const stored = await this.store(items);
+    // Stored: the next batch may go to the database while this one moves its counters.
+    release();
     const bumps = new Map<string, Bump & { at: Date }>();
     const docs = new Map<string, ConversationDoc>();
     items.forEach((it, i) => {

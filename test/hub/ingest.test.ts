@@ -154,3 +154,38 @@ describe('invalid input is refused at the edge and changes nothing', () => {
     expect(await counts()).toEqual(before);
   });
 });
+
+describe('admission check (IngestOptions.admit, e.g. a rate limit)', () => {
+  test('in one burst, messages whose check fails are refused with its error and not stored; the rest are stored once', async () => {
+    const addr = `+86137${randomBytes(3).readUIntBE(0, 3)}`;
+    const exts = Array.from({ length: 12 }, (_, i) => uniq(`adm${i}`));
+    const refusal = new AppError(429, 'rate_limited', 'too fast');
+    // Checks settle in a scrambled order, some after their message was queued for its batch.
+    const checks = exts.map((_, i) => new Promise<void>((res, rej) => setImmediate(() => (i % 3 === 1 ? rej(refusal) : res()))));
+    const outcomes = await Promise.allSettled(exts.map((ext, i) => h.hub.ingest.ingest(sms(addr, ext), { admit: checks[i] })));
+    outcomes.forEach((o, i) => {
+      if (i % 3 === 1) {
+        expect(o.status).toBe('rejected');
+        expect((o as PromiseRejectedResult).reason).toBe(refusal);
+      } else {
+        expect(o.status).toBe('fulfilled');
+        expect((o as PromiseFulfilledResult<{ duplicate: boolean }>).value.duplicate).toBe(false);
+      }
+    });
+    const stored = await h.hub.m.Message.find({ channel: 'sms', externalId: { $in: exts } }).lean();
+    expect(stored.map((s) => s.externalId).sort()).toEqual(exts.filter((_, i) => i % 3 !== 1).sort());
+    await h.hub.inbox.flushAll();
+    const conv = await h.hub.m.Conversation.findById(stored[0].conversationId).lean();
+    expect(conv!.messageCount).toBe(8);
+  });
+
+  test('a refused message can be sent again later under the same external id', async () => {
+    const addr = `+86136${randomBytes(3).readUIntBE(0, 3)}`;
+    const ext = uniq('again');
+    await expect(h.hub.ingest.ingest(sms(addr, ext), { admit: Promise.reject(new AppError(429, 'rate_limited', 'too fast')) })).rejects.toThrow('too fast');
+    expect(await h.hub.m.Message.countDocuments({ channel: 'sms', externalId: ext })).toBe(0);
+    const r = await h.hub.ingest.ingest(sms(addr, ext), { admit: Promise.resolve() });
+    expect(r.duplicate).toBe(false);
+    expect(await h.hub.m.Message.countDocuments({ channel: 'sms', externalId: ext })).toBe(1);
+  });
+});
