@@ -25,6 +25,8 @@ export class GroupCommit<T, R> {
   private inFlight = 0;
   /** Batches not finished yet, slot released or not (drain waits for these). */
   private running = 0;
+  /** Settles when the latest batch has answered its callers. */
+  private answered: Promise<void> = Promise.resolve();
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -61,23 +63,36 @@ export class GroupCommit<T, R> {
       this.inFlight--;
       this.pump();
     };
+    // Batches may be written side by side, but their callers hear back in submission order (so the
+    // events of one conversation go out in the order its messages came in).
+    const earlier = this.answered;
+    let answered!: () => void;
+    this.answered = new Promise<void>((r) => (answered = r));
     this.running++;
+    let outcome: (R | Error)[] | { failed: unknown };
     try {
-      const out = await this.flushFn(
+      outcome = await this.flushFn(
         batch.map((w) => w.item),
         release,
       );
+    } catch (e) {
+      outcome = { failed: e };
+    }
+    release();
+    await earlier;
+    if (Array.isArray(outcome)) {
+      const out = outcome;
       batch.forEach((w, i) => {
         const r = out[i];
         if (r instanceof Error) w.reject(r);
-        else w.resolve(r);
+        else w.resolve(r as R);
       });
-    } catch (e) {
-      for (const w of batch) w.reject(e);
-    } finally {
-      this.running--;
-      release();
-      if (this.running === 0 && this.queue.length === 0) for (const r of this.idleWaiters.splice(0)) r();
+    } else {
+      for (const w of batch) w.reject(outcome.failed);
     }
+    answered();
+    this.running--;
+    if (this.running === 0 && this.queue.length === 0) for (const r of this.idleWaiters.splice(0)) r();
   }
+
 }

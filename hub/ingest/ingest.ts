@@ -81,6 +81,10 @@ const CACHE_LIMIT = 50_000;
 export class Ingest {
   /** openKey → live conversation id. Invalidated on resolve in every process (hub/cluster-events). */
   private openConversations = new Map<string, ConversationDoc>();
+  /** openKey → lookup in progress (see liveConversation). */
+  private opening = new Map<string, Promise<ConversationDoc>>();
+  /** "channel:address" → customer lookup in progress. */
+  private resolving = new Map<string, Promise<Types.ObjectId>>();
   /** "channel:address" → customer id. Identities never move, so this never goes stale. */
   private identities = new Map<string, Types.ObjectId>();
   private commit: GroupCommit<Prepared, IngestResult>;
@@ -140,13 +144,24 @@ export class Ingest {
     return this.commit.drain();
   }
 
-  async resolveCustomer(msg: Pick<Parsed, 'customer'>): Promise<Types.ObjectId> {
+  /** The customer an inbound message is from; concurrent first contacts of one identity share one lookup (in order, as liveConversation). */
+  resolveCustomer(msg: Pick<Parsed, 'customer'>): Types.ObjectId | Promise<Types.ObjectId> {
     if (msg.customer.id) return new Types.ObjectId(msg.customer.id);
     const ident = msg.customer.identity;
     if (!ident) throw badRequest('invalid message: customer needs an id or an identity');
     const key = `${ident.channel}:${ident.address.toLowerCase()}`;
     const cached = this.identities.get(key);
     if (cached) return cached;
+    let pending = this.resolving.get(key);
+    if (!pending) {
+      pending = this.findOrCreateCustomer(key, msg).finally(() => this.resolving.delete(key));
+      this.resolving.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async findOrCreateCustomer(key: string, msg: Pick<Parsed, 'customer'>): Promise<Types.ObjectId> {
+    const ident = msg.customer.identity!;
     let row = await this.m.Identity.findById(key).lean();
     if (!row) {
       // Claim the identity first, then create the customer it points to; a concurrent first contact
@@ -172,11 +187,24 @@ export class Ingest {
     return customerId;
   }
 
-  /** The customer's live conversation on this channel (cached: the document as opened, not its later counters). */
-  private async liveConversation(customerId: Types.ObjectId, msg: Parsed): Promise<ConversationDoc> {
+  /**
+   * The customer's live conversation on this channel (cached: the document as opened, not its later
+   * counters). Concurrent lookups of one conversation share one: they resume in the order they came,
+   * so a customer's messages are submitted (and their events sent) in the order they arrived.
+   */
+  private liveConversation(customerId: Types.ObjectId, msg: Parsed): ConversationDoc | Promise<ConversationDoc> {
     const openKey = `${msg.channel}:${String(customerId)}`;
     const cached = this.openConversations.get(openKey);
     if (cached) return cached;
+    let pending = this.opening.get(openKey);
+    if (!pending) {
+      pending = this.findOrOpen(openKey, customerId, msg).finally(() => this.opening.delete(openKey));
+      this.opening.set(openKey, pending);
+    }
+    return pending;
+  }
+
+  private async findOrOpen(openKey: string, customerId: Types.ObjectId, msg: Parsed): Promise<ConversationDoc> {
     const existing = (await this.m.Conversation.findOne({ openKey }).lean()) as ConversationDoc | null;
     if (existing) {
       remember(this.openConversations, openKey, existing);

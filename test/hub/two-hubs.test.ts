@@ -90,6 +90,42 @@ test('a conversation resolved on hub B: the next visitor message on hub A opens 
   expect(await A.hub.m.Conversation.countDocuments({ 'channelData.visitorId': visitorId })).toBe(2);
 });
 
+test('a burst on hub A (events published in batches, hub/fanout.ts) reaches the agent on hub B once each, in order per conversation', async () => {
+  const n = 12; // sessions per IP are limited (30 a minute)
+  const visitors = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const sess = await api(A.url, '/api/webchat/session', { body: { name: `Burst ${i}` } });
+      return connect(A.url, '/webchat', sess.body.token);
+    }),
+  );
+  const texts = visitors.flatMap((_, i) => [`burst ${i} a`, `burst ${i} b`, `burst ${i} c`]);
+  const got: string[] = [];
+  const all = new Promise<void>((resolve) => {
+    const on = (p: { message: { text: string } }) => {
+      if (!p.message.text.startsWith('burst ')) return;
+      got.push(p.message.text);
+      if (got.length === texts.length) resolve();
+    };
+    agentB.on('message.created', on);
+  });
+  // Both messages of every visitor at once: the hub stores and emits them in a few batches.
+  const acks = await Promise.all(
+    visitors.flatMap((v, i) => [
+      v.timeout(10_000).emitWithAck('message.send', { clientId: `burst-${i}-a-abcdef`, text: `burst ${i} a` }),
+      v.timeout(10_000).emitWithAck('message.send', { clientId: `burst-${i}-b-abcdef`, text: `burst ${i} b` }),
+      v.timeout(10_000).emitWithAck('message.send', { clientId: `burst-${i}-c-abcdef`, text: `burst ${i} c` }),
+    ]),
+  );
+  expect(acks.every((a) => a.ok)).toBe(true);
+  await all;
+  expect([...got].sort()).toEqual([...texts].sort());
+  for (let i = 0; i < n; i++) {
+    expect(got.indexOf(`burst ${i} a`)).toBeLessThan(got.indexOf(`burst ${i} b`));
+    expect(got.indexOf(`burst ${i} b`)).toBeLessThan(got.indexOf(`burst ${i} c`));
+  }
+  // A stock adapter (another version of the hub) still gets single broadcasts: the probe below.
+});
+
 test("closing hub B leaves hub A's visitors and agents connected", async () => {
   const agentA = await connect(A.url, '/agent', await loginAs(A.url, 'agent2'));
   const dropped: string[] = [];
