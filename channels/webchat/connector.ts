@@ -5,13 +5,13 @@
  */
 import type { Server, Socket } from 'socket.io';
 import { Types } from 'mongoose';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ChannelConnector, ConnectorContext, OutboundMessage, SendResult } from '../contract.js';
 import type { Tokens, VisitorClaims } from '../../hub/auth/tokens.js';
 import type { Models } from '../../hub/models/index.js';
 import type { DeliveryStatus } from '../../hub/models/types.js';
+import { WindowLimiter } from '../../hub/rate-limit.js';
 import { AppError, badRequest, errorBody, rateLimited, UnrecoverableSendError } from '../../hub/errors.js';
 import { messageView, type MessageView } from '../../hub/views.js';
 import type { Config } from '../../config/index.js';
@@ -53,10 +53,10 @@ export const visitorRoom = (visitorId: string) => `visitor:${visitorId}`;
 export class WebchatConnector implements ChannelConnector {
   readonly kind = 'webchat' as const;
   private ctx?: ConnectorContext;
-  private limiter: RateLimiterRedis;
+  private limiter: WindowLimiter;
 
   constructor(private readonly d: WebchatDeps) {
-    this.limiter = new RateLimiterRedis({ storeClient: d.redis, keyPrefix: `${d.redisPrefix}:rl:webchat:msg`, points: d.config.messagesPer10s, duration: 10 });
+    this.limiter = new WindowLimiter(d.redis, `${d.redisPrefix}:rl:webchat:msg`, d.config.messagesPer10s, 10, () => rateLimited('you are sending messages too fast'));
   }
 
   async start(ctx: ConnectorContext): Promise<void> {
@@ -207,12 +207,7 @@ export class WebchatConnector implements ChannelConnector {
     if (text.length > this.d.config.maxTextLength) throw badRequest(`message is longer than ${this.d.config.maxTextLength} characters`, 'too_long');
     const attachments = attachmentIds.length ? await this.ownAttachments(v, attachmentIds) : [];
     // The rate limit (Redis) is checked while the message waits for its batch: see IngestOptions.admit.
-    const admit = this.limiter.consume(v.sub).then(
-      () => undefined,
-      (e) => {
-        throw e instanceof Error ? e : rateLimited('you are sending messages too fast');
-      },
-    );
+    const admit = this.limiter.consume(v.sub);
     const { message, conversation, duplicate } = await this.ctx!.ingest({
       channel: 'webchat',
       externalId: `${v.sub}:${clientId}`,
