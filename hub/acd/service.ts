@@ -57,8 +57,12 @@ export class AcdService {
   /** The chain of decision effects running behind the routing loop. */
   private effectsDone: Promise<void> = Promise.resolve();
 
+  /** Our own connection: the hub's main client auto-pipelines, which would hold each persist for a turn. */
+  private redis: Redis;
+
   constructor(private readonly o: AcdOptions) {
-    this.store = new AcdStore(o.redis, o.prefix);
+    this.redis = o.redis.duplicate({ enableAutoPipelining: false });
+    this.store = new AcdStore(this.redis, o.prefix);
     this.reader = o.redis.duplicate({ enableAutoPipelining: false });
     this.sub = o.redis.duplicate({ enableAutoPipelining: false });
   }
@@ -77,7 +81,7 @@ export class AcdService {
   /** Publish a command; resolves once it is in the stream (fire and forget). */
   async send(cmd: AcdCommand): Promise<void> {
     const env: Envelope = { cmd, at: Date.now() };
-    await this.o.redis.xadd(this.store.keys.events, 'MAXLEN', '~', '200000', '*', 'e', JSON.stringify(env));
+    await this.redis.xadd(this.store.keys.events, 'MAXLEN', '~', '200000', '*', 'e', JSON.stringify(env));
   }
 
   /** Publish a command and wait for the leader's outcome (accept, reject, reassign...). */
@@ -91,7 +95,7 @@ export class AcdService {
       }, REPLY_TIMEOUT_MS);
       this.pending.set(req, { resolve, reject, timer });
     });
-    await this.o.redis.xadd(this.store.keys.events, 'MAXLEN', '~', '200000', '*', 'e', JSON.stringify(env));
+    await this.redis.xadd(this.store.keys.events, 'MAXLEN', '~', '200000', '*', 'e', JSON.stringify(env));
     return done;
   }
 
@@ -110,6 +114,7 @@ export class AcdService {
     if (this.router) await this.store.release(this.token).catch(() => undefined);
     this.router = null;
     this.sub.disconnect();
+    this.redis.disconnect();
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(new AppError(503, 'routing_unavailable', 'shutting down'));
@@ -125,6 +130,7 @@ export class AcdService {
     this.sub.disconnect();
     await this.loopDone.catch(() => undefined);
     this.router = null;
+    this.redis.disconnect();
   }
 
   private replyChannel(hub: string): string {
@@ -267,7 +273,7 @@ export class AcdService {
     this.effectsDone = this.effectsDone
       .then(async () => {
         if (decisions.length) await this.o.effects.applied(decisions, router);
-        for (const r of replies) await this.o.redis.publish(this.replyChannel(r.hub), JSON.stringify(r.reply));
+        for (const r of replies) await this.redis.publish(this.replyChannel(r.hub), JSON.stringify(r.reply));
       })
       .catch((e) => this.o.log.error({ err: e }, 'routing effects failed'));
   }
@@ -322,12 +328,12 @@ export class AcdService {
   }
 
   async snapshotAgent(id: string): Promise<AgentSnapshot | null> {
-    const j = await this.o.redis.hget(this.store.keys.agents, id);
+    const j = await this.redis.hget(this.store.keys.agents, id);
     return j ? (JSON.parse(j) as AgentSnapshot) : null;
   }
 
   async snapshotTask(id: string): Promise<TaskSnapshot | null> {
-    const j = await this.o.redis.hget(this.store.keys.tasks, id);
+    const j = await this.redis.hget(this.store.keys.tasks, id);
     return j ? (JSON.parse(j) as TaskSnapshot) : null;
   }
 
