@@ -731,13 +731,18 @@ class Holdings {
   load = new Map<string, Record<string, number>>();
   violations: string[] = [];
   constructor(private readonly capacity: Map<string, Partial<Record<Channel, number>>>) {}
-  place(taskId: string, agentId: string, ch: Channel): void {
+  /**
+   * `voiceAtClaim`: the agent's voice load as the store had it when this slot was claimed (baseline).
+   * The baseline records placements when their follow-up writes finish, not in claim order, so its
+   * voice rule is checked against the claim itself rather than against this bookkeeping's order.
+   */
+  place(taskId: string, agentId: string, ch: Channel, voiceAtClaim?: number): void {
     const prev = this.holder.get(taskId);
     if (prev) this.violation(`conversation ${taskId} placed with ${agentId} while held by ${prev}`);
     this.holder.set(taskId, agentId);
     let l = this.load.get(agentId);
     if (!l) this.load.set(agentId, (l = {}));
-    if ((l.voice ?? 0) > 0) this.violation(`${agentId} given a ${ch} contact during a voice call`);
+    if (ch !== 'voice' && (voiceAtClaim ?? l.voice ?? 0) > 0) this.violation(`${agentId} given a ${ch} contact during a voice call`);
     l[ch] = (l[ch] ?? 0) + 1;
     const cap = this.capacity.get(agentId)?.[ch] ?? 0;
     if (l[ch] > cap) this.violation(`${agentId} over capacity on ${ch}: ${l[ch]} > ${cap}`);
@@ -1336,8 +1341,8 @@ async function runBaseline(mongoUri: string, pop: Population, pl: Plan, external
     if (!a) return;
     for (const [ch, n] of Object.entries(a.load)) if ((n ?? 0) > (a.capacity[ch as Channel] ?? 0) || (n ?? 0) < 0) errors.push(`${a._id}: load ${ch}=${n} in MongoDB`);
   };
-  const placed = (c: Conv, agentId: string) => {
-    hold.place(c.id, agentId, c.channel);
+  const placed = (c: Conv, agentId: string, claimed: AgentDoc) => {
+    hold.place(c.id, agentId, c.channel, claimed.load.voice ?? 0);
     if (c.row !== 'warmup') {
       placements++;
       rec.placed[c.row]++;
@@ -1365,7 +1370,7 @@ async function runBaseline(mongoUri: string, pop: Population, pl: Plan, external
         continue;
       }
       const c = convsById.get(t._id);
-      if (c) placed(c, a._id);
+      if (c) placed(c, a._id, a2);
       a = a2;
     }
   };
@@ -1384,7 +1389,7 @@ async function runBaseline(mongoUri: string, pop: Population, pl: Plan, external
         continue; // someone took that slot first
       }
       const r = await convC.updateOne({ _id: c.id, status: 'waiting' }, { $set: { status: 'assigned', agentId: a._id } });
-      if (r.modifiedCount === 1) return placed(c, a._id);
+      if (r.modifiedCount === 1) return placed(c, a._id, a2);
       conflicts++;
       return void (await fill(await giveBack(a._id, c.channel))); // a freed agent took it meanwhile
     }
