@@ -314,8 +314,6 @@ func serve(client net.Conn, backendAddr string) {
 			return
 		}
 		isWrite, expectReply := classify(req)
-		tReq := time.Now()
-		cmdName, _ := commandName(req)
 
 		if isWrite {
 			writeLock.Lock()
@@ -337,14 +335,7 @@ func serve(client net.Conn, backendAddr string) {
 			continue
 		}
 
-		tLock := time.Since(tReq)
 		reply, err := readMessage(br)
-		if d := time.Since(tReq); d > 15*time.Millisecond {
-			if f, e := os.OpenFile("/tmp/front.log", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); e == nil {
-				fmt.Fprintf(f, "%s %s total=%v lockwait=%v\n", time.Now().Format("15:04:05.000"), cmdName, d, tLock)
-				f.Close()
-			}
-		}
 		// Released once FerretDB has answered, i.e. the write is complete in PostgreSQL;
 		// forwarding the reply to the client needs no lock (a slow client must not stall others).
 		if isWrite {
