@@ -59,6 +59,8 @@ const DURATION_S = numOption('duration', 20, 1);
 const RATE = numOption('rate', 1000, 1);
 const CLIENTS = Math.floor(numOption('clients', 500, 1));
 const WARMUP_S = numOption('warmup', 2, 0);
+/** After the openers: wait (up to 20 s) until the target uses under this % of a core. */
+const SETTLE_CPU = numOption('settle-cpu', 20, 1);
 const GRACE_S = numOption('grace', 10, 1);
 const ONLY = option('only', '');
 const INGEST_MAX_IN_FLIGHT = option('ingest-max-in-flight', '');
@@ -200,6 +202,21 @@ const CLK_TCK = (() => {
     return 100;
   }
 })();
+
+/** Wait until one process uses under `maxPct` of a core over 0.5 s (or `maxMs` passes). */
+async function settle(pid: number, maxPct: number, maxMs: number): Promise<{ ms: number; cpu: number }> {
+  const t0 = performance.now();
+  let prev = readStat(pid)?.ticks ?? 0;
+  let cpu = Infinity;
+  while (performance.now() - t0 < maxMs) {
+    await sleep(500);
+    const now = readStat(pid)?.ticks ?? prev;
+    cpu = ((now - prev) / CLK_TCK / 0.5) * 100;
+    prev = now;
+    if (cpu < maxPct) break;
+  }
+  return { ms: performance.now() - t0, cpu };
+}
 
 type CpuSnap = { perPid: Map<number, { label: string; ticks: number }>; total: number; idle: number; at: number };
 
@@ -450,6 +467,13 @@ async function runPhase(name: 'hub' | 'relay', base: string, proc: Proc): Promis
   const openDeadline = performance.now() + 30_000;
   while (!aborting && openersSeen < CLIENTS && performance.now() < openDeadline) await sleep(20);
   log(`${CLIENTS} conversations open; setup ${((performance.now() - tSetup) / 1000).toFixed(1)} s`);
+  // Opening 500 conversations at once sets off work in the target that outlasts the openers by
+  // seconds (routing 500 arrivals, inbox entries, queue positions to 500 visitors, events): a
+  // different load from the one measured. The paced load starts once the target has settled.
+  if (proc.proc.pid) {
+    const settled = await settle(proc.proc.pid, SETTLE_CPU, 20_000);
+    log(`target settled in ${(settled.ms / 1000).toFixed(1)} s (CPU ${settled.cpu.toFixed(0)}% of a core over the last 0.5 s)`);
+  }
   const setupMs = performance.now() - tSetup;
 
   // --- paced load. Precomputed payloads; message seq goes to visitor seq % CLIENTS.
