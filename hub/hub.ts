@@ -13,6 +13,7 @@ import cors from '@fastify/cors';
 import mongoose, { type Connection } from 'mongoose';
 import { Redis } from 'ioredis';
 import { createFanoutAdapter } from './fanout.js';
+import { coalesceWebsocketWrites } from './coalesce-writes.js';
 import { Server } from 'socket.io';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../config/index.js';
@@ -82,6 +83,7 @@ export class Hub {
     this.inbox = new InboxView(redis, config.redisPrefix, this.m, log.child({ mod: 'inbox' }));
     this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024, trustProxy: config.trustProxy });
     this.io = new Server(this.app.server, { cors: { origin: true }, maxHttpBufferSize: 64 * 1024, pingInterval: 10_000, pingTimeout: 8_000 });
+    coalesceWebsocketWrites(this.io);
     this.subRedis = redis.duplicate({ enableAutoPipelining: false });
     this.io.adapter(createFanoutAdapter(redis, this.subRedis, { key: `${config.redisPrefix}:socket.io` }));
     this.events = {
