@@ -53,7 +53,7 @@ export const ConfigSchema = z.object({
   /** Group commit of inbound messages: most insertMany calls in flight, and largest batch. */
   ingest: z
     .object({
-      maxInFlight: z.coerce.number().int().min(1).max(16).default(2),
+      maxInFlight: z.coerce.number().int().min(1).max(16).default(1),
       maxBatch: z.coerce.number().int().min(1).max(1000).default(200),
       /** Conversations whose counters are written back to MongoDB per second (the live ones are in Redis). */
       counterWriteBackPerSecond: z.coerce.number().int().min(1).max(1000).default(10),

@@ -6,7 +6,7 @@ test('defaults load with nothing set', () => {
   const c = loadConfig({}, {});
   expect(c.port).toBe(8080);
   expect(c.webchat.maxAttachmentBytes).toBe(10 * 1024 * 1024);
-  expect(c.ingest.maxInFlight).toBe(2);
+  expect(c.ingest.maxInFlight).toBe(1);
 });
 
 test('environment overrides the defaults, overrides win over the environment', () => {
