@@ -4,6 +4,7 @@
  */
 import { Types } from 'mongoose';
 import { bulkWriteChunked } from '../bulk.js';
+import { findByIds } from '../by-ids.js';
 import type { Hub } from '../hub.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import { LIVE_STATUSES, type Channel } from '../models/types.js';
@@ -161,7 +162,7 @@ export class AcdBridge {
       const offers = decisions.filter((d): d is Extract<Decision, { kind: 'offer' }> => d.kind === 'offer');
       const ids = [...new Set([...touched.keys(), ...offers.map((o) => o.taskId)])];
       if (!ids.length) return;
-      const convs = (await this.hub.m.Conversation.find({ _id: { $in: ids.map((i) => new Types.ObjectId(i)) } }).lean()) as ConversationDoc[];
+      const convs = await findByIds<ConversationDoc>(this.hub.m.Conversation, ids);
       const byId = new Map(convs.map((c) => [String(c._id), c]));
       for (const [id, prev] of touched) {
         const c = byId.get(id);
@@ -246,7 +247,7 @@ export class AcdBridge {
     const waiting = router.allTasks().filter((t) => t.state === 'waiting' && t.channel === 'webchat');
     const unknown = waiting.filter((t) => !this.visitorOf.has(t.id)).map((t) => new Types.ObjectId(t.id));
     if (unknown.length) {
-      const rows = await this.hub.m.Conversation.find({ _id: { $in: unknown } }, { channelData: 1 }).lean();
+      const rows = await findByIds<{ _id: unknown; channelData?: unknown }>(this.hub.m.Conversation, unknown, { channelData: 1 });
       for (const r of rows) this.visitorOf.set(String(r._id), ((r.channelData as { visitorId?: string }) ?? {}).visitorId ?? null);
     }
     // Only what changed, plus everyone whose widget (re)connected since the last pass.

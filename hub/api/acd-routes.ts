@@ -9,6 +9,7 @@ import { conversationView } from '../views.js';
 import { agentView, queueDef, slKey } from '../acd/bridge.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
 import { parseBody } from './validate.js';
+import { findByIds } from '../by-ids.js';
 
 const REASONS = ['break', 'meal', 'training', 'meeting', 'rona', 'supervisor', 'other'] as const;
 const StateBody = z.object({ state: z.enum(['available', 'notready', 'offline']), reason: z.enum(REASONS).optional() });
@@ -39,7 +40,7 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
     const u = await agentish(req);
     const a = await hub.acd.snapshotAgent(u.id);
     const tasks = (await hub.acd.snapshot()).tasks.filter((t) => t.agentId === u.id && t.state === 'offered');
-    const convs = tasks.length ? ((await hub.m.Conversation.find({ _id: { $in: tasks.map((t) => new Types.ObjectId(t.id)) } }).lean()) as ConversationDoc[]) : [];
+    const convs = await findByIds<ConversationDoc>(hub.m.Conversation, tasks.map((t) => t.id));
     return {
       agent: a ? agentView(a) : null,
       offers: tasks.flatMap((t) => {

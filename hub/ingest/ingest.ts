@@ -10,6 +10,7 @@ import { badRequest, isDuplicateKey } from '../errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import type { MessageDoc } from '../models/message.js';
 import { CHANNELS, type Channel, type Models } from '../models/index.js';
+import { findByIds } from '../by-ids.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import type { Bump } from '../inbox-view.js';
 import type { ConversationView } from '../views.js';
@@ -307,7 +308,7 @@ export class Ingest {
     }
     // Duplicates may belong to an older conversation than the live one: read those (rare).
     const unknown = [...new Set(stored.flatMap((s, i) => (s instanceof Error ? [] : String(s.message.conversationId) === String(items[i].doc.conversationId) ? [] : [String(s.message.conversationId)])))];
-    if (unknown.length) for (const c of (await this.m.Conversation.find({ _id: { $in: unknown } }).lean()) as ConversationDoc[]) docs.set(String(c._id), c);
+    for (const c of await findByIds<ConversationDoc>(this.m.Conversation, unknown)) docs.set(String(c._id), c);
     return stored.map((s, i) => {
       if (s instanceof Error) return s;
       const id = String(s.message.conversationId);
