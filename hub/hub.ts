@@ -119,6 +119,7 @@ export class Hub {
       redisPrefix: config.redisPrefix,
       onVisitorTyping: (c, t) => this.agents.typing(c, t),
       onVisitorRead: (c, upTo) => this.agents.messageRead(c, upTo),
+      summary: (id) => this.inbox.summary(id),
     });
     this.connectors.set('webchat', this.webchat);
     this.acdBridge = new AcdBridge(this);

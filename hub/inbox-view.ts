@@ -187,6 +187,12 @@ export class InboxView {
     return out;
   }
 
+  /** A conversation's summary as the view holds it (queue, assignee, status...); null when the view does not know it. */
+  async summary(id: string): Promise<ConversationView | null> {
+    const json = await this.redis.hget(this.key('summaries'), id);
+    return json ? (JSON.parse(json) as ConversationView) : null;
+  }
+
   /** A conversation's summary with the live counters (MongoDB's copy of them lags by up to a flush). */
   async view(c: ConversationDoc): Promise<ConversationView> {
     const v = conversationView(c);

@@ -29,7 +29,7 @@ export class Outbound {
     const connection = redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false });
     this.queue = new Queue(QUEUE, { connection, prefix: `${prefix}:bull` });
     this.worker = new Worker(QUEUE, (job) => this.process(job), { connection: redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false }), prefix: `${prefix}:bull`, concurrency: 20 });
-    this.worker.on('failed', (job, err) => void this.failed(job, err));
+    this.worker.on('failed', (job, err) => void this.failed(job, err).catch((e) => this.log.error({ err: e, messageId: job?.data?.messageId }, 'could not mark a failed send')));
     this.worker.on('error', (err) => this.log.error({ err }, 'outbound worker error'));
   }
 

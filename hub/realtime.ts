@@ -12,6 +12,8 @@ import { messageView, type ConversationView } from './views.js';
 import type { Models } from './models/index.js';
 import { errorBody } from './errors.js';
 
+const idOf = (c: ConversationDoc | ConversationView) => ('id' in c ? c.id : String(c._id));
+
 export type AgentSocket = Socket & { data: { user: AgentClaims & { queues: string[] } } };
 
 export class AgentRealtime {
@@ -78,11 +80,11 @@ export class AgentRealtime {
     this.io.of('/agent').to(rooms).emit('conversation.updated', { conversation: v, updatedAt: v.updatedAt });
   }
 
-  typing(conversation: ConversationDoc, typing: boolean): void {
-    this.io.of('/agent').to(this.rooms(conversation)).emit('typing', { conversationId: String(conversation._id), typing, updatedAt: new Date().toISOString() });
+  typing(conversation: ConversationDoc | ConversationView, typing: boolean): void {
+    this.io.of('/agent').to(this.rooms(conversation)).emit('typing', { conversationId: idOf(conversation), typing, updatedAt: new Date().toISOString() });
   }
 
-  messageRead(conversation: ConversationDoc, upTo: string): void {
-    this.io.of('/agent').to(this.rooms(conversation)).emit('message.read', { conversationId: String(conversation._id), upTo, updatedAt: new Date().toISOString() });
+  messageRead(conversation: ConversationDoc | ConversationView, upTo: string): void {
+    this.io.of('/agent').to(this.rooms(conversation)).emit('message.read', { conversationId: idOf(conversation), upTo, updatedAt: new Date().toISOString() });
   }
 }

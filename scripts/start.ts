@@ -58,6 +58,9 @@ async function main(): Promise<void> {
     await embedded?.stop().catch(() => undefined);
     process.exit(0);
   };
+  // A stray rejected promise in one socket or job handler must not take every connection down with
+  // it: log it loudly (each is a bug to fix) and keep serving.
+  process.on('unhandledRejection', (e) => log.error({ err: e }, 'unhandled promise rejection'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }

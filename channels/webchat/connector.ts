@@ -10,10 +10,10 @@ import { z } from 'zod';
 import type { ChannelConnector, ConnectorContext, OutboundMessage, SendResult } from '../contract.js';
 import type { Tokens, VisitorClaims } from '../../hub/auth/tokens.js';
 import type { Models } from '../../hub/models/index.js';
-import type { DeliveryStatus } from '../../hub/models/types.js';
+import { LIVE_STATUSES, type DeliveryStatus } from '../../hub/models/types.js';
 import { WindowLimiter } from '../../hub/rate-limit.js';
 import { AppError, badRequest, errorBody, rateLimited, UnrecoverableSendError } from '../../hub/errors.js';
-import { messageView, type MessageView } from '../../hub/views.js';
+import { messageView, type ConversationView, type MessageView } from '../../hub/views.js';
 import type { Config } from '../../config/index.js';
 import type { ConversationDoc } from '../../hub/models/conversation.js';
 import { positionRefreshKey } from '../../hub/acd/bridge.js';
@@ -37,10 +37,16 @@ export interface WebchatDeps {
   config: Config['webchat'];
   redisPrefix: string;
   /** Visitor typing → the agents watching the conversation. */
-  onVisitorTyping(conversation: ConversationDoc, typing: boolean): void;
+  onVisitorTyping(conversation: ConversationRef, typing: boolean): void;
   /** Visitor read our messages up to an id. */
-  onVisitorRead(conversation: ConversationDoc, upTo: string): void;
+  onVisitorRead(conversation: ConversationRef, upTo: string): void;
+  /** The conversation's summary in the Redis inbox view (null if unknown): spares MongoDB a read per typing event. */
+  summary?(conversationId: string): Promise<ConversationView | null>;
 }
+
+/** What the agents' side needs of a conversation: its id, queue and assignee. */
+export type ConversationRef = ConversationDoc | ConversationView;
+const refId = (c: ConversationRef) => ('id' in c ? c.id : String(c._id));
 
 const SendSchema = z.object({
   clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'clientId must be 8-64 characters of [A-Za-z0-9_-]'),
@@ -181,15 +187,19 @@ export class WebchatConnector implements ChannelConnector {
       return this.history(socket);
     });
     socket.on('typing', (p: unknown) => {
-      void this.liveConversation(socket).then((c) => c && this.d.onVisitorTyping(c, (p as { typing?: unknown })?.typing === true));
+      const typing = (p as { typing?: unknown })?.typing === true;
+      this.liveConversationRef(socket).then(
+        (c) => c && this.d.onVisitorTyping(c, typing),
+        (e) => this.ctx?.log.warn({ err: e }, 'visitor typing not relayed'),
+      );
     });
     handle('read', async (p) => {
       const upTo = (p as { upTo?: unknown })?.upTo;
       if (typeof upTo !== 'string' || !/^[0-9a-f]{24}$/.test(upTo)) throw badRequest('read needs upTo: a message id');
-      const c = await this.liveConversation(socket);
+      const c = await this.liveConversationRef(socket);
       if (!c) return {};
       await this.d.m.Message.updateMany(
-        { conversationId: c._id, direction: 'out', status: { $in: ['queued', 'sent', 'delivered'] }, _id: { $lte: new Types.ObjectId(upTo) } },
+        { conversationId: new Types.ObjectId(refId(c)), direction: 'out', status: { $in: ['queued', 'sent', 'delivered'] }, _id: { $lte: new Types.ObjectId(upTo) } },
         { $set: { status: 'read' } },
       );
       this.d.onVisitorRead(c, upTo);
@@ -244,6 +254,20 @@ export class WebchatConnector implements ChannelConnector {
     const msgs = await this.d.m.Message.find({ customerId: new Types.ObjectId(v.cid) }).sort({ createdAt: -1 }).limit(200).lean();
     const live = await this.liveConversation(socket);
     return { messages: msgs.reverse().map((m) => messageView(m as never)), conversationId: live ? String(live._id) : null, status: live?.status ?? null };
+  }
+
+  /**
+   * The visitor's live conversation for typing and read events: from the Redis inbox view when this
+   * socket already knows it (it sent into it, or loaded history), else from MongoDB. Only this socket's
+   * own conversation id is ever looked up (set by the hub, never by the client).
+   */
+  private async liveConversationRef(socket: VisitorSocket): Promise<ConversationRef | null> {
+    const id = socket.data.conversationId;
+    if (id && this.d.summary) {
+      const v = await this.d.summary(id).catch(() => null);
+      if (v && (LIVE_STATUSES as readonly string[]).includes(v.status)) return v;
+    }
+    return this.liveConversation(socket);
   }
 
   private async liveConversation(socket: VisitorSocket): Promise<ConversationDoc | null> {

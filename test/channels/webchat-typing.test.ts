@@ -1,0 +1,41 @@
+/** A visitor's typing indicator reaches the agents of their conversation (looked up in the Redis inbox view, not MongoDB). */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
+import { nextEvent } from '../helpers/wait.js';
+
+let h: TestHub;
+const sockets: Socket[] = [];
+beforeAll(async () => {
+  h = await startTestHub({ name: 'typing' });
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await h?.close();
+});
+
+function connect(ns: string, token: string): Promise<Socket> {
+  const s = io(`${h.url}${ns}`, { auth: { token }, transports: ['websocket'] });
+  sockets.push(s);
+  return new Promise((r, j) => {
+    s.once('connect', () => r(s));
+    s.once('connect_error', j);
+  });
+}
+
+test('typing after the first message reaches the queue\'s agents with the conversation id; stopping too', async () => {
+  const agent = await connect('/agent', await loginAs(h.url, 'agent1'));
+  const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Typist' } });
+  const visitor = await connect('/webchat', sess.body.token);
+  const created = nextEvent<any>(agent, 'message.created', (p) => p.message.text === 'hello, I have a question');
+  const ack = await visitor.timeout(5000).emitWithAck('message.send', { clientId: 'typing-0001', text: 'hello, I have a question' });
+  expect(ack.ok).toBe(true);
+  const conversationId = (await created).conversation.id;
+
+  const on = nextEvent<any>(agent, 'typing', (p) => p.conversationId === conversationId && p.typing === true);
+  visitor.emit('typing', { typing: true });
+  await on;
+  const off = nextEvent<any>(agent, 'typing', (p) => p.conversationId === conversationId && p.typing === false);
+  visitor.emit('typing', { typing: false });
+  await off;
+});
