@@ -16,6 +16,7 @@ import type { BroadcastOptions } from 'socket.io-adapter';
 import { RedisAdapter, type RedisAdapterOptions } from '@socket.io/redis-adapter';
 import type { Namespace } from 'socket.io';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 
 const BATCH = '\u0000batch';
 
@@ -33,6 +34,7 @@ const localBroadcast = (Object.getPrototypeOf(RedisAdapter.prototype) as { broad
 
 class BatchingAdapter extends RedisAdapter {
   private pending: [Packet, RawOpts][] = [];
+  log?: Logger;
   private ownHeader?: Buffer;
 
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
@@ -46,6 +48,15 @@ class BatchingAdapter extends RedisAdapter {
   private publishPending(): void {
     const batch = this.pending;
     this.pending = [];
+    try {
+      this.publish(batch);
+    } catch (e) {
+      // Not encodable (never expected: events are plain data). Local sockets already have them.
+      this.log?.error({ err: e, events: batch.length }, 'fan-out: events not published to other hubs');
+    }
+  }
+
+  private publish(batch: [Packet, RawOpts][]): void {
     const self = this as unknown as Internals;
     if (batch.length === 1) {
       // One broadcast: the stock message, on the room's own channel when it names one room.
@@ -98,8 +109,10 @@ const stock = (RedisAdapter.prototype as unknown as { onmessage: OnMessage }).on
 };
 
 /** For io.adapter(): socket.io calls it with `new`, so it is a function, not an arrow. */
-export function createFanoutAdapter(pub: Redis, sub: Redis, opts: Partial<RedisAdapterOptions>) {
+export function createFanoutAdapter(pub: Redis, sub: Redis, opts: Partial<RedisAdapterOptions>, log?: Logger) {
   return function adapter(nsp: Namespace) {
-    return new BatchingAdapter(nsp, pub, sub, opts);
+    const a = new BatchingAdapter(nsp, pub, sub, opts);
+    a.log = log;
+    return a;
   };
 }

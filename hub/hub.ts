@@ -85,7 +85,7 @@ export class Hub {
     this.io = new Server(this.app.server, { cors: { origin: true }, maxHttpBufferSize: 64 * 1024, pingInterval: 10_000, pingTimeout: 8_000 });
     coalesceWebsocketWrites(this.io);
     this.subRedis = redis.duplicate({ enableAutoPipelining: false });
-    this.io.adapter(createFanoutAdapter(redis, this.subRedis, { key: `${config.redisPrefix}:socket.io` }));
+    this.io.adapter(createFanoutAdapter(redis, this.subRedis, { key: `${config.redisPrefix}:socket.io` }, log.child({ mod: 'fanout' })));
     this.events = {
       messageCreated: (m, v) => this.agents.messageCreated(m, v),
       conversationUpdated: (c, prev) => {

@@ -54,17 +54,16 @@ export class WindowLimiter {
       this.durationSec * 1000,
       ...batch.map(([, w]) => w.length),
     );
-    call.then(
-      (totals) => {
-        batch.forEach(([, waiters], i) => {
-          // Waiters of one key got consecutive points, in the order they asked.
-          const first = Number(totals[i]) - waiters.length + 1;
-          waiters.forEach((w, j) => (first + j <= this.points ? w.resolve() : w.reject(this.refusal())));
-        });
-      },
-      (e) => {
-        for (const [, waiters] of batch) for (const w of waiters) w.reject(e);
-      },
-    );
+    const failAll = (e: unknown) => {
+      for (const [, waiters] of batch) for (const w of waiters) w.reject(e);
+    };
+    call.then((totals) => {
+      if (!Array.isArray(totals) || totals.length !== batch.length) return failAll(new Error('rate limit: unexpected reply from Redis'));
+      batch.forEach(([, waiters], i) => {
+        // Waiters of one key got consecutive points, in the order they asked.
+        const first = Number(totals[i]) - waiters.length + 1;
+        waiters.forEach((w, j) => (first + j <= this.points ? w.resolve() : w.reject(this.refusal())));
+      });
+    }, failAll);
   }
 }
