@@ -332,6 +332,11 @@ export class AcdService {
     return j ? (JSON.parse(j) as AgentSnapshot) : null;
   }
 
+  /** The tasks offered to one agent right now (an agent's console on load and reconnect). */
+  offersTo(agentId: string): Promise<TaskSnapshot[]> {
+    return this.store.offersTo(agentId);
+  }
+
   async snapshotTask(id: string): Promise<TaskSnapshot | null> {
     const j = await this.redis.hget(this.store.keys.tasks, id);
     return j ? (JSON.parse(j) as TaskSnapshot) : null;

@@ -33,7 +33,10 @@ return 0`;
  * KEYS[1] lease, KEYS[2] agents hash, KEYS[3] tasks hash, KEYS[4] meta hash.
  * ARGV[1] token, ARGV[2] stream cursor, ARGV[3] seq, ARGV[4] assignSeq,
  * ARGV[5] number of agent pairs A, then A × (id, json), then number of task pairs T, then T × (id, json),
- * then the ids of removed tasks.
+ * then number of offer pairs O, then O × (agent id, task id), then the ids of removed tasks.
+ * Offer pairs index the tasks offered to each agent (KEYS[5] .. agent id: a set; readers drop the
+ * entries whose task is no longer offered to that agent; a set untouched for an hour, all of whose
+ * offers have long expired, expires), so one agent's offers are found without reading every task.
  * Returns 1 written, 0 fenced out (not the leader: nothing written).
  */
 const PERSIST = `
@@ -44,11 +47,17 @@ local na = tonumber(ARGV[i]); i = i + 1
 for _ = 1, na do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]); i = i + 2 end
 local nt = tonumber(ARGV[i]); i = i + 1
 for _ = 1, nt do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]); i = i + 2 end
+local no = tonumber(ARGV[i]); i = i + 1
+for _ = 1, no do
+  redis.call('SADD', KEYS[5] .. ARGV[i], ARGV[i + 1])
+  redis.call('EXPIRE', KEYS[5] .. ARGV[i], 3600)
+  i = i + 2
+end
 while i <= #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]); i = i + 1 end
 return 1`;
 
 export class AcdStore {
-  readonly keys: { lease: string; agents: string; tasks: string; meta: string; events: string };
+  readonly keys: { lease: string; agents: string; tasks: string; meta: string; events: string; offers: string };
 
   constructor(
     private readonly redis: Redis,
@@ -56,10 +65,10 @@ export class AcdStore {
   ) {
     // One hash tag, so a Redis Cluster keeps every key of the script in one slot.
     const p = `${prefix}:{acd}`;
-    this.keys = { lease: `${p}:leader`, agents: `${p}:agents`, tasks: `${p}:tasks`, meta: `${p}:meta`, events: `${p}:events` };
+    this.keys = { lease: `${p}:leader`, agents: `${p}:agents`, tasks: `${p}:tasks`, meta: `${p}:meta`, events: `${p}:events`, offers: `${p}:offers:` };
     redis.defineCommand('acdAcquire', { numberOfKeys: 1, lua: ACQUIRE });
     redis.defineCommand('acdRelease', { numberOfKeys: 1, lua: RELEASE });
-    redis.defineCommand('acdPersist', { numberOfKeys: 4, lua: PERSIST });
+    redis.defineCommand('acdPersist', { numberOfKeys: 5, lua: PERSIST });
   }
 
   async acquire(token: string, ttlMs: number): Promise<boolean> {
@@ -75,9 +84,14 @@ export class AcdStore {
     const args: (string | number)[] = [token, cursor, state.seq, state.assignSeq, ch.agents.length];
     for (const a of ch.agents) args.push(a.id, JSON.stringify(a));
     args.push(ch.tasks.length);
-    for (const t of ch.tasks) args.push(t.id, JSON.stringify(t));
+    const offers: string[] = [];
+    for (const t of ch.tasks) {
+      args.push(t.id, JSON.stringify(t));
+      if (t.state === 'offered' && t.agentId) offers.push(t.agentId, t.id);
+    }
+    args.push(offers.length / 2, ...offers);
     args.push(...ch.removed);
-    const r = await (this.redis as unknown as { acdPersist(...a: (string | number)[]): Promise<number> }).acdPersist(this.keys.lease, this.keys.agents, this.keys.tasks, this.keys.meta, ...args);
+    const r = await (this.redis as unknown as { acdPersist(...a: (string | number)[]): Promise<number> }).acdPersist(this.keys.lease, this.keys.agents, this.keys.tasks, this.keys.meta, this.keys.offers, ...args);
     return r === 1;
   }
 
@@ -92,6 +106,23 @@ export class AcdStore {
       },
       cursor: meta.cursor ?? '0-0',
     };
+  }
+
+  /** The tasks offered to one agent now (from its offer index; stale entries are dropped on the way). */
+  async offersTo(agentId: string): Promise<TaskSnapshot[]> {
+    const key = this.keys.offers + agentId;
+    const ids = await this.redis.smembers(key);
+    if (!ids.length) return [];
+    const rows = await this.redis.hmget(this.keys.tasks, ...ids);
+    const out: TaskSnapshot[] = [];
+    const stale: string[] = [];
+    rows.forEach((j, i) => {
+      const t = j ? (JSON.parse(j) as TaskSnapshot) : null;
+      if (t && t.state === 'offered' && t.agentId === agentId) out.push(t);
+      else stale.push(ids[i]);
+    });
+    if (stale.length) await this.redis.srem(key, ...stale);
+    return out;
   }
 
   async readAgents(): Promise<AgentSnapshot[]> {

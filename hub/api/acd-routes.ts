@@ -39,7 +39,7 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
   app.get('/api/acd/me', async (req) => {
     const u = await agentish(req);
     const a = await hub.acd.snapshotAgent(u.id);
-    const tasks = (await hub.acd.snapshot()).tasks.filter((t) => t.agentId === u.id && t.state === 'offered');
+    const tasks = await hub.acd.offersTo(u.id);
     const convs = await findByIds<ConversationDoc>(hub.m.Conversation, tasks.map((t) => t.id));
     return {
       agent: a ? agentView(a) : null,

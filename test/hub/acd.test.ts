@@ -132,11 +132,16 @@ describe('offers', () => {
     const r = await live.hub.ingest.ingest({ channel: 'webchat', externalId: 'ring-1', customer: { identity: { channel: 'webchat', address: 'ring-visitor' }, name: 'Ring' }, text: 'card lost', queue: 'cards', channelData: { visitorId: 'ring-visitor' } });
     const offer = await offered;
     expect(offer.conversation.id).toBe(String(r.conversation._id));
+    // A console that (re)loads now gets the ringing offer from the hub.
+    const me = await api(live.url, '/api/acd/me', { token });
+    expect(me.status).toBe(200);
+    expect(me.body.offers.map((o: any) => o.conversation.id)).toEqual([String(r.conversation._id)]);
     const withdrawn = nextEvent<any>(s, 'offer.withdrawn', () => true, 10_000);
     const rona = nextEvent<any>(s, 'agent.state', (p) => p.agent.state === 'notready', 10_000);
     expect((await withdrawn).reason).toBe('rona');
     expect((await rona).agent.reason).toBe('rona');
     expect((await live.hub.m.Conversation.findById(r.conversation._id).lean())?.status).toBe('queued');
+    expect((await api(live.url, '/api/acd/me', { token })).body.offers).toEqual([]);
 
     const again = nextEvent<any>(s, 'offer.created', () => true, 10_000);
     expect((await api(live.url, '/api/acd/me/state', { token, body: { state: 'available' } })).status).toBe(200);
@@ -145,6 +150,7 @@ describe('offers', () => {
     expect(acc.status).toBe(200);
     expect(acc.body.conversation.status).toBe('assigned');
     expect(acc.body.conversation.assignee.name).toBe('Ringer');
+    expect((await api(live.url, '/api/acd/me', { token })).body.offers).toEqual([]);
     // Accepting twice is refused, not a second assignment.
     expect((await api(live.url, `/api/acd/offers/${r.conversation._id}/accept`, { token, method: 'POST' })).status).toBe(409);
   });
