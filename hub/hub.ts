@@ -39,6 +39,7 @@ import { AcdService } from './acd/service.js';
 import { AcdBridge } from './acd/bridge.js';
 import { InboxView } from './inbox-view.js';
 import type { MessageDoc } from './models/message.js';
+import { LIVE_STATUSES } from './models/types.js';
 
 export interface HubEvents {
   messageCreated(message: MessageDoc, conversation: ConversationView): void;
@@ -65,6 +66,8 @@ export class Hub {
   readonly events: HubEvents;
   private subRedis: Redis;
   private closing = false;
+  /** conversation id → its web chat visitor (see typingTarget). */
+  private visitorOfConversation = new Map<string, string | null>();
   private flushTimer?: NodeJS.Timeout;
 
   private constructor(
@@ -144,9 +147,8 @@ export class Hub {
       (convId, typing, user) => {
         // Only the agent on the conversation (or a supervisor) shows as typing to its customer.
         const lead = user.role === 'supervisor' || user.role === 'admin';
-        void this.m.Conversation.findById(convId)
-          .lean()
-          .then((c) => c && (lead || c.assigneeId === user.sub) && this.webchat.agentTyping(c as ConversationDoc, typing))
+        void this.typingTarget(convId)
+          .then((t) => t && (lead || t.assigneeId === user.sub) && this.webchat.typingTo(t.visitorId, typing))
           .catch(() => undefined);
       },
       {
@@ -243,6 +245,27 @@ export class Hub {
     registerAcdRoutes(this.app, this);
     registerWebchatHttp(this.app, this);
     this.serveUi();
+  }
+
+  /**
+   * Where an agent's typing indicator goes, without a MongoDB read per typing event: the assignee
+   * from the Redis inbox view (current), the web chat visitor from a cache (a conversation's visitor
+   * never changes). Null when it is not a live web chat.
+   */
+  private async typingTarget(convId: string): Promise<{ visitorId: string; assigneeId: string | null } | null> {
+    const v = await this.inbox.summary(convId).catch(() => null);
+    if (v && (v.channel !== 'webchat' || !(LIVE_STATUSES as readonly string[]).includes(v.status))) return null;
+    let visitorId = this.visitorOfConversation.get(convId);
+    let assigneeId = v ? (v.assignee?.id ?? null) : null;
+    if (visitorId === undefined || !v) {
+      const c = (await this.m.Conversation.findById(convId, { channel: 1, channelData: 1, assigneeId: 1, status: 1 }).lean()) as ConversationDoc | null;
+      if (!c || c.channel !== 'webchat') return null;
+      visitorId = ((c.channelData as { visitorId?: string } | undefined)?.visitorId ?? null) as string | null;
+      if (this.visitorOfConversation.size >= 50_000) this.visitorOfConversation.clear();
+      this.visitorOfConversation.set(convId, visitorId);
+      if (!v) assigneeId = c.assigneeId ?? null;
+    }
+    return visitorId ? { visitorId, assigneeId } : null;
   }
 
   /** A delivery status changed: consoles replace the message (same id, newer updatedAt). */

@@ -116,9 +116,8 @@ export class WebchatConnector implements ChannelConnector {
     this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('queue.position', { position, ewtSec, updatedAt: new Date().toISOString() });
   }
 
-  agentTyping(conversation: ConversationDoc, typing: boolean): void {
-    const visitorId = (conversation.channelData as { visitorId?: string } | undefined)?.visitorId;
-    if (conversation.channel !== 'webchat' || !visitorId) return;
+  /** The agent's typing indicator, to every tab of one visitor. */
+  typingTo(visitorId: string, typing: boolean): void {
     this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('typing', { typing, updatedAt: new Date().toISOString() });
   }
 

@@ -39,3 +39,18 @@ test('typing after the first message reaches the queue\'s agents with the conver
   visitor.emit('typing', { typing: false });
   await off;
 });
+
+test('a supervisor typing in the conversation shows the customer that someone is typing; stopping too', async () => {
+  const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Waiting Customer' } });
+  const visitor = await connect('/webchat', sess.body.token);
+  const lead = await connect('/agent', await loginAs(h.url, 'super1'));
+  const created = nextEvent<any>(lead, 'message.created', (p) => p.message.text === 'is anyone there?');
+  expect((await visitor.timeout(5000).emitWithAck('message.send', { clientId: 'typing-0002', text: 'is anyone there?' })).ok).toBe(true);
+  const conversationId = (await created).conversation.id;
+  const on = nextEvent<any>(visitor, 'typing', (p) => p.typing === true);
+  lead.emit('typing', { conversationId, typing: true });
+  await on;
+  const off = nextEvent<any>(visitor, 'typing', (p) => p.typing === false);
+  lead.emit('typing', { conversationId, typing: false });
+  await off;
+});
