@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds the embedded MongoDB-compatible store (FerretDB + write-serialising front, see
 # scripts/embedded-store/main.go) into a cache OUTSIDE the work tree and prints the binary path.
-# The binary name carries a hash of go.mod+go.sum+main.go, so it is rebuilt only when those
+# The binary name carries a hash of go.mod+go.sum+*.go, so it is rebuilt only when those
 # change (cold build ~80 s, otherwise a few milliseconds). Progress goes to stderr; stdout is
 # only the path.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 src="$here/embedded-store"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/cchub"
-hash="$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-16)"
+hash="$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go | sha256sum | cut -c1-16)"
 bin="$cache/embedded-store-$hash"
 if [[ ! -x "$bin" ]]; then
   command -v go >/dev/null || { echo "build-store: Go toolchain not found (need go >= 1.24)" >&2; exit 1; }

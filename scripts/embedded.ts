@@ -42,6 +42,8 @@ export interface EmbeddedOptions {
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const PG_USER = 'cchub';
+/** Equality-lookup fields of the hub's indexes (see the -gin-fields flag of the store). */
+const GIN_FIELDS = ['_id', 'customerId', 'conversationId', 'externalId', 'openKey', 'username', 'assigneeId', 'agentId'];
 const READY_TIMEOUT_MS = 60_000;
 const STORE_READY_TIMEOUT_MS = 180_000; // includes a possible cold Go build
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -254,6 +256,9 @@ async function startPostgres(dir: string, port: number, persistent: boolean): Pr
     // needs it (every few seconds under chat load on a fresh cluster): a 20-50 ms stall for every
     // writer. Off, the file is extended instead; commits are fsynced exactly as before.
     '-c', 'wal_init_zero=off',
+    // FerretDB passes a filter's field name as a query parameter (`_jsonb -> $1 @> $2`): planned
+    // with the parameter folded in, the GIN companions of the store's indexes can serve it.
+    '-c', 'plan_cache_mode=force_custom_plan',
     '-c', 'max_connections=200',
   ];
   // Keep postgres our direct child so the parent-death signal reaches it: as root we switch user
@@ -324,6 +329,9 @@ async function startStore(pgPort: number, mongoPort: number): Promise<{ child: C
       '-listen', `127.0.0.1:${mongoPort}`,
       '-postgresql-url', `postgres://${PG_USER}@127.0.0.1:${pgPort}/ferretdb`,
       '-stdin-watch',
+      // Fields the hub looks documents up by: their indexes get GIN companions FerretDB's
+      // filters can use (scripts/embedded-store/gin.go). Not the fields of range queries.
+      '-gin-fields', GIN_FIELDS.join(','),
     ],
     {
       pdeathsig: 'TERM',

@@ -22,6 +22,7 @@
 //	-postgresql-url postgres://...  PostgreSQL URL for FerretDB's postgresql handler
 //	-ferret-listen 127.0.0.1:PORT   internal FerretDB address (default: a free loopback port)
 //	-stdin-watch                    exit when stdin reaches EOF (the parent died or closed it)
+//	-gin-fields a,b                 add GIN companions of FerretDB's indexes on these fields (gin.go)
 //
 // Prints exactly one line "READY <listen-addr>" on stdout once FerretDB answers a ping (which
 // checks the PostgreSQL connection) and the public address is listening. Exits cleanly on
@@ -121,6 +122,7 @@ func main() {
 	ferretListen := flag.String("ferret-listen", "127.0.0.1:0", "internal FerretDB address")
 	stdinWatch := flag.Bool("stdin-watch", false, "exit when stdin reaches EOF")
 	readyTimeout := flag.Duration("ready-timeout", 60*time.Second, "how long to wait for FerretDB/PostgreSQL")
+	gin := flag.String("gin-fields", "", "comma-separated field names that get GIN companions of FerretDB's btree indexes (gin.go)")
 	flag.Parse()
 
 	if *pgURL == "" {
@@ -177,6 +179,9 @@ func main() {
 	if err := waitBackend(ctx, backendAddr, *readyTimeout); err != nil {
 		fatal("FerretDB at %s not ready: %v", backendAddr, err)
 	}
+
+	setupGin(*gin, *pgURL)
+	syncGin()
 
 	go acceptLoop(pub, backendAddr)
 
@@ -336,6 +341,10 @@ func serve(client net.Conn, backendAddr string) {
 		}
 
 		reply, err := readMessage(br)
+		// A new index gets its GIN companions before the command is answered (gin.go).
+		if err == nil && isWrite && indexChanging(req) {
+			syncGin()
+		}
 		// Released once FerretDB has answered, i.e. the write is complete in PostgreSQL;
 		// forwarding the reply to the client needs no lock (a slow client must not stall others).
 		if isWrite {
