@@ -56,30 +56,40 @@ func syncGin() {
 		return
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT schemaname, tablename, indexdef FROM pg_indexes
-		WHERE indexdef LIKE '%USING btree%' AND schemaname NOT IN ('pg_catalog', 'information_schema')`)
+	rows, err := conn.Query(ctx, `SELECT schemaname, tablename, indexname, indexdef FROM pg_indexes
+		WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "embedded-store: gin: list indexes: %v\n", err)
 		return
 	}
-	type target struct{ schema, table, field string }
-	want := map[target]bool{}
+	type target struct{ schema, table, field, name string }
+	want := map[string]target{}
+	have := map[string]bool{}
 	for rows.Next() {
-		var schema, table, def string
-		if err := rows.Scan(&schema, &table, &def); err != nil {
+		var schema, table, index, def string
+		if err := rows.Scan(&schema, &table, &index, &def); err != nil {
+			continue
+		}
+		have[schema+"."+index] = true
+		if !strings.Contains(def, "USING btree") {
 			continue
 		}
 		for _, m := range ginExpr.FindAllStringSubmatch(def, -1) {
 			if ginFields[m[1]] {
-				want[target{schema, table, m[1]}] = true
+				h := fnv.New32a()
+				_, _ = h.Write([]byte(schema + "." + table + "." + m[1]))
+				name := fmt.Sprintf("gin_%08x", h.Sum32())
+				want[schema+"."+name] = target{schema, table, m[1], name}
 			}
 		}
 	}
 	rows.Close()
-	for t := range want {
-		h := fnv.New32a()
-		_, _ = h.Write([]byte(t.schema + "." + t.table + "." + t.field))
-		name := fmt.Sprintf("gin_%08x", h.Sum32())
+	// Only the missing ones: this runs after every index change, inside the store's write lock.
+	for key, t := range want {
+		if have[key] {
+			continue
+		}
+		name := t.name
 		sql := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s.%s USING gin ((_jsonb -> %s))`,
 			pgx.Identifier{name}.Sanitize(), pgx.Identifier{t.schema}.Sanitize(), pgx.Identifier{t.table}.Sanitize(), quoteLiteral(t.field))
 		if _, err := conn.Exec(ctx, sql); err != nil {
