@@ -60,6 +60,7 @@
  * system failed; missed targets only print "MISSED". Talks only to 127.0.0.1; everything started is
  * stopped and the temp dir removed, also on SIGINT/SIGTERM and on the watchdog.
  */
+import { cleanupRegistry, runBench, withTimeout } from './harness.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -133,29 +134,7 @@ const BASE_BUDGET_MS = 60_000;
 // ---------------------------------------------------------------------------------------------
 // clean-up: everything started registers here; run once, bounded
 
-const cleanups: (() => Promise<void> | void)[] = [];
-let cleaningUp: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  return (cleaningUp ??= (async () => {
-    for (const fn of cleanups.splice(0).reverse()) {
-      try {
-        await withTimeout(Promise.resolve(fn()), 45_000, 'clean-up step');
-      } catch (e) {
-        console.error(`bench: clean-up: ${(e as Error).message}`);
-      }
-    }
-  })());
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(t)),
-    new Promise<T>((_, rej) => {
-      t = setTimeout(() => rej(new Error(`${what}: no answer after ${ms} ms`)), ms);
-    }),
-  ]);
-}
+const { cleanups, cleanup } = cleanupRegistry();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -1634,27 +1613,4 @@ async function main(): Promise<number> {
 
 const loadAtStart = loadavg();
 const BUDGET_MS = 240_000;
-const watchdog = setTimeout(() => {
-  console.error(`bench: not finished after ${BUDGET_MS / 1000} s: giving up`);
-  void cleanup().finally(() => process.exit(1));
-}, BUDGET_MS);
-watchdog.unref();
-
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    console.error(`bench: ${sig}: cleaning up`);
-    setTimeout(() => process.exit(130), 60_000).unref();
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-let code = 1;
-try {
-  code = await main();
-} catch (e) {
-  console.error(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  code = 1;
-}
-await cleanup();
-clearTimeout(watchdog);
-process.exit(code);
+await runBench(main, cleanup, BUDGET_MS);

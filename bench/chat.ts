@@ -24,6 +24,7 @@
  * Load goes only to 127.0.0.1. Everything started here is stopped and the temp dir removed, also
  * on SIGINT/SIGTERM and on the overall watchdog.
  */
+import { cleanupRegistry, runBench, withTimeout } from './harness.js';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,30 +74,9 @@ const FILLER = 'Hello, I would like to check the balance of my credit card pleas
 // ---------------------------------------------------------------------------------------------
 // clean-up: everything started registers here; run once, bounded
 
-const cleanups: (() => Promise<void> | void)[] = [];
-let cleaningUp: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  return (cleaningUp ??= (async () => {
-    aborting = true;
-    for (const fn of cleanups.splice(0).reverse()) {
-      try {
-        await withTimeout(Promise.resolve(fn()), 45_000, 'clean-up step');
-      } catch (e) {
-        console.error(`bench: clean-up: ${(e as Error).message}`);
-      }
-    }
-  })());
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(t)),
-    new Promise<T>((_, rej) => {
-      t = setTimeout(() => rej(new Error(`${what}: no answer after ${ms} ms`)), ms);
-    }),
-  ]);
-}
+const { cleanups, cleanup } = cleanupRegistry(() => {
+  aborting = true;
+});
 
 /** Set by clean-up (signal, watchdog): the load loop stops sending. */
 let aborting = false;
@@ -738,27 +718,4 @@ async function dropBenchData(mongoUri: string | undefined, redisUrl: string | un
 // ---------------------------------------------------------------------------------------------
 
 const budgetMs = 420_000 + 2 * (WARMUP_S + DURATION_S + GRACE_S) * 1000;
-const watchdog = setTimeout(() => {
-  console.error(`bench: not finished after ${Math.round(budgetMs / 1000)} s: giving up`);
-  void cleanup().finally(() => process.exit(1));
-}, budgetMs);
-watchdog.unref();
-
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    console.error(`bench: ${sig}: cleaning up`);
-    setTimeout(() => process.exit(130), 60_000).unref();
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-let code = 1;
-try {
-  code = await main();
-} catch (e) {
-  console.error(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  code = 1;
-}
-await cleanup();
-clearTimeout(watchdog);
-process.exit(code);
+await runBench(main, cleanup, budgetMs);
