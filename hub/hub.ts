@@ -40,6 +40,7 @@ import { AcdBridge } from './acd/bridge.js';
 import { InboxView } from './inbox-view.js';
 import type { MessageDoc } from './models/message.js';
 import { LIVE_STATUSES } from './models/types.js';
+import { findByIds } from './by-ids.js';
 
 export interface HubEvents {
   messageCreated(message: MessageDoc, conversation: ConversationView): void;
@@ -66,7 +67,7 @@ export class Hub {
   readonly events: HubEvents;
   private subRedis: Redis;
   private closing = false;
-  /** conversation id → its web chat visitor (see typingTarget). */
+  /** conversation id → its web chat visitor (see visitorsOf). */
   private visitorOfConversation = new Map<string, string | null>();
   private flushTimer?: NodeJS.Timeout;
 
@@ -248,24 +249,31 @@ export class Hub {
   }
 
   /**
-   * Where an agent's typing indicator goes, without a MongoDB read per typing event: the assignee
-   * from the Redis inbox view (current), the web chat visitor from a cache (a conversation's visitor
-   * never changes). Null when it is not a live web chat.
+   * The web chat visitor of each conversation (null: not a web chat), cached: a conversation's
+   * visitor never changes. Used by queue positions and agent typing, which must not read MongoDB
+   * per event.
+   */
+  async visitorsOf(ids: string[]): Promise<Map<string, string | null>> {
+    const unknown = ids.filter((id) => !this.visitorOfConversation.has(id));
+    if (unknown.length) {
+      if (this.visitorOfConversation.size > 50_000) this.visitorOfConversation.clear();
+      for (const c of await findByIds<ConversationDoc>(this.m.Conversation, unknown, { channel: 1, channelData: 1 })) {
+        const visitorId = c.channel === 'webchat' ? ((c.channelData as { visitorId?: string } | undefined)?.visitorId ?? null) : null;
+        this.visitorOfConversation.set(String(c._id), visitorId);
+      }
+    }
+    return new Map(ids.map((id) => [id, this.visitorOfConversation.get(id) ?? null]));
+  }
+
+  /**
+   * Where an agent's typing indicator goes: the assignee from the Redis inbox view (current), the
+   * visitor from visitorsOf. Null when it is not a live web chat or the view does not know it.
    */
   private async typingTarget(convId: string): Promise<{ visitorId: string; assigneeId: string | null } | null> {
     const v = await this.inbox.summary(convId).catch(() => null);
-    if (v && (v.channel !== 'webchat' || !(LIVE_STATUSES as readonly string[]).includes(v.status))) return null;
-    let visitorId = this.visitorOfConversation.get(convId);
-    let assigneeId = v ? (v.assignee?.id ?? null) : null;
-    if (visitorId === undefined || !v) {
-      const c = (await this.m.Conversation.findById(convId, { channel: 1, channelData: 1, assigneeId: 1, status: 1 }).lean()) as ConversationDoc | null;
-      if (!c || c.channel !== 'webchat') return null;
-      visitorId = ((c.channelData as { visitorId?: string } | undefined)?.visitorId ?? null) as string | null;
-      if (this.visitorOfConversation.size >= 50_000) this.visitorOfConversation.clear();
-      this.visitorOfConversation.set(convId, visitorId);
-      if (!v) assigneeId = c.assigneeId ?? null;
-    }
-    return visitorId ? { visitorId, assigneeId } : null;
+    if (!v || v.channel !== 'webchat' || !(LIVE_STATUSES as readonly string[]).includes(v.status)) return null;
+    const visitorId = (await this.visitorsOf([convId])).get(convId);
+    return visitorId ? { visitorId, assigneeId: v.assignee?.id ?? null } : null;
   }
 
   /** A delivery status changed: consoles replace the message (same id, newer updatedAt). */

@@ -8,11 +8,9 @@ import type { ConversationDoc } from './models/conversation.js';
 import type { MessageDoc } from './models/message.js';
 import type { Tokens, AgentClaims } from './auth/tokens.js';
 import type { Presence } from './presence.js';
-import { messageView, type ConversationView } from './views.js';
+import { conversationIdOf, messageView, type ConversationView } from './views.js';
 import type { Models } from './models/index.js';
 import { errorBody } from './errors.js';
-
-const idOf = (c: ConversationDoc | ConversationView) => ('id' in c ? c.id : String(c._id));
 
 export type AgentSocket = Socket & { data: { user: AgentClaims & { queues: string[] } } };
 
@@ -81,10 +79,10 @@ export class AgentRealtime {
   }
 
   typing(conversation: ConversationDoc | ConversationView, typing: boolean): void {
-    this.io.of('/agent').to(this.rooms(conversation)).emit('typing', { conversationId: idOf(conversation), typing, updatedAt: new Date().toISOString() });
+    this.io.of('/agent').to(this.rooms(conversation)).emit('typing', { conversationId: conversationIdOf(conversation), typing, updatedAt: new Date().toISOString() });
   }
 
   messageRead(conversation: ConversationDoc | ConversationView, upTo: string): void {
-    this.io.of('/agent').to(this.rooms(conversation)).emit('message.read', { conversationId: idOf(conversation), upTo, updatedAt: new Date().toISOString() });
+    this.io.of('/agent').to(this.rooms(conversation)).emit('message.read', { conversationId: conversationIdOf(conversation), upTo, updatedAt: new Date().toISOString() });
   }
 }

@@ -46,6 +46,9 @@ export function conversationView(c: ConversationDoc) {
 }
 export type ConversationView = ReturnType<typeof conversationView>;
 
+/** The id of a conversation given as a document or as its view. */
+export const conversationIdOf = (c: ConversationDoc | ConversationView): string => ('id' in c ? c.id : String(c._id));
+
 export function customerView(c: CustomerDoc) {
   return {
     id: String(c._id),

@@ -13,7 +13,7 @@ import type { Models } from '../../hub/models/index.js';
 import { LIVE_STATUSES, type DeliveryStatus } from '../../hub/models/types.js';
 import { WindowLimiter } from '../../hub/rate-limit.js';
 import { AppError, badRequest, errorBody, rateLimited, UnrecoverableSendError } from '../../hub/errors.js';
-import { messageView, type ConversationView, type MessageView } from '../../hub/views.js';
+import { conversationIdOf, messageView, type ConversationView, type MessageView } from '../../hub/views.js';
 import type { Config } from '../../config/index.js';
 import type { ConversationDoc } from '../../hub/models/conversation.js';
 import { positionRefreshKey } from '../../hub/acd/bridge.js';
@@ -46,7 +46,6 @@ export interface WebchatDeps {
 
 /** What the agents' side needs of a conversation: its id, queue and assignee. */
 export type ConversationRef = ConversationDoc | ConversationView;
-const refId = (c: ConversationRef) => ('id' in c ? c.id : String(c._id));
 
 const SendSchema = z.object({
   clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'clientId must be 8-64 characters of [A-Za-z0-9_-]'),
@@ -198,7 +197,7 @@ export class WebchatConnector implements ChannelConnector {
       const c = await this.liveConversationRef(socket);
       if (!c) return {};
       await this.d.m.Message.updateMany(
-        { conversationId: new Types.ObjectId(refId(c)), direction: 'out', status: { $in: ['queued', 'sent', 'delivered'] }, _id: { $lte: new Types.ObjectId(upTo) } },
+        { conversationId: new Types.ObjectId(conversationIdOf(c)), direction: 'out', status: { $in: ['queued', 'sent', 'delivered'] }, _id: { $lte: new Types.ObjectId(upTo) } },
         { $set: { status: 'read' } },
       );
       this.d.onVisitorRead(c, upTo);

@@ -59,7 +59,6 @@ export function agentView(a: AgentSnapshot) {
 
 export class AcdBridge {
   private logoutTimers = new Map<string, NodeJS.Timeout>();
-  private visitorOf = new Map<string, string | null>();
   private lastPosition = new Map<string, string>();
   private ticks = 0;
 
@@ -245,15 +244,11 @@ export class AcdBridge {
   private async pushPositions(router: Router): Promise<void> {
     const now = Date.now();
     const waiting = router.allTasks().filter((t) => t.state === 'waiting' && t.channel === 'webchat');
-    const unknown = waiting.filter((t) => !this.visitorOf.has(t.id)).map((t) => new Types.ObjectId(t.id));
-    if (unknown.length) {
-      const rows = await findByIds<{ _id: unknown; channelData?: unknown }>(this.hub.m.Conversation, unknown, { channelData: 1 });
-      for (const r of rows) this.visitorOf.set(String(r._id), ((r.channelData as { visitorId?: string }) ?? {}).visitorId ?? null);
-    }
+    const visitors = await this.hub.visitorsOf(waiting.map((t) => t.id));
     // Only what changed, plus everyone whose widget (re)connected since the last pass.
     const refresh = new Set((await this.hub.redis.spop(positionRefreshKey(this.hub.config.redisPrefix), 10_000)) as string[]);
     for (const t of waiting) {
-      const visitorId = this.visitorOf.get(t.id);
+      const visitorId = visitors.get(t.id);
       if (!visitorId) continue;
       const position = router.position(t.id);
       const ewtSec = router.estimatedWaitSec(t.id, now);
@@ -262,7 +257,6 @@ export class AcdBridge {
       this.lastPosition.set(t.id, key);
       this.hub.webchat.queuePosition(visitorId, position, ewtSec);
     }
-    if (this.visitorOf.size > 50_000) this.visitorOf.clear();
     if (this.lastPosition.size > 50_000) this.lastPosition.clear();
   }
 }

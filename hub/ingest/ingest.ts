@@ -153,12 +153,7 @@ export class Ingest {
     const key = `${ident.channel}:${ident.address.toLowerCase()}`;
     const cached = this.identities.get(key);
     if (cached) return cached;
-    let pending = this.resolving.get(key);
-    if (!pending) {
-      pending = this.findOrCreateCustomer(key, msg).finally(() => this.resolving.delete(key));
-      this.resolving.set(key, pending);
-    }
-    return pending;
+    return shared(this.resolving, key, () => this.findOrCreateCustomer(key, msg));
   }
 
   private async findOrCreateCustomer(key: string, msg: Pick<Parsed, 'customer'>): Promise<Types.ObjectId> {
@@ -197,12 +192,7 @@ export class Ingest {
     const openKey = `${msg.channel}:${String(customerId)}`;
     const cached = this.openConversations.get(openKey);
     if (cached) return cached;
-    let pending = this.opening.get(openKey);
-    if (!pending) {
-      pending = this.findOrOpen(openKey, customerId, msg).finally(() => this.opening.delete(openKey));
-      this.opening.set(openKey, pending);
-    }
-    return pending;
+    return shared(this.opening, openKey, () => this.findOrOpen(openKey, customerId, msg));
   }
 
   private async findOrOpen(openKey: string, customerId: Types.ObjectId, msg: Parsed): Promise<ConversationDoc> {
@@ -367,6 +357,16 @@ export class Ingest {
 /** Routing priority from what we know of the customer: VIP tier first, then retention risk. */
 export function contactPriority(tier?: string | null, tags?: string[] | null): number {
   return (tier === 'vip' ? 10 : tier === 'gold' ? 3 : 0) + (tags?.includes('retention-risk') ? 5 : 0);
+}
+
+/** The lookup of `key` already in progress, or a new one (forgotten once it settles): callers resume in the order they came. */
+function shared<V>(inFlight: Map<string, Promise<V>>, key: string, start: () => Promise<V>): Promise<V> {
+  let p = inFlight.get(key);
+  if (!p) {
+    p = start().finally(() => inFlight.delete(key));
+    inFlight.set(key, p);
+  }
+  return p;
 }
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
