@@ -44,6 +44,10 @@ export const ConfigSchema = z.object({
       maxTextLength: z.coerce.number().int().min(1).default(4000),
       /** Messages a visitor may send per 10 s. */
       messagesPer10s: z.coerce.number().int().min(1).default(20),
+      /** Socket events (messages, typing, read, history) one widget connection may send per second, sustained. */
+      eventsPerSecond: z.coerce.number().min(0.1).default(20),
+      /** ... and at once after a quiet spell; a connection refused this many events in a row is closed (×4). */
+      eventBurst: z.coerce.number().int().min(1).default(60),
       /** Sessions one IP may open per minute. */
       sessionsPerIpPerMinute: z.coerce.number().int().min(1).default(30),
       /** Queue new web chats land in. */
@@ -79,6 +83,8 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_WEBCHAT_MAX_ATTACHMENT_BYTES: 'webchat.maxAttachmentBytes',
   CCHUB_WEBCHAT_MESSAGES_PER_10S: 'webchat.messagesPer10s',
   CCHUB_WEBCHAT_SESSIONS_PER_IP_PER_MINUTE: 'webchat.sessionsPerIpPerMinute',
+  CCHUB_WEBCHAT_EVENTS_PER_SECOND: 'webchat.eventsPerSecond',
+  CCHUB_WEBCHAT_EVENT_BURST: 'webchat.eventBurst',
 };
 
 const SECRET_KEYS = new Set(['jwtSecret', 'mongoUri', 'redisUrl']);

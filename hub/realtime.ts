@@ -11,6 +11,10 @@ import type { Presence } from './presence.js';
 import { conversationIdOf, messageView, type ConversationView } from './views.js';
 import type { Models } from './models/index.js';
 import { errorBody } from './errors.js';
+import { guardEvents, type EventBudget } from './event-budget.js';
+
+/** Staff consoles send little (typing); this only stops a runaway or hostile client. */
+const AGENT_EVENT_BUDGET: EventBudget = { perSecond: 50, burst: 200, disconnectAfter: 1000 };
 
 export type AgentSocket = Socket & { data: { user: AgentClaims & { queues: string[] } } };
 
@@ -40,6 +44,7 @@ export class AgentRealtime {
 
   private onConnection(socket: AgentSocket): void {
     const u = socket.data.user;
+    guardEvents(socket, AGENT_EVENT_BUDGET, this.log);
     void socket.join([`user:${u.sub}`, `role:${u.role}`, ...u.queues.map((q: string) => `queue:${q}`)]);
     void this.presence.add(u.sub).catch((e) => this.log.warn({ err: e }, 'presence add failed'));
     this.sessions.connected(u.sub);

@@ -12,6 +12,7 @@ import type { Tokens, VisitorClaims } from '../../hub/auth/tokens.js';
 import type { Models } from '../../hub/models/index.js';
 import { LIVE_STATUSES, type DeliveryStatus } from '../../hub/models/types.js';
 import { WindowLimiter } from '../../hub/rate-limit.js';
+import { guardEvents } from '../../hub/event-budget.js';
 import { AppError, badRequest, errorBody, rateLimited, UnrecoverableSendError } from '../../hub/errors.js';
 import { conversationIdOf, messageView, type ConversationView, type MessageView } from '../../hub/views.js';
 import type { Config } from '../../config/index.js';
@@ -26,6 +27,8 @@ type VisitorSocket = Socket & {
     otherTabs?: boolean;
     /** Settles once every hub has heard of this tab. */
     tabAnnounced?: Promise<void>;
+    /** The typing state last relayed for this tab (repeats are not relayed). */
+    typing?: boolean;
   };
 };
 
@@ -165,6 +168,8 @@ export class WebchatConnector implements ChannelConnector {
 
   private onConnection(socket: VisitorSocket): void {
     const v = socket.data.visitor;
+    const { eventsPerSecond, eventBurst } = this.d.config;
+    guardEvents(socket, { perSecond: eventsPerSecond, burst: eventBurst, disconnectAfter: eventBurst * 4 }, this.ctx!.log);
     void socket.join(visitorRoom(v.sub));
     socket.data.tabAnnounced = this.announceTab(socket);
     // A (re)connected widget has no queue position on screen: the routing leader sends it again.
@@ -186,6 +191,8 @@ export class WebchatConnector implements ChannelConnector {
     });
     socket.on('typing', (p: unknown) => {
       const typing = (p as { typing?: unknown })?.typing === true;
+      if (typing === (socket.data.typing ?? false)) return;
+      socket.data.typing = typing;
       this.liveConversationRef(socket).then(
         (c) => c && this.d.onVisitorTyping(c, typing),
         (e) => this.ctx?.log.warn({ err: e }, 'visitor typing not relayed'),

@@ -45,6 +45,8 @@ function startHub(port = 0): Promise<{ child: ChildProcess; url: string }> {
       LOG_LEVEL: 'warn',
       CCHUB_DATA_DIR: dataDir,
       CCHUB_WEBCHAT_MESSAGES_PER_10S: '100000',
+      CCHUB_WEBCHAT_EVENTS_PER_SECOND: '100000',
+      CCHUB_WEBCHAT_EVENT_BURST: '100000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
