@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import multipart from '@fastify/multipart';
 import cors from '@fastify/cors';
@@ -85,7 +85,15 @@ export class Hub {
     this.audit = new AuditLog(this.m, log);
     this.presence = new Presence(redis, config.redisPrefix);
     this.inbox = new InboxView(redis, config.redisPrefix, this.m, log.child({ mod: 'inbox' }));
-    this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024, trustProxy: config.trustProxy });
+    this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024,
+      trustProxy: config.trustProxy,
+      // A malformed or over-long URL (e.g. a 5,000-character id) is refused by the router before any
+      // route runs: the same error body as everything else, without echoing the URL back.
+      frameworkErrors: (err, _req, reply: FastifyReply) => {
+        const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+        void reply.code(tooLong ? 414 : 400).send({ error: { code: tooLong ? 'url_too_long' : 'bad_url', message: tooLong ? 'a part of the URL is too long' : 'the URL is malformed' } });
+      },
+    });
     this.io = new Server(this.app.server, { cors: { origin: true }, maxHttpBufferSize: 64 * 1024, pingInterval: 10_000, pingTimeout: 8_000 });
     coalesceWebsocketWrites(this.io);
     this.subRedis = redis.duplicate({ enableAutoPipelining: false });

@@ -5,7 +5,7 @@ import { Types, mongo } from 'mongoose';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Hub } from '../../hub/hub.js';
-import { badRequest, rateLimited, tooLarge, unsupportedType } from '../../hub/errors.js';
+import { AppError, badRequest, rateLimited, tooLarge, unsupportedType } from '../../hub/errors.js';
 import { parseBody } from '../../hub/api/validate.js';
 
 const SessionBody = z.object({
@@ -77,18 +77,23 @@ export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
     return { conversationId: String(r.conversation._id) };
   });
 
+  /** Errors while reading the upload are the client's: a malformed or cut-off multipart body, a file too large. */
+  const uploadError = (e: unknown): never => {
+    const err = e as { code?: string; statusCode?: number; message?: string };
+    if (e instanceof AppError || (err.statusCode && err.statusCode < 500)) throw e;
+    if (err.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(`file is larger than ${hub.config.webchat.maxAttachmentBytes} bytes`);
+    throw badRequest(`malformed upload: ${String(err.message ?? 'unreadable multipart body').slice(0, 200)}`, 'bad_upload');
+  };
+
   app.post('/api/webchat/attachments', async (req, reply) => {
     const header = req.headers.authorization ?? '';
     const v = await hub.tokens.verify(header.replace(/^Bearer /i, ''), 'visitor');
     if (!req.isMultipart()) throw badRequest('send multipart/form-data with a file field');
-    const file = await req.file({ limits: { fileSize: hub.config.webchat.maxAttachmentBytes, files: 1 } });
+    const file = await req.file({ limits: { fileSize: hub.config.webchat.maxAttachmentBytes, files: 1 } }).catch(uploadError);
     if (!file) throw badRequest('no file in the upload');
     const check = ALLOWED[file.mimetype];
     if (!check) throw unsupportedType(`files of type ${file.mimetype} are not accepted (images, PDF, plain text)`);
-    const buf = await file.toBuffer().catch((e: { code?: string }) => {
-      if (e.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(`file is larger than ${hub.config.webchat.maxAttachmentBytes} bytes`);
-      throw e;
-    });
+    const buf = await file.toBuffer().catch(uploadError);
     if (file.file.truncated) throw tooLarge(`file is larger than ${hub.config.webchat.maxAttachmentBytes} bytes`);
     if (buf.length === 0) throw badRequest('file is empty');
     if (!check(buf)) throw unsupportedType(`the file's content is not ${file.mimetype}`);
