@@ -2,6 +2,7 @@
  * Demo data so a newcomer can sign in at once: users of every role, queues and a few customers with
  * past conversations. Idempotent: running it again changes nothing that exists.
  */
+import { Types } from 'mongoose';
 import type { Models } from './models/index.js';
 import { hashPassword } from './auth/password.js';
 import { isDuplicateKey } from './errors.js';
@@ -41,10 +42,18 @@ export async function seedDemo(m: Models): Promise<{ created: number }> {
     }
   }
   for (const c of CUSTOMERS) {
-    const key = `${c.identities[0].channel}:${c.identities[0].address}`;
-    if (await m.Identity.exists({ _id: key })) continue;
-    const doc = await m.Customer.create(c);
-    for (const i of c.identities) await m.Identity.create({ _id: `${i.channel}:${i.address.toLowerCase()}`, customerId: doc._id }).catch((e) => { if (!isDuplicateKey(e)) throw e; });
+    // Claim the first identity, then create the customer it points to: two hubs seeding at once
+    // create each customer once (the loser of the claim skips it), as ingest does for first contacts.
+    const id = new Types.ObjectId();
+    const [first, ...rest] = c.identities.map((i) => `${i.channel}:${i.address.toLowerCase()}`);
+    try {
+      await m.Identity.create({ _id: first, customerId: id });
+    } catch (e) {
+      if (isDuplicateKey(e)) continue;
+      throw e;
+    }
+    await m.Customer.updateOne({ _id: id }, { $setOnInsert: c }, { upsert: true });
+    for (const key of rest) await m.Identity.create({ _id: key, customerId: id }).catch((e) => { if (!isDuplicateKey(e)) throw e; });
     created++;
   }
   return { created };
