@@ -95,6 +95,9 @@ export class Conversations {
       { new: true },
     ).lean()) as ConversationDoc | null;
     if (!resolved) throw conflict('already_resolved', 'conversation is already resolved');
+    // Its summary says "resolved" before any hub forgets it: a message that was already on its way into
+    // it sees that when it is counted, and moves to the customer's next conversation (Ingest.rehome).
+    await this.hub.inbox.upsert(resolved).catch((e) => this.hub.log.warn({ err: e }, 'inbox view not updated on resolve'));
     // The next message from this customer opens a new conversation, in every hub process.
     this.hub.forgetOpenConversation(openKey);
     await this.hub.acd.send({ type: 'release', taskId: String(c._id) });

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { badRequest, isDuplicateKey } from '../errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import type { MessageDoc } from '../models/message.js';
-import { CHANNELS, type Channel, type Models } from '../models/index.js';
+import { CHANNELS, LIVE_STATUSES, type Channel, type Models } from '../models/index.js';
 import { findByIds } from '../by-ids.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import type { Bump } from '../inbox-view.js';
@@ -75,7 +75,7 @@ export interface IngestHooks {
   counterError?(e: unknown): void;
 }
 
-type Prepared = { admit?: Promise<unknown>; doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string; conversation: ConversationDoc };
+type Prepared = { msg: Parsed; admit?: Promise<unknown>; doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string; conversation: ConversationDoc };
 
 const CACHE_LIMIT = 50_000;
 
@@ -131,7 +131,7 @@ export class Ingest {
       __v: 0,
     };
     const preview = (msg.text || (html ? sanitizeHtml(html, { allowedTags: [] }) : '') || (msg.attachments.length ? `[${msg.attachments[0].name}]` : '')).slice(0, 140);
-    const result = await this.commit.submit({ admit: opts.admit, doc, preview, conversation });
+    const result = await this.commit.submit({ msg, admit: opts.admit, doc, preview, conversation });
     if (!result.duplicate) this.hooks.stored?.(result);
     return result;
   }
@@ -296,15 +296,52 @@ export class Ingest {
         this.hooks.counterError?.(e);
       }
     }
+    // Stored into a conversation resolved meanwhile (its summary says so: resolve flips it before any
+    // hub forgets the conversation, and every bump comes after its insert): move to the live one.
+    const moved = new Map<number, { conversation: ConversationDoc; view: ConversationView | null }>();
+    for (const [i, s] of stored.entries()) {
+      if (s instanceof Error || s.duplicate) continue;
+      const status = views.get(String(items[i].doc.conversationId))?.status;
+      if (status && !(LIVE_STATUSES as string[]).includes(status)) moved.set(i, await this.rehome(items[i]));
+    }
     // Duplicates may belong to an older conversation than the live one: read those (rare).
     const unknown = [...new Set(stored.flatMap((s, i) => (s instanceof Error ? [] : String(s.message.conversationId) === String(items[i].doc.conversationId) ? [] : [String(s.message.conversationId)])))];
     for (const c of await findByIds<ConversationDoc>(this.m.Conversation, unknown)) docs.set(String(c._id), c);
     return stored.map((s, i) => {
       if (s instanceof Error) return s;
+      const m = moved.get(i);
+      if (m) return { ...s, conversation: m.conversation, view: m.view };
       const id = String(s.message.conversationId);
       const conversation = docs.get(id) ?? items[i].conversation;
       return { ...s, conversation, view: views.get(id) ?? null };
     });
+  }
+
+  /**
+   * A message stored into a conversation that was resolved while it waited for its batch: it moves to
+   * the customer's live conversation on its channel (opened now if none, and routed), and its counts go
+   * with it. A crash before the move leaves it in the resolved conversation's history.
+   */
+  private async rehome(it: Prepared): Promise<{ conversation: ConversationDoc; view: ConversationView | null }> {
+    const from = it.conversation;
+    if (String(this.openConversations.get(from.openKey)?._id) === String(from._id)) this.forgetConversation(from.openKey);
+    const conversation = await this.liveConversation(it.doc.customerId as Types.ObjectId, it.msg);
+    await this.m.Message.updateOne({ _id: it.doc._id }, { $set: { conversationId: conversation._id } });
+    it.doc.conversationId = conversation._id;
+    let view: ConversationView | null = null;
+    if (this.hooks.bump) {
+      try {
+        const at = it.doc.createdAt as Date;
+        const views = await this.hooks.bump([
+          { id: String(from._id), unread: -1, messages: -1 },
+          { id: String(conversation._id), unread: 1, messages: 1, at, preview: it.preview },
+        ]);
+        view = views.get(String(conversation._id)) ?? null;
+      } catch (e) {
+        this.hooks.counterError?.(e);
+      }
+    }
+    return { conversation, view };
   }
 
   private async store(items: Prepared[]): Promise<({ message: MessageDoc; duplicate: boolean } | Error)[]> {
