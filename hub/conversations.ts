@@ -71,6 +71,8 @@ export class Conversations {
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
       const existing = (await this.hub.m.Message.findOne({ channel: c.channel, externalId: doc.externalId }).lean()) as unknown as MessageDoc;
+      // The first attempt may have died between storing and queueing: queue it (never twice: job id).
+      if (existing.status === 'queued') await this.hub.outbound.enqueue(existing);
       return { message: existing, duplicate: true };
     }
     const message = doc as unknown as MessageDoc;

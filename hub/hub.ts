@@ -201,6 +201,11 @@ export class Hub {
     };
     for (const c of this.connectors.values()) await c.start(ctx);
     await this.acd.start();
+    // Replies stored by a process that died before queueing them.
+    void this.outbound.resumeStored().then(
+      (n) => n && this.log.info({ messages: n }, 'outbound messages stored before a restart handed to the queue'),
+      (e) => this.log.error({ err: e }, 'could not resume stored outbound messages'),
+    );
     // Built in the background; until then lists are read from MongoDB.
     void this.inbox.ensureBuilt().catch((e) => this.log.error({ err: e }, 'inbox view build failed'));
     // Counters back to MongoDB, a few a second: each update holds the embedded store's write lock for

@@ -37,6 +37,16 @@ export class Outbound {
     await this.queue.add('send', { messageId: String(message._id) }, { jobId: String(message._id), attempts: 8, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 5000 });
   }
 
+  /**
+   * Outbound messages stored but never handed to the queue (the process died between the two) go to
+   * the queue now; those that were are not added twice (the job id is the message id). Run at start-up.
+   */
+  async resumeStored(maxAgeMs = 24 * 3600_000): Promise<number> {
+    const rows = (await this.m.Message.find({ direction: 'out', status: 'queued', createdAt: { $gte: new Date(Date.now() - maxAgeMs) } }, { _id: 1 }).lean()) as unknown as MessageDoc[];
+    for (const r of rows) await this.enqueue(r);
+    return rows.length;
+  }
+
   private async process(job: Job<{ messageId: string }>): Promise<void> {
     const msg = (await this.m.Message.findById(job.data.messageId).lean()) as MessageDoc | null;
     if (!msg) throw new UnrecoverableError('message not found');
