@@ -54,6 +54,15 @@ export const ConfigSchema = z.object({
       defaultQueue: z.string().min(1).default('general'),
     })
     .prefault({}),
+  /** Routing. */
+  acd: z
+    .object({
+      /** How often the routing leader looks for queued conversations routing never heard of (their arrival died with a process). */
+      orphanSweepSeconds: z.coerce.number().int().min(1).default(30),
+      /** A queued conversation younger than this is not an orphan yet (its arrival may still be on its way). */
+      orphanGraceSeconds: z.coerce.number().min(0).default(10),
+    })
+    .prefault({}),
   /** Group commit of inbound messages: most insertMany calls in flight, and largest batch. */
   ingest: z
     .object({

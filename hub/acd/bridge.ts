@@ -61,6 +61,7 @@ export class AcdBridge {
   private logoutTimers = new Map<string, NodeJS.Timeout>();
   private lastPosition = new Map<string, string>();
   private ticks = 0;
+  private sweeping = false;
 
   constructor(private readonly hub: Hub) {}
 
@@ -163,6 +164,13 @@ export class AcdBridge {
       if (!ids.length) return;
       const convs = await findByIds<ConversationDoc>(this.hub.m.Conversation, ids);
       const byId = new Map(convs.map((c) => [String(c._id), c]));
+      // Routed, but its conversation is gone or resolved (resolved while its arrival was on its way): let the task go.
+      for (const id of ids) {
+        const c = byId.get(id);
+        if (!c || !(LIVE_STATUSES as string[]).includes(c.status)) {
+          if (router.getTask(id)) void this.hub.acd.send({ type: 'release', taskId: id }).catch((e) => this.hub.log.warn({ err: e }, 'release of a closed conversation failed'));
+        }
+      }
       for (const [id, prev] of touched) {
         const c = byId.get(id);
         if (!c) continue;
@@ -170,7 +178,7 @@ export class AcdBridge {
       }
       for (const o of offers) {
         const c = byId.get(o.taskId);
-        if (c) this.hub.agents.emit([`user:${o.agentId}`], 'offer.created', { conversation: conversationView(c), deadline: new Date(o.deadline).toISOString(), updatedAt: now.toISOString() });
+        if (c && (LIVE_STATUSES as string[]).includes(c.status)) this.hub.agents.emit([`user:${o.agentId}`], 'offer.created', { conversation: conversationView(c), deadline: new Date(o.deadline).toISOString(), updatedAt: now.toISOString() });
       }
     } catch (e) {
       this.hub.log.error({ err: e }, 'applying routing decisions failed (reconciled at the next leader change)');
@@ -237,8 +245,34 @@ export class AcdBridge {
 
   /** Every second while leader; every 5 s tell waiting chat customers their position and estimated wait when it changed. */
   periodic(router: Router): void {
-    if (++this.ticks % 5) return;
+    ++this.ticks;
+    if (this.ticks % this.hub.config.acd.orphanSweepSeconds === 0 && !this.sweeping) {
+      this.sweeping = true;
+      void this.sweepOrphans(router)
+        .catch((e) => this.hub.log.warn({ err: e }, 'orphan sweep failed'))
+        .finally(() => (this.sweeping = false));
+    }
+    if (this.ticks % 5) return;
     void this.pushPositions(router).catch((e) => this.hub.log.warn({ err: e }, 'queue position update failed'));
+  }
+
+  /**
+   * Queued conversations routing never heard of: the process that opened them died before sending
+   * their arrival (the leader's own reconcile only runs when the leadership changes). Their arrival
+   * is sent again (arrive is idempotent); one resolved meanwhile is let go by applied(). Reads only
+   * `status: 'queued'` (an equality the store pushes down), every acd.orphanSweepSeconds.
+   */
+  private async sweepOrphans(router: Router): Promise<void> {
+    const { orphanGraceSeconds } = this.hub.config.acd;
+    const before = Date.now() - orphanGraceSeconds * 1000;
+    const known = new Set(router.queueIds());
+    const rows = (await this.hub.m.Conversation.find({ status: 'queued' }, { _id: 1, queue: 1, channel: 1, priority: 1, queuedAt: 1, createdAt: 1, customerId: 1 }).lean()) as ConversationDoc[];
+    for (const c of rows) {
+      if (router.getTask(String(c._id)) || !known.has(c.queue)) continue;
+      if (new Date(c.queuedAt ?? c.createdAt).getTime() > before) continue;
+      this.hub.log.warn({ conversationId: String(c._id), queue: c.queue }, 'queued conversation unknown to routing: its arrival is sent again');
+      await this.conversationOpened(c);
+    }
   }
 
   private async pushPositions(router: Router): Promise<void> {

@@ -1,0 +1,58 @@
+/**
+ * Routing heals what a crash left half done, without waiting for a leadership change: a queued
+ * conversation whose arrival never reached routing (the process died right after opening it) is
+ * found by the leader's sweep and routed; a conversation resolved while its arrival was on its way is
+ * let go as soon as routing places it.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { Types } from 'mongoose';
+import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
+import { waitFor } from '../helpers/wait.js';
+import { slKey } from '../../hub/acd/bridge.js';
+
+let h: TestHub;
+let agentId: string;
+const sockets: Socket[] = [];
+beforeAll(async () => {
+  h = await startTestHub({ name: 'acd_orphans', overrides: { 'acd.orphanSweepSeconds': 1, 'acd.orphanGraceSeconds': 0 } });
+  const token = await loginAs(h.url, 'agent1');
+  agentId = (await api(h.url, '/api/me', { token })).body.user.id;
+  const s = io(`${h.url}/agent`, { auth: { token }, transports: ['websocket'] });
+  sockets.push(s);
+  await new Promise<void>((r, j) => { s.once('connect', () => r()); s.once('connect_error', j); });
+  await waitFor(async () => (await h.hub.acd.snapshotAgent(agentId))?.state === 'available', 10_000, 'agent1 available');
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await h?.close();
+});
+
+const conversation = (status: 'queued' | 'resolved') =>
+  h.hub.m.Conversation.create({ customerId: new Types.ObjectId(), customerName: 'Orphan', channel: 'webchat', status, openKey: status === 'queued' ? `webchat:${new Types.ObjectId()}` : `closed:${new Types.ObjectId()}`, queue: 'general', queuedAt: new Date(Date.now() - 60_000) });
+
+test('a queued conversation routing never heard of is routed by the sweep', async () => {
+  const c = await conversation('queued');
+  expect(await h.hub.acd.snapshotTask(String(c._id))).toBeNull();
+  const routed = await waitFor(async () => {
+    const doc = await h.hub.m.Conversation.findById(c._id).lean();
+    return doc?.status === 'assigned' ? doc : null;
+  }, 10_000, 'orphan routed');
+  expect(routed.assigneeId).toBe(agentId);
+  expect((await h.hub.acd.snapshotTask(String(c._id)))?.agentId).toBe(agentId);
+});
+
+test('an arrival for a conversation resolved meanwhile: placed, then let go; the conversation stays resolved', async () => {
+  const c = await conversation('resolved');
+  const answered = async () => Number((await h.hub.redis.hget(slKey(h.redisPrefix, 'general', new Date().toISOString().slice(0, 10)), 'answered')) ?? 0);
+  const before = await answered();
+  await h.hub.acd.send({ type: 'arrive', task: h.hub.acdBridge.taskFor(c) });
+  // A request after it is answered once the arrival's batch and its effects are done (the stream is
+  // in order; replies follow their batch's effects): by then routing has placed it and asked to let go.
+  await h.hub.acd.request({ type: 'agent.state', agentId, state: 'available' });
+  expect(await answered()).toBe(before + 1);
+  await waitFor(async () => (await h.hub.acd.snapshotTask(String(c._id))) === null, 5000, 'task released');
+  expect((await h.hub.m.Conversation.findById(c._id).lean())!.status).toBe('resolved');
+  // agent1 holds the orphan of the first test only.
+  expect((await h.hub.acd.snapshotAgent(agentId))?.load?.webchat).toBe(1);
+});
