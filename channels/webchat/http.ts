@@ -80,8 +80,8 @@ export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
   /** Errors while reading the upload are the client's: a malformed or cut-off multipart body, a file too large. */
   const uploadError = (e: unknown): never => {
     const err = e as { code?: string; statusCode?: number; message?: string };
-    if (e instanceof AppError || (err.statusCode && err.statusCode < 500)) throw e;
     if (err.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(`file is larger than ${hub.config.webchat.maxAttachmentBytes} bytes`);
+    if (e instanceof AppError || (err.statusCode && err.statusCode < 500)) throw e;
     throw badRequest(`malformed upload: ${String(err.message ?? 'unreadable multipart body').slice(0, 200)}`, 'bad_upload');
   };
 
