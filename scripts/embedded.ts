@@ -24,6 +24,8 @@ import { fileURLToPath } from 'node:url';
 export interface Embedded {
   mongoUri: string;
   redisUrl: string;
+  /** The services running now, by name (postgres, embedded-store, redis-server) and pid. */
+  services(): { name: string; pid: number | undefined }[];
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,11 @@ export interface EmbeddedOptions {
   pgPort?: number;
   /** Keep data across runs (initdb fsyncs). Data in `dir` is always reused if present. */
   persistent?: boolean;
+  /**
+   * Restart a service that dies unexpectedly (killed, crashed), on the same port and data, so clients
+   * reconnect by themselves: `npm start` sets it. At most 5 restarts of one service per minute.
+   */
+  supervise?: { log(message: string): void };
 }
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -103,6 +110,11 @@ class Child {
 
   get running() {
     return this.exitCode === undefined;
+  }
+
+  /** The service's own pid (setpriv execs it, so the spawned pid is the service's). */
+  get pid(): number | undefined {
+    return this.proc.pid;
   }
 
   lastLines(n = 15) {
@@ -402,6 +414,50 @@ async function withPort<T>(given: number | undefined, start: (port: number) => P
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Start `child` again whenever it exits while we are not stopping: same port, same data (PostgreSQL
+ * recovers from its WAL, Redis from its append-only file), so the hub's clients reconnect by
+ * themselves. `started` (what stop() stops) follows the replacement. Gives up after 5 restarts in a
+ * minute (something is wrong that a restart does not fix).
+ */
+function supervise(child: Child, restart: () => Promise<Child>, log: (m: string) => void, stopping: () => boolean, started: Child[]): void {
+  const recent: number[] = [];
+  const watch = (c: Child) =>
+    void c.exited.then(async () => {
+      if (stopping()) return;
+      const now = Date.now();
+      while (recent.length && now - recent[0] > 60_000) recent.shift();
+      if (recent.length >= 5) {
+        log(`embedded ${c.name} exited (code ${c.exitCode}) for the 6th time in a minute; not restarting it.\n${c.lastLines()}`);
+        return;
+      }
+      recent.push(now);
+      log(`embedded ${c.name} exited unexpectedly (code ${c.exitCode}); restarting it`);
+      for (let attempt = 1; ; attempt++) {
+        await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 2000)));
+        if (stopping()) return;
+        try {
+          const next = await restart();
+          if (stopping()) {
+            await next.stop();
+            return;
+          }
+          started[started.indexOf(c)] = next;
+          if (stopSignal.has(c)) stopSignal.set(next, stopSignal.get(c)!);
+          log(`embedded ${c.name} is back`);
+          watch(next);
+          return;
+        } catch (e) {
+          if (attempt >= 10) {
+            log(`embedded ${c.name} could not be restarted: ${(e as Error).message}`);
+            return;
+          }
+        }
+      }
+    });
+  watch(child);
+}
+
 export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
   const dir = resolve(opts.dir);
   mkdirSync(dir, { recursive: true });
@@ -420,13 +476,18 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     let mongoUri = process.env.MONGODB_URI;
     let redisUrl = process.env.REDIS_URL;
 
+    /** How to start each service again on the port it got (for supervise). */
+    const restarts = new Map<Child, () => Promise<Child>>();
     const mongoReady = mongoUri
       ? Promise.resolve()
       : (async () => {
           const pg = await withPort(opts.pgPort, (p) => startPostgres(dir, p, !!opts.persistent).then((c) => ({ c, p })));
           started.push(pg.c);
+          restarts.set(pg.c, () => startPostgres(dir, pg.p, !!opts.persistent));
           const store = await startStore(pg.p, opts.mongoPort ?? 0);
           started.push(store.child);
+          const storePort = Number(store.addr.split(':').pop());
+          restarts.set(store.child, () => startStore(pg.p, storePort).then((s) => s.child));
           mongoUri = `mongodb://${store.addr}/`;
         })();
     const redisReady = redisUrl
@@ -434,6 +495,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
       : (async () => {
           const r = await withPort(opts.redisPort, (p) => startRedis(dir, p).then((c) => ({ c, p })));
           started.push(r.c);
+          restarts.set(r.c, () => startRedis(dir, r.p));
           redisUrl = `redis://127.0.0.1:${r.p}`;
         })();
     const results = await Promise.allSettled([mongoReady, redisReady]);
@@ -441,9 +503,11 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     if (failed) throw failed.reason;
 
     let stopped: Promise<void> | undefined;
+    if (opts.supervise) for (const c of [...started]) supervise(c, restarts.get(c)!, opts.supervise.log, () => stopped !== undefined, started);
     return {
       mongoUri: mongoUri!,
       redisUrl: redisUrl!,
+      services: () => started.map((c) => ({ name: c.name, pid: c.pid })),
       stop: () => (stopped ??= stopAll()),
     };
   } catch (err) {

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   let embedded: Embedded | undefined;
   if (!config.mongoUri || !config.redisUrl) {
     log.info({ dir: join(dataDir, 'embedded') }, 'starting embedded PostgreSQL + MongoDB-compatible store + Redis');
-    embedded = await startEmbedded({ dir: join(dataDir, 'embedded'), persistent: true });
+    // Supervised: a service that dies (killed, crashed) comes back on its port; the hub reconnects.
+    embedded = await startEmbedded({ dir: join(dataDir, 'embedded'), persistent: true, supervise: { log: (m) => log.warn(m) } });
     config = { ...config, mongoUri: config.mongoUri ?? embedded.mongoUri + 'cchub', redisUrl: config.redisUrl ?? embedded.redisUrl };
   }
   if (!config.jwtSecret) {
