@@ -48,6 +48,8 @@ export const ConfigSchema = z.object({
       eventsPerSecond: z.coerce.number().min(0.1).default(20),
       /** ... and at once after a quiet spell; a connection refused this many events in a row is closed (×4). */
       eventBurst: z.coerce.number().int().min(1).default(60),
+      /** Socket connections one visitor (all tabs, reconnects) may open per minute. */
+      connectionsPerMinute: z.coerce.number().int().min(1).default(30),
       /** Sessions one IP may open per minute. */
       sessionsPerIpPerMinute: z.coerce.number().int().min(1).default(30),
       /** Queue new web chats land in. */
@@ -94,6 +96,7 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_WEBCHAT_SESSIONS_PER_IP_PER_MINUTE: 'webchat.sessionsPerIpPerMinute',
   CCHUB_WEBCHAT_EVENTS_PER_SECOND: 'webchat.eventsPerSecond',
   CCHUB_WEBCHAT_EVENT_BURST: 'webchat.eventBurst',
+  CCHUB_WEBCHAT_CONNECTIONS_PER_MINUTE: 'webchat.connectionsPerMinute',
 };
 
 const SECRET_KEYS = new Set(['jwtSecret', 'mongoUri', 'redisUrl']);

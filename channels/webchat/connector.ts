@@ -13,6 +13,7 @@ import type { Models } from '../../hub/models/index.js';
 import { LIVE_STATUSES, type DeliveryStatus } from '../../hub/models/types.js';
 import { WindowLimiter } from '../../hub/rate-limit.js';
 import { guardEvents } from '../../hub/event-budget.js';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { AppError, badRequest, errorBody, rateLimited, UnrecoverableSendError } from '../../hub/errors.js';
 import { conversationIdOf, messageView, type ConversationView, type MessageView } from '../../hub/views.js';
 import type { Config } from '../../config/index.js';
@@ -70,14 +71,24 @@ export class WebchatConnector implements ChannelConnector {
   async start(ctx: ConnectorContext): Promise<void> {
     this.ctx = ctx;
     const ns = this.d.io.of('/webchat');
+    // Connections per visitor and minute (reconnects and tabs are far below it): each one costs a
+    // message to every hub (announceTab), so a token must not be able to open them by the thousand.
+    const perVisitor = new RateLimiterRedis({ storeClient: this.d.redis, keyPrefix: `${this.d.redisPrefix}:rl:webchat:conn`, points: this.d.config.connectionsPerMinute, duration: 60 });
     ns.use((socket, next) => {
       this.d.tokens
         .verify(socket.handshake.auth?.token, 'visitor')
-        .then((v) => {
+        .then(async (v) => {
+          await perVisitor.consume(v.sub).catch((e) => {
+            throw e instanceof Error ? e : rateLimited('too many connections for this chat; try again in a minute');
+          });
           socket.data.visitor = v;
           next();
         })
-        .catch((e) => next(new Error(errorBody(e).body.error.message)));
+        .catch((e) => {
+          const { error } = errorBody(e).body;
+          if (!(e instanceof AppError)) this.ctx?.log.error({ err: e }, 'web chat connection check failed');
+          next(Object.assign(new Error(error.message), { data: { code: error.code } }));
+        });
     });
     ns.on('connection', (s) => this.onConnection(s as VisitorSocket));
     // Another hub's new tab: mark the tabs of that visitor held here, and say whether there were any.

@@ -9,10 +9,11 @@ import { nextEvent } from '../helpers/wait.js';
 import { TokenBucket } from '../../hub/event-budget.js';
 
 const BURST = 10;
+const CONNECTIONS = 5;
 let h: TestHub;
 const sockets: Socket[] = [];
 beforeAll(async () => {
-  h = await startTestHub({ name: 'flood', overrides: { 'webchat.eventsPerSecond': 1, 'webchat.eventBurst': BURST } });
+  h = await startTestHub({ name: 'flood', overrides: { 'webchat.eventsPerSecond': 1, 'webchat.eventBurst': BURST, 'webchat.connectionsPerMinute': CONNECTIONS } });
 });
 afterAll(async () => {
   for (const s of sockets) s.close();
@@ -87,4 +88,27 @@ test('repeated typing states are relayed once: one "typing", one "stopped"', asy
   // the "stopped" event, so a round trip on the same connections flushes any straggler.
   await v.timeout(5000).emitWithAck('history', {});
   expect(seen).toEqual([true, false]);
+});
+
+test('one visitor opening connections over the per-minute limit is refused with rate_limited; another visitor is not', async () => {
+  const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Reconnector' } });
+  const attempt = () =>
+    new Promise<{ ok: boolean; code?: string }>((r) => {
+      const s = io(`${h.url}/webchat`, { auth: { token: sess.body.token }, transports: ['websocket'], reconnection: false });
+      sockets.push(s);
+      s.once('connect', () => r({ ok: true }));
+      s.once('connect_error', (e: Error & { data?: { code?: string } }) => r({ ok: false, code: e.data?.code }));
+    });
+  const results = [];
+  for (let i = 0; i < CONNECTIONS + 2; i++) results.push(await attempt());
+  expect(results.slice(0, CONNECTIONS).every((r) => r.ok)).toBe(true);
+  expect(results.slice(CONNECTIONS)).toEqual([{ ok: false, code: 'rate_limited' }, { ok: false, code: 'rate_limited' }]);
+  // A bad token is still told apart (the widget asks for a new session on it).
+  const bad = await new Promise<{ code?: string }>((r) => {
+    const s = io(`${h.url}/webchat`, { auth: { token: 'not-a-token' }, transports: ['websocket'], reconnection: false });
+    sockets.push(s);
+    s.once('connect_error', (e: Error & { data?: { code?: string } }) => r({ code: e.data?.code }));
+  });
+  expect(bad.code).toBe('unauthorized');
+  await visitor('Someone Else'); // connects
 });

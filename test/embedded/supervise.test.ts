@@ -39,6 +39,7 @@ beforeAll(async () => {
   }
   conn = await mongoose.createConnection(svc.mongoUri + 'supervise', { serverSelectionTimeoutMS: 30_000 }).asPromise();
   redis = new Redis(svc.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined); // reconnecting while Redis is down is expected here
 }, 240_000);
 
 afterAll(async () => {

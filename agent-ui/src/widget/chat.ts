@@ -41,6 +41,8 @@ export class ChatClient {
     s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
       this.handlers.disconnected?.();
       if (/unauthori[sz]ed|invalid[_ ]token|jwt|expired/i.test(`${err.message} ${err.data?.code ?? ''}`)) this.handlers.authFailed?.();
+      // Refused by the hub's connection limit: socket.io does not retry a refusal by itself; try again later.
+      else if (err.data?.code === 'rate_limited') setTimeout(() => { if (!s.connected) s.connect(); }, 15_000 + Math.random() * 15_000);
     });
     s.on('message.created', (p: { message: Message }) => {
       if (p.message.clientId) this.outbox.remove(p.message.clientId);
