@@ -126,6 +126,26 @@ test('a burst on hub A (events published in batches, hub/fanout.ts) reaches the 
   // A stock adapter (another version of the hub) still gets single broadcasts: the probe below.
 });
 
+test('a new customer writing to both hubs at once (20 messages): one customer, one identity, one conversation routed once, every message once', async () => {
+  const address = 'race.customer@example.com';
+  const msg = (i: number) => ({ channel: 'email' as const, externalId: `race-both-hubs-${i}`, customer: { identity: { channel: 'email' as const, address }, name: 'Race Customer' }, text: `mail ${i}` });
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? B! : A).hub.ingest.ingest(msg(i))));
+  const m = A.hub.m;
+  const ids = await m.Identity.find({ _id: `email:${address}` }).lean();
+  expect(ids).toHaveLength(1);
+  const customerId = String(ids[0].customerId);
+  expect(await m.Customer.countDocuments({ _id: ids[0].customerId })).toBe(1);
+  const convs = await m.Conversation.find({ customerId: ids[0].customerId }).lean();
+  expect(convs).toHaveLength(1);
+  expect(new Set(results.map((r) => String(r.conversation._id)))).toEqual(new Set([String(convs[0]._id)]));
+  expect(results.every((r) => String(r.message.customerId) === customerId && !r.duplicate)).toBe(true);
+  expect(await m.Message.countDocuments({ conversationId: convs[0]._id })).toBe(20);
+  // Routed once: one routing task for it.
+  await waitFor(async () => (await A.hub.acd.snapshotTask(String(convs[0]._id))) !== null, 5000, 'routing task');
+  const tasks = (await A.hub.acd.snapshot()).tasks.filter((t) => t.id === String(convs[0]._id));
+  expect(tasks).toHaveLength(1);
+});
+
 test("closing hub B leaves hub A's visitors and agents connected", async () => {
   const agentA = await connect(A.url, '/agent', await loginAs(A.url, 'agent2'));
   const dropped: string[] = [];
