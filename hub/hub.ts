@@ -230,7 +230,7 @@ export class Hub {
       const fastifyStatus = (err as { statusCode?: number }).statusCode;
       if (status === 500 && fastifyStatus && fastifyStatus < 500) {
         // Fastify's own edge errors: malformed JSON, body too large, bad content type.
-        return reply.code(fastifyStatus).send({ error: { code: (err as { code?: string }).code?.toLowerCase() ?? 'bad_request', message: (err as Error).message } });
+        return reply.code(fastifyStatus).send({ error: { code: edgeCode(fastifyStatus), message: (err as Error).message } });
       }
       if (status >= 500) req.log.error({ err: err as Error }, 'request failed');
       return reply.code(status).send(body);
@@ -346,4 +346,9 @@ export class Hub {
     await this.redis.quit().catch(() => undefined);
     await this.conn.close();
   }
+}
+
+/** Fastify's own edge errors (malformed JSON, body too large, content type) in the hub's error vocabulary. */
+function edgeCode(status: number): string {
+  return ({ 413: 'too_large', 415: 'unsupported_type', 429: 'rate_limited' } as Record<number, string>)[status] ?? 'bad_request';
 }
