@@ -191,7 +191,10 @@ export class WebchatConnector implements ChannelConnector {
           (res) => typeof ack === 'function' && ack({ ok: true, ...res }),
           (e) => {
             if (!(e instanceof AppError)) this.ctx?.log.error({ err: e, event }, 'webchat handler failed');
-            if (typeof ack === 'function') ack({ ok: false, error: errorBody(e).body.error });
+            // Anything but a refusal (Redis or the store unreachable, a bug) is worth a retry: the widget
+            // keeps the message and resends it under the same client id, which can never duplicate it.
+            const error = e instanceof AppError ? errorBody(e).body.error : { code: 'unavailable', message: 'the service is briefly unavailable; try again' };
+            if (typeof ack === 'function') ack({ ok: false, error });
           },
         );
       });

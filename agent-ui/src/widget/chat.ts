@@ -24,7 +24,7 @@ export interface ChatEvents {
 
 const ACK_TIMEOUT_MS = 10_000;
 /** Rejections worth resending automatically; any other code is shown as failed with a Retry link. */
-const TRANSIENT = new Set(['rate_limited', 'too_many_requests', 'unavailable', 'service_unavailable', 'internal_error', 'timeout', 'store_unavailable']);
+const TRANSIENT = new Set(['rate_limited', 'too_many_requests', 'unavailable', 'service_unavailable', 'internal', 'internal_error', 'timeout', 'store_unavailable']);
 
 export class ChatClient {
   private socket: Socket;

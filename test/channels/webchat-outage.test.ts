@@ -1,0 +1,39 @@
+/**
+ * Redis unreachable while a visitor writes: the send is refused as `unavailable` (a code the widget
+ * retries, keeping the message), nothing is stored; once Redis is back the resend under the same
+ * client id is stored exactly once.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { api, startTestHub, type TestHub } from '../helpers/hub.js';
+
+let h: TestHub;
+let s: Socket;
+let visitorId: string;
+beforeAll(async () => {
+  h = await startTestHub({ name: 'outage' });
+  const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Outage Visitor' } });
+  visitorId = sess.body.visitorId;
+  s = io(`${h.url}/webchat`, { auth: { token: sess.body.token }, transports: ['websocket'] });
+  await new Promise<void>((r, j) => { s.once('connect', () => r()); s.once('connect_error', j); });
+  expect((await s.timeout(5000).emitWithAck('message.send', { clientId: 'outage-000001', text: 'first' })).ok).toBe(true);
+});
+afterAll(async () => {
+  s?.close();
+  await h?.close();
+});
+
+test('Redis down: unavailable (retriable), nothing stored; Redis back: the resend is stored once', async () => {
+  const stored = () => h.hub.m.Message.countDocuments({ externalId: `${visitorId}:outage-000002` });
+  h.hub.redis.disconnect(); // the hub's main connection: rate limit and counters live there
+  const refused = await s.timeout(10_000).emitWithAck('message.send', { clientId: 'outage-000002', text: 'while Redis is down' });
+  expect(refused).toEqual({ ok: false, error: { code: 'unavailable', message: expect.any(String) } });
+  expect(await stored()).toBe(0);
+  await h.hub.redis.connect();
+  const ok = await s.timeout(10_000).emitWithAck('message.send', { clientId: 'outage-000002', text: 'while Redis is down' });
+  expect(ok.ok).toBe(true);
+  expect(ok.duplicate).toBe(false);
+  const again = await s.timeout(10_000).emitWithAck('message.send', { clientId: 'outage-000002', text: 'while Redis is down' });
+  expect(again.duplicate).toBe(true);
+  expect(await stored()).toBe(1);
+});
