@@ -6,11 +6,12 @@
 import { Types } from 'mongoose';
 import sanitizeHtml from 'sanitize-html';
 import { z } from 'zod';
-import { badRequest, isDuplicateKey } from '../errors.js';
+import { AppError, badRequest, isDuplicateKey } from '../errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import type { MessageDoc } from '../models/message.js';
 import { CHANNELS, LIVE_STATUSES, type Channel, type Models } from '../models/index.js';
 import { findByIds } from '../by-ids.js';
+import { stripNul } from '../storable.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import type { Bump } from '../inbox-view.js';
 import type { ConversationView } from '../views.js';
@@ -101,7 +102,7 @@ export class Ingest {
   async ingest(input: InboundMessage, opts: IngestOptions = {}): Promise<IngestResult> {
     // Settled here too, so a rejection is never unhandled if parsing below throws first.
     opts.admit?.catch(() => undefined);
-    const parsed = InboundMessageSchema.safeParse(input);
+    const parsed = InboundMessageSchema.safeParse(stripNul(input));
     if (!parsed.success) throw badRequest(`invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const msg = parsed.data;
     const customerId = await this.resolveCustomer(msg);
@@ -344,6 +345,38 @@ export class Ingest {
     return { conversation, view };
   }
 
+  /**
+   * Insert documents (unordered) and say which failed: index → the write error of that document, or
+   * an Error for the caller (a document the store cannot take: AppError 422; the store unreachable:
+   * the driver's error, worth a retry). Only per-document write errors name their document; a failure
+   * of the whole command (the embedded store writes a batch in one transaction, the driver refuses to
+   * encode one document) says nothing about the others, so then each is written alone — one bad
+   * document must neither fail nor, worse, pass as stored the messages it shared a batch with.
+   */
+  private async insertEach(docs: Record<string, unknown>[]): Promise<Map<number, unknown>> {
+    const failed = new Map<number, unknown>();
+    try {
+      await this.m.Message.collection.insertMany(docs, { ordered: false });
+      return failed;
+    } catch (e) {
+      const list = writeErrorsOf(e);
+      if (list.length) {
+        for (const we of list) failed.set(we.index, we);
+        return failed;
+      }
+      if (docs.length === 1) {
+        failed.set(0, unreachable(e) ? e : new AppError(422, 'unstorable', `the message could not be stored: ${String((e as Error).message).slice(0, 200)}`));
+        return failed;
+      }
+      if (unreachable(e)) throw e;
+    }
+    for (const [k, doc] of docs.entries()) {
+      const one = await this.insertEach([doc]);
+      if (one.has(0)) failed.set(k, one.get(0));
+    }
+    return failed;
+  }
+
   private async store(items: Prepared[]): Promise<({ message: MessageDoc; duplicate: boolean } | Error)[]> {
     const out: ({ message: MessageDoc; duplicate: boolean } | Error | undefined)[] = new Array(items.length);
     // The same external id twice in one batch: write the first, answer the rest as duplicates of it.
@@ -355,23 +388,13 @@ export class Ingest {
       firstByKey.set(key, i);
       unique.push(i);
     });
-    const failed = new Map<number, unknown>();
-    try {
-      await this.m.Message.collection.insertMany(
-        unique.map((i) => items[i].doc),
-        { ordered: false },
-      );
-    } catch (e) {
-      const writeErrors = (e as { writeErrors?: { index: number; code?: number; err?: { code?: number } }[] | { index: number; code?: number } }).writeErrors;
-      const list = writeErrors ? (Array.isArray(writeErrors) ? writeErrors : [writeErrors]) : null;
-      if (!list) throw e;
-      for (const we of list) failed.set(unique[we.index], we);
-    }
-    const inserted = unique.filter((i) => !failed.has(i));
+    const failed = await this.insertEach(unique.map((i) => items[i].doc));
+    const failedAt = new Map([...failed].map(([k, we]) => [unique[k], we]));
+    const inserted = unique.filter((i) => !failedAt.has(i));
     for (const i of inserted) out[i] = { message: items[i].doc as unknown as MessageDoc, duplicate: false };
     // Duplicates: answer with the message stored earlier.
-    const dupIdx = [...failed.entries()].filter(([, we]) => isDuplicateKey(we) || isDuplicateKey((we as { err?: unknown }).err)).map(([i]) => i);
-    for (const [i, we] of failed) if (!dupIdx.includes(i)) out[i] = new Error(`store failed: ${(we as { errmsg?: string }).errmsg ?? 'write error'}`);
+    const dupIdx = [...failedAt.entries()].filter(([, we]) => isDuplicateKey(we) || isDuplicateKey((we as { err?: unknown }).err)).map(([i]) => i);
+    for (const [i, we] of failedAt) if (!dupIdx.includes(i)) out[i] = we instanceof Error ? we : new AppError(422, 'unstorable', `the message could not be stored: ${String((we as { errmsg?: string }).errmsg ?? 'write error').slice(0, 200)}`);
     const lookups = [...dupIdx, ...items.map((_, i) => i).filter((i) => !unique.includes(i))];
     if (lookups.length) {
       const found = (await this.m.Message.find({
@@ -389,6 +412,20 @@ export class Ingest {
     }
     return out.map((o) => o ?? new Error('not stored'));
   }
+}
+
+/** The per-document write errors of a failed insert (none when the whole command failed). */
+function writeErrorsOf(e: unknown): { index: number; code?: number }[] {
+  const we = (e as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } }).writeErrors;
+  return !we ? [] : Array.isArray(we) ? we : [we];
+}
+
+/** The store did not answer (network, timeout, server selection): nothing can be said about the documents. */
+function unreachable(e: unknown): boolean {
+  const name = (e as { name?: string })?.name ?? '';
+  const labels = (e as { errorLabels?: Set<string> | string[] })?.errorLabels;
+  const hasLabel = (l: string) => (labels instanceof Set ? labels.has(l) : Array.isArray(labels) && labels.includes(l));
+  return /Network|Timeout|ServerSelection|PoolCleared|NotConnected/.test(name) || hasLabel('RetryableWriteError') || /connection .* closed|ECONNREFUSED|ECONNRESET/.test(String((e as Error)?.message));
 }
 
 /** Routing priority from what we know of the customer: VIP tier first, then retention risk. */

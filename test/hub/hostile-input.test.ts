@@ -55,6 +55,7 @@ const BODIES: [contentType: string, raw: string][] = [
   ['application/json', JSON.stringify({ text: ['a', 'b'], state: 7, reason: {}, agentId: [], queue: { $regex: '.*' }, priority: 'high', code: null, clientId: 5 })],
   ['application/json', JSON.stringify({ text: 'x'.repeat(200_000), name: 'y'.repeat(50_000), username: 'z'.repeat(50_000), password: 'p'.repeat(50_000) })],
   ['application/json', JSON.stringify({ priority: 1e308, state: 'available', queue: '../../etc/passwd', agentId: '000000000000000000000000', code: '\u0000', email: 'a@b', text: '<script>alert(1)</script>' })],
+  ['application/json', '{"text":"nul\\u0000inside","name":"a\\u0000b","email":"x\\u0000@example.com","username":"agent1\\u0000","password":"p\\u0000","clientId":"nul-body-\\u00000001","wrapUpCode":"resolved\\u0000","reason":"break\\u0000","state":"not_ready"}'],
   ['text/plain', '{"text":"hello"}'],
   ['application/x-www-form-urlencoded', 'text=hello&username[$ne]=1'],
   ['multipart/form-data', 'garbage without a boundary'],
@@ -180,6 +181,7 @@ const EVENTS: Record<string, string[]> = {
 test('every socket event × hostile payloads, with and without an ack: an answer or nothing, never a crash or an error log', async () => {
   const { io } = await import('socket.io-client');
   const failures: string[] = [];
+  const ackedIds: string[] = [];
   for (const [nsp, token] of [['/webchat', tokens.visitor], ['/agent', tokens.agent1], ['/agent', tokens.super1]] as const) {
     const s = io(`${h.url}${nsp}`, { auth: { token }, transports: ['websocket'], reconnection: false });
     await new Promise<void>((r, j) => { s.once('connect', () => r()); s.once('connect_error', j); });
@@ -194,6 +196,7 @@ test('every socket event × hostile payloads, with and without an ack: an answer
             continue;
           }
           const ack = await s.timeout(5000).emitWithAck(event, p).catch((e: Error) => ({ timeout: e.message }));
+          if (event === 'message.send' && ack && typeof ack === 'object' && (ack as { ok?: boolean }).ok) ackedIds.push((ack as { message: { id: string } }).message.id);
           if (ack && typeof ack === 'object' && 'timeout' in ack) failures.push(`${nsp} ${event} ${JSON.stringify(p)?.slice(0, 60)}: no answer`);
           if (ack && typeof ack === 'object' && 'ok' in ack && ack.ok === false && typeof (ack as { error?: { code?: unknown } }).error?.code !== 'string') failures.push(`${nsp} ${event} ${JSON.stringify(p)?.slice(0, 60)}: refusal without an error code`);
         } catch (e) {
@@ -215,6 +218,9 @@ test('every socket event × hostile payloads, with and without an ack: an answer
   }
   expect(failures).toEqual([]);
   expect(errorLogs).toEqual([]);
+  // An ok ack means stored: every message acked above is in the store (a NUL once got acked unstored).
+  expect(ackedIds.length).toBeGreaterThan(0);
+  for (const id of ackedIds) expect(await h.hub.m.Message.exists({ _id: id }), `acked message ${id} is stored`).toBeTruthy();
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   expect((await api(h.url, '/readyz')).status).toBe(200);
 }, 240_000);

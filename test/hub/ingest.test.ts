@@ -131,6 +131,33 @@ describe('exactly once on (channel, externalId)', () => {
   });
 });
 
+describe('what the store cannot keep never fails or fakes the batch it shares', () => {
+  test('a NUL character (PostgreSQL cannot store it) is removed; every message of the burst is stored', async () => {
+    const exts = Array.from({ length: 12 }, (_, i) => uniq(`nul${i}`));
+    const results = await Promise.all(exts.map((ext, i) => h.hub.ingest.ingest(sms(`+8613912${String(i).padStart(5, '0')}`, ext, i === 5 ? 'card\u0000 lost' : `text of ${ext}`))));
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    const stored = await h.hub.m.Message.find({ channel: 'sms', externalId: { $in: exts } }).lean();
+    expect(stored).toHaveLength(12);
+    expect(stored.find((m) => m.externalId === exts[5])!.text).toBe('card lost');
+  });
+
+  test('one document the store refuses as a whole batch: that caller gets 422 unstorable, the others are stored (never acked unstored)', async () => {
+    const exts = Array.from({ length: 8 }, (_, i) => uniq(`poison${i}`));
+    // Over MongoDB's 16 MB document limit: the driver refuses the whole insertMany, naming no document.
+    // (Its customer already has a live conversation, so only the message document carries it.)
+    await h.hub.ingest.ingest(sms('+8613800000001', uniq('before-poison')));
+    const poison = { ...sms('+8613800000001', exts[3]), channelData: { blob: 'x'.repeat(17 * 1024 * 1024) } };
+    const settled = await Promise.allSettled(exts.map((ext, i) => h.hub.ingest.ingest(i === 3 ? poison : sms(`+8613700000${String(i).padStart(3, '0')}`, ext))));
+    const refused = settled[3];
+    expect(refused.status).toBe('rejected');
+    expect((refused as PromiseRejectedResult).reason).toBeInstanceOf(AppError);
+    expect((refused as PromiseRejectedResult).reason.code).toBe('unstorable');
+    expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(7);
+    const stored = await h.hub.m.Message.find({ channel: 'sms', externalId: { $in: exts } }, { externalId: 1 }).lean();
+    expect(stored.map((m) => m.externalId).sort()).toEqual(exts.filter((_, i) => i !== 3).sort());
+  });
+});
+
 describe('invalid input is refused at the edge and changes nothing', () => {
   const bad: [string, () => unknown][] = [
     ['missing externalId', () => ({ channel: 'sms', customer: { identity: { channel: 'sms', address: '+8613000000001' } }, text: 'hi' })],
