@@ -119,6 +119,13 @@ export class Hub {
         this.metrics.messagesIngested.inc({ channel: r.message.channel });
         this.events.messageCreated(r.message, r.view ?? conversationView(r.conversation));
       },
+      replayed: (r) => {
+        // With the live counters (the cached document's may be older than what the consoles show).
+        void this.inbox
+          .view(r.conversation)
+          .then((v) => this.events.messageCreated(r.message, v))
+          .catch((e) => this.log.warn({ err: e }, 'replayed message not announced'));
+      },
       bump: (items) => this.inbox.bump(items),
       counterError: (e) => this.log.error({ err: e }, 'conversation counters not updated (messages are stored)'),
     });

@@ -70,6 +70,12 @@ export interface IngestHooks {
   conversationOpened?(conversation: ConversationDoc): void;
   /** A new message was stored (not called for duplicates). */
   stored?(result: IngestResult): void;
+  /**
+   * A message sent again was already stored. Its first attempt may have died between storing and
+   * announcing it (a killed process, a lost connection to the store), so it is announced again (the
+   * consoles merge events by message id).
+   */
+  replayed?(result: IngestResult): void;
   /** Move the conversations' counters (unread, count, last message) and return their summaries. */
   bump?(items: Bump[]): Promise<Map<string, ConversationView | null>>;
   /** bump failed (Redis unreachable): the messages are stored, their counters lag. */
@@ -134,6 +140,7 @@ export class Ingest {
     const preview = (msg.text || (html ? sanitizeHtml(html, { allowedTags: [] }) : '') || (msg.attachments.length ? `[${msg.attachments[0].name}]` : '')).slice(0, 140);
     const result = await this.commit.submit({ msg, admit: opts.admit, doc, preview, conversation });
     if (!result.duplicate) this.hooks.stored?.(result);
+    else this.hooks.replayed?.(result);
     return result;
   }
 
