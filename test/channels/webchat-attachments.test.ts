@@ -5,18 +5,18 @@
  */
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
+import { Sockets } from '../helpers/sockets.js';
 
 const MAX = 2048;
 let h: TestHub;
-const sockets: Socket[] = [];
+const sockets = new Sockets();
 
 beforeAll(async () => {
   h = await startTestHub({ name: 'attach', overrides: { 'webchat.maxAttachmentBytes': MAX } });
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
+  sockets.closeAll();
   await h?.close();
 });
 
@@ -56,15 +56,7 @@ async function visitor(name: string) {
   return { token: sess.body.token as string, visitorId: sess.body.visitorId as string };
 }
 
-async function connect(token: string): Promise<Socket> {
-  const s = io(`${h.url}/webchat`, { auth: { token }, transports: ['websocket'] });
-  sockets.push(s);
-  await new Promise<void>((r, j) => {
-    s.once('connect', () => r());
-    s.once('connect_error', j);
-  });
-  return s;
-}
+const connect = (token: string) => sockets.connect(h.url, '/webchat', token);
 
 async function upload(token: string | undefined, bytes: Buffer, type: string, filename: string) {
   const form = new FormData();

@@ -3,32 +3,31 @@
  * any handler runs, then closed; repeated typing states are not relayed; the hub goes on serving others.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { nextEvent } from '../helpers/wait.js';
 import { TokenBucket } from '../../hub/event-budget.js';
+import { Sockets } from '../helpers/sockets.js';
 
 const BURST = 10;
 const CONNECTIONS = 5;
 let h: TestHub;
-const sockets: Socket[] = [];
+const sockets = new Sockets();
 beforeAll(async () => {
   h = await startTestHub({ name: 'flood', overrides: { 'webchat.eventsPerSecond': 1, 'webchat.eventBurst': BURST, 'webchat.connectionsPerMinute': CONNECTIONS } });
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
+  sockets.closeAll();
   await h?.close();
 });
 
-function connect(ns: string, token: string): Promise<Socket> {
-  // No reconnection: a closed flooder must stay closed (a real widget would come back, within budget).
-  const s = io(`${h.url}${ns}`, { auth: { token }, transports: ['websocket'], reconnection: false });
-  sockets.push(s);
-  return new Promise((r, j) => {
-    s.once('connect', () => r(s));
-    s.once('connect_error', j);
-  });
-}
+// No reconnection: a closed flooder must stay closed (a real widget would come back, within budget).
+const connect = (ns: string, token: string) => sockets.connect(h.url, ns, token, { reconnection: false });
+/** A connection attempt's outcome: connected, or refused with the hub's code. */
+const attempt = (token: string) =>
+  connect('/webchat', token).then(
+    (): { ok: boolean; code?: string } => ({ ok: true }),
+    (e: Error & { data?: { code?: string } }) => ({ ok: false, code: e.data?.code }),
+  );
 
 async function visitor(name: string) {
   const sess = await api(h.url, '/api/webchat/session', { body: { name } });
@@ -92,23 +91,11 @@ test('repeated typing states are relayed once: one "typing", one "stopped"', asy
 
 test('one visitor opening connections over the per-minute limit is refused with rate_limited; another visitor is not', async () => {
   const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Reconnector' } });
-  const attempt = () =>
-    new Promise<{ ok: boolean; code?: string }>((r) => {
-      const s = io(`${h.url}/webchat`, { auth: { token: sess.body.token }, transports: ['websocket'], reconnection: false });
-      sockets.push(s);
-      s.once('connect', () => r({ ok: true }));
-      s.once('connect_error', (e: Error & { data?: { code?: string } }) => r({ ok: false, code: e.data?.code }));
-    });
   const results = [];
-  for (let i = 0; i < CONNECTIONS + 2; i++) results.push(await attempt());
+  for (let i = 0; i < CONNECTIONS + 2; i++) results.push(await attempt(sess.body.token));
   expect(results.slice(0, CONNECTIONS).every((r) => r.ok)).toBe(true);
   expect(results.slice(CONNECTIONS)).toEqual([{ ok: false, code: 'rate_limited' }, { ok: false, code: 'rate_limited' }]);
   // A bad token is still told apart (the widget asks for a new session on it).
-  const bad = await new Promise<{ code?: string }>((r) => {
-    const s = io(`${h.url}/webchat`, { auth: { token: 'not-a-token' }, transports: ['websocket'], reconnection: false });
-    sockets.push(s);
-    s.once('connect_error', (e: Error & { data?: { code?: string } }) => r({ code: e.data?.code }));
-  });
-  expect(bad.code).toBe('unauthorized');
+  expect(await attempt('not-a-token')).toEqual({ ok: false, code: 'unauthorized' });
   await visitor('Someone Else'); // connects
 });

@@ -4,22 +4,23 @@
  * client id is stored exactly once.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { Sockets } from '../helpers/sockets.js';
 import { api, startTestHub, type TestHub } from '../helpers/hub.js';
 
 let h: TestHub;
 let s: Socket;
+const sockets = new Sockets();
 let visitorId: string;
 beforeAll(async () => {
   h = await startTestHub({ name: 'outage' });
   const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Outage Visitor' } });
   visitorId = sess.body.visitorId;
-  s = io(`${h.url}/webchat`, { auth: { token: sess.body.token }, transports: ['websocket'] });
-  await new Promise<void>((r, j) => { s.once('connect', () => r()); s.once('connect_error', j); });
+  s = await sockets.connect(h.url, '/webchat', sess.body.token);
   expect((await s.timeout(5000).emitWithAck('message.send', { clientId: 'outage-000001', text: 'first' })).ok).toBe(true);
 });
 afterAll(async () => {
-  s?.close();
+  sockets.closeAll();
   await h?.close();
 });
 

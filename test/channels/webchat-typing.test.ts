@@ -1,27 +1,20 @@
 /** A visitor's typing indicator reaches the agents of their conversation (looked up in the Redis inbox view, not MongoDB). */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { nextEvent } from '../helpers/wait.js';
+import { Sockets } from '../helpers/sockets.js';
 
 let h: TestHub;
-const sockets: Socket[] = [];
+const sockets = new Sockets();
 beforeAll(async () => {
   h = await startTestHub({ name: 'typing' });
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
+  sockets.closeAll();
   await h?.close();
 });
 
-function connect(ns: string, token: string): Promise<Socket> {
-  const s = io(`${h.url}${ns}`, { auth: { token }, transports: ['websocket'] });
-  sockets.push(s);
-  return new Promise((r, j) => {
-    s.once('connect', () => r(s));
-    s.once('connect_error', j);
-  });
-}
+const connect = (ns: string, token: string) => sockets.connect(h.url, ns, token);
 
 test('typing after the first message reaches the queue\'s agents with the conversation id; stopping too', async () => {
   const agent = await connect('/agent', await loginAs(h.url, 'agent1'));

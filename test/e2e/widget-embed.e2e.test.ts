@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { Sockets } from '../helpers/sockets.js';
 import { loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
 import { nextEvent } from '../helpers/wait.js';
@@ -19,6 +20,7 @@ let bank: Server;
 let bankUrl: string;
 let browser: TestBrowser;
 let agent: Socket;
+const sockets = new Sockets();
 
 // A 1×1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
@@ -36,13 +38,12 @@ beforeAll(async () => {
   await new Promise<void>((r) => bank.listen(0, '127.0.0.1', () => r()));
   bankUrl = `http://localhost:${(bank.address() as AddressInfo).port}/`;
   // An agent signed in (so the widget offers the chat, not the offline form), listening for messages.
-  agent = io(`${h.url}/agent`, { auth: { token: await loginAs(h.url, 'agent1') }, transports: ['websocket'] });
-  await new Promise<void>((r, j) => { agent.once('connect', () => r()); agent.once('connect_error', j); });
+  agent = await sockets.connect(h.url, '/agent', await loginAs(h.url, 'agent1'));
   browser = await launchBrowser({ name: 'embed', locale: 'en-US' });
 });
 
 afterAll(async () => {
-  agent?.close();
+  sockets.closeAll();
   await browser?.close();
   await new Promise<void>((r) => (bank ? bank.close(() => r()) : r()));
   await h?.close();

@@ -5,7 +5,7 @@
  * let go as soon as routing places it.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
+import { Sockets } from '../helpers/sockets.js';
 import { Types } from 'mongoose';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { waitFor } from '../helpers/wait.js';
@@ -13,18 +13,16 @@ import { slKey } from '../../hub/acd/bridge.js';
 
 let h: TestHub;
 let agentId: string;
-const sockets: Socket[] = [];
+const sockets = new Sockets();
 beforeAll(async () => {
   h = await startTestHub({ name: 'acd_orphans', overrides: { 'acd.orphanSweepSeconds': 1, 'acd.orphanGraceSeconds': 0 } });
   const token = await loginAs(h.url, 'agent1');
   agentId = (await api(h.url, '/api/me', { token })).body.user.id;
-  const s = io(`${h.url}/agent`, { auth: { token }, transports: ['websocket'] });
-  sockets.push(s);
-  await new Promise<void>((r, j) => { s.once('connect', () => r()); s.once('connect_error', j); });
+  await sockets.connect(h.url, '/agent', token);
   await waitFor(async () => (await h.hub.acd.snapshotAgent(agentId))?.state === 'available', 10_000, 'agent1 available');
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
+  sockets.closeAll();
   await h?.close();
 });
 

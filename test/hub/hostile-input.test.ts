@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
+import { Sockets } from '../helpers/sockets.js';
 
 const ROUTES: [method: 'GET' | 'POST', path: string][] = [
   ['GET', '/api/acd/me'],
@@ -182,12 +183,11 @@ const EVENTS: Record<string, string[]> = {
 };
 
 test('every socket event × hostile payloads, with and without an ack: an answer or nothing, never a crash or an error log', async () => {
-  const { io } = await import('socket.io-client');
+  const sockets = new Sockets();
   const failures: string[] = [];
   const ackedIds: string[] = [];
   for (const [nsp, token] of [['/webchat', tokens.visitor], ['/agent', tokens.agent1], ['/agent', tokens.super1]] as const) {
-    const s = io(`${h.url}${nsp}`, { auth: { token }, transports: ['websocket'], reconnection: false });
-    await new Promise<void>((r, j) => { s.once('connect', () => r()); s.once('connect_error', j); });
+    const s = await sockets.connect(h.url, nsp, token!, { reconnection: false });
     for (const event of EVENTS[nsp]) {
       for (const p of PAYLOADS) {
         // Reserved names throw on the client side: that is the client library, not the hub.

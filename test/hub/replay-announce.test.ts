@@ -3,26 +3,19 @@
  * client id), it is not stored twice, and the agents get it now.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
 import { Types } from 'mongoose';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { nextEvent } from '../helpers/wait.js';
+import { Sockets } from '../helpers/sockets.js';
 
 let h: TestHub;
-const sockets: Socket[] = [];
-function connect(ns: string, token: string): Promise<Socket> {
-  const s = io(`${h.url}${ns}`, { auth: { token }, transports: ['websocket'] });
-  sockets.push(s);
-  return new Promise((r, j) => {
-    s.once('connect', () => r(s));
-    s.once('connect_error', j);
-  });
-}
+const sockets = new Sockets();
+const connect = (ns: string, token: string) => sockets.connect(h.url, ns, token);
 beforeAll(async () => {
   h = await startTestHub({ name: 'replay_announce' });
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
+  sockets.closeAll();
   await h?.close();
 });
 

@@ -4,30 +4,24 @@
  * cache make them behave as one hub to a visitor on one and an agent on the other.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { testRedisUrl } from '../helpers/db.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
+import { Sockets } from '../helpers/sockets.js';
 
 let A: TestHub;
 let B: TestHub | undefined;
-const sockets: Socket[] = [];
+const sockets = new Sockets();
 let agentToken: string;
 let agentB: Socket;
 let visitorA: Socket;
 let visitorId: string;
 
-function connect(url: string, ns: string, token: string): Promise<Socket> {
-  const s = io(`${url}${ns}`, { auth: { token }, transports: ['websocket'] });
-  sockets.push(s);
-  return new Promise((r, j) => {
-    s.once('connect', () => r(s));
-    s.once('connect_error', j);
-  });
-}
+const connect = (url: string, ns: string, token: string) => sockets.connect(url, ns, token);
 
 beforeAll(async () => {
   A = await startTestHub({ name: 'twohubs' });
@@ -39,7 +33,7 @@ beforeAll(async () => {
   visitorA = await connect(A.url, '/webchat', sess.body.token);
 });
 afterAll(async () => {
-  for (const s of sockets) s.close();
+  sockets.closeAll();
   await B?.close();
   await A?.close();
 });
