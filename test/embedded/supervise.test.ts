@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { Redis } from 'ioredis';
 import { startEmbedded, type Embedded } from '../../scripts/embedded.js';
+import { api, loginAs, startTestHub } from '../helpers/hub.js';
+import { Sockets } from '../helpers/sockets.js';
+import { WidgetPeer } from '../helpers/widget.js';
 
 let svc: Embedded;
 let dir: string;
@@ -81,3 +84,39 @@ for (const name of ['embedded-store', 'redis-server', 'postgres']) {
     expect(await retry(() => redis.get(`before:${name}`))).toBe('1');
   }, 60_000);
 }
+
+test('a hub on these services: the store killed mid-conversation, every message stored once and seen by the agent', async () => {
+  const h = await startTestHub({ name: 'supervise_hub', mongoUri: `${svc.mongoUri}supervise_hub`, overrides: { redisUrl: svc.redisUrl, 'webchat.messagesPer10s': 100_000, 'webchat.eventsPerSecond': 100_000, 'webchat.eventBurst': 100_000 } });
+  const sockets = new Sockets();
+  let peer: WidgetPeer | undefined;
+  try {
+    const N = 60;
+    const seen = new Set<string>();
+    let allSeen!: () => void;
+    const everyoneSeen = new Promise<void>((r) => (allSeen = r));
+    const agent = await sockets.connect(h.url, '/agent', await loginAs(h.url, 'agent1'));
+    agent.on('message.created', (p: { message: { clientId?: string; direction: string } }) => {
+      if (p.message.direction === 'in' && p.message.clientId?.startsWith('sv-')) seen.add(p.message.clientId);
+      if (seen.size === N) allSeen();
+    });
+    const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Supervised Visitor' } });
+    peer = new WidgetPeer(h.url, sess.body.token, sess.body.visitorId);
+    await peer.connected();
+    const ids = Array.from({ length: N }, (_, i) => `sv-${String(i).padStart(6, '0')}`);
+    await Promise.all(ids.slice(0, N / 2).map((id) => peer!.send(id, `message ${id}`)));
+    const { pid } = svc.services().find((x) => x.name === 'embedded-store')!;
+    const back = backAgain('embedded-store');
+    process.kill(pid!, 'SIGKILL');
+    // Sent while the store is down or coming back: refused as unavailable and sent again by the widget.
+    const rest = Promise.all(ids.slice(N / 2).map((id) => peer!.send(id, `message ${id}`)));
+    await back;
+    await rest;
+    await everyoneSeen;
+    const stored = await h.hub.m.Message.find({ externalId: { $in: ids.map((id) => `${sess.body.visitorId}:${id}`) } }, { clientId: 1 }).lean();
+    expect(stored.map((m) => m.clientId).sort()).toEqual(ids);
+  } finally {
+    peer?.close();
+    sockets.closeAll();
+    await h.close();
+  }
+}, 120_000);

@@ -10,6 +10,9 @@ export interface SendAck {
   conversationId: string;
 }
 
+/** Refusals the widget retries (agent-ui/src/widget/chat.ts). */
+const TRANSIENT = new Set(['unavailable', 'internal']);
+
 type Pending = { clientId: string; text: string; resolve: (r: SendAck) => void; reject: (e: Error) => void; done: boolean };
 
 export class WidgetPeer {
@@ -60,6 +63,11 @@ export class WidgetPeer {
       if (ack.ok) {
         this.conversationId = ack.message!.conversationId;
         p.resolve({ messageId: ack.message!.id, conversationId: ack.message!.conversationId });
+      } else if (TRANSIENT.has(ack.error?.code ?? '')) {
+        // As the real widget does: keep it and send it again a little later (same client id).
+        p.done = false;
+        this.outbox.add(p);
+        setTimeout(() => this.socket.connected && !p.done && this.emit(p), 100);
       } else p.reject(new Error(`message.send rejected: ${ack.error?.code} ${ack.error?.message}`));
     });
   }
