@@ -371,11 +371,13 @@ export class Ingest {
         for (const we of list) failed.set(we.index, we);
         return failed;
       }
+      // Not about one document (the store or PostgreSQL unreachable, restarting, overloaded): every
+      // caller gets the error, which the channels retry.
+      if (!documentRefused(e)) throw e;
       if (docs.length === 1) {
-        failed.set(0, unreachable(e) ? e : new AppError(422, 'unstorable', `the message could not be stored: ${String((e as Error).message).slice(0, 200)}`));
+        failed.set(0, new AppError(422, 'unstorable', `the message could not be stored: ${String((e as Error).message).slice(0, 200)}`));
         return failed;
       }
-      if (unreachable(e)) throw e;
     }
     for (const [k, doc] of docs.entries()) {
       const one = await this.insertEach([doc]);
@@ -427,12 +429,16 @@ function writeErrorsOf(e: unknown): { index: number; code?: number }[] {
   return !we ? [] : Array.isArray(we) ? we : [we];
 }
 
-/** The store did not answer (network, timeout, server selection): nothing can be said about the documents. */
-function unreachable(e: unknown): boolean {
+/**
+ * A failed insert that is about what a document holds, not about the store: the driver could not
+ * encode a document (too large, a key it refuses), or PostgreSQL refused a value (SQLSTATE class 22,
+ * data exception, e.g. 22P05 for U+0000). Anything else — a connection lost, PostgreSQL restarting
+ * (57P01), a timeout — says nothing about the documents and must be retried, never refused.
+ */
+function documentRefused(e: unknown): boolean {
   const name = (e as { name?: string })?.name ?? '';
-  const labels = (e as { errorLabels?: Set<string> | string[] })?.errorLabels;
-  const hasLabel = (l: string) => (labels instanceof Set ? labels.has(l) : Array.isArray(labels) && labels.includes(l));
-  return /Network|Timeout|ServerSelection|PoolCleared|NotConnected/.test(name) || hasLabel('RetryableWriteError') || /connection .* closed|ECONNREFUSED|ECONNRESET/.test(String((e as Error)?.message));
+  const msg = String((e as Error)?.message ?? '');
+  return name === 'RangeError' || name === 'BSONError' || /larger than the maximum size|must not contain null bytes/i.test(msg) || /SQLSTATE 22[0-9A-Z]{3}/.test(msg);
 }
 
 /** Routing priority from what we know of the customer: VIP tier first, then retention risk. */

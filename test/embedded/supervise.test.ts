@@ -85,8 +85,8 @@ for (const name of ['embedded-store', 'redis-server', 'postgres']) {
   }, 60_000);
 }
 
-test('a hub on these services: the store killed mid-conversation, every message stored once and seen by the agent', async () => {
-  const h = await startTestHub({ name: 'supervise_hub', mongoUri: `${svc.mongoUri}supervise_hub`, overrides: { redisUrl: svc.redisUrl, 'webchat.messagesPer10s': 100_000, 'webchat.eventsPerSecond': 100_000, 'webchat.eventBurst': 100_000 } });
+for (const name of ['embedded-store', 'postgres']) test(`a hub on these services: ${name} killed mid-conversation, every message stored once and seen by the agent`, async () => {
+  const h = await startTestHub({ name: 'supervise_hub', mongoUri: `${svc.mongoUri}supervise_hub_${name.replace(/-/g, '_')}`, overrides: { redisUrl: svc.redisUrl, 'webchat.messagesPer10s': 100_000, 'webchat.eventsPerSecond': 100_000, 'webchat.eventBurst': 100_000 } });
   const sockets = new Sockets();
   let peer: WidgetPeer | undefined;
   try {
@@ -102,10 +102,10 @@ test('a hub on these services: the store killed mid-conversation, every message 
     const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Supervised Visitor' } });
     peer = new WidgetPeer(h.url, sess.body.token, sess.body.visitorId);
     await peer.connected();
-    const ids = Array.from({ length: N }, (_, i) => `sv-${String(i).padStart(6, '0')}`);
+    const ids = Array.from({ length: N }, (_, i) => `sv-${name}-${String(i).padStart(4, '0')}`);
     await Promise.all(ids.slice(0, N / 2).map((id) => peer!.send(id, `message ${id}`)));
-    const { pid } = svc.services().find((x) => x.name === 'embedded-store')!;
-    const back = backAgain('embedded-store');
+    const { pid } = svc.services().find((x) => x.name === name)!;
+    const back = backAgain(name);
     process.kill(pid!, 'SIGKILL');
     // Sent while the store is down or coming back: refused as unavailable and sent again by the widget.
     const rest = Promise.all(ids.slice(N / 2).map((id) => peer!.send(id, `message ${id}`)));
