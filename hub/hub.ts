@@ -13,6 +13,7 @@ import cors from '@fastify/cors';
 import mongoose, { type Connection } from 'mongoose';
 import { Redis } from 'ioredis';
 import { createFanoutAdapter } from './fanout.js';
+import { within } from './within.js';
 import { coalesceWebsocketWrites } from './coalesce-writes.js';
 import { Server } from 'socket.io';
 import pino, { type Logger } from 'pino';
@@ -339,7 +340,8 @@ export class Hub {
     if (this.closing) return;
     this.closing = true;
     for (const c of this.connectors.values()) await c.stop().catch(() => undefined);
-    await this.acd.stop();
+    // Bounded: shutdown must end even when Redis restarted under a blocking read (the lease then expires).
+    if (!(await within(this.acd.stop(), 5000))) this.log.warn('routing did not stop within 5 s; going on with the shutdown');
     // Local sockets only, transport closed so consoles reconnect to another hub (see WebchatConnector.stop).
     for (const s of this.io.of('/agent').sockets.values()) s.conn.close();
     await new Promise<void>((r) => this.io.close(() => r()));

@@ -11,6 +11,7 @@ import { UnrecoverableSendError } from './errors.js';
 import type { MessageDoc } from './models/message.js';
 import type { Channel, Models } from './models/index.js';
 import { messageView } from './views.js';
+import { within } from './within.js';
 
 const QUEUE = 'cchub-outbound';
 
@@ -74,8 +75,14 @@ export class Outbound {
     if (upd) this.onStatus(upd);
   }
 
+  /**
+   * Graceful: in-flight sends finish. When Redis restarted under it, BullMQ's close can wait for ever
+   * on a blocking read; after 5 s the connections are dropped (a send cut short is retried by another
+   * process: BullMQ's stalled-job check, and the message's status keeps it from going out twice).
+   */
   async close(): Promise<void> {
-    await this.worker.close();
-    await this.queue.close();
+    if (await within(Promise.all([this.worker.close(), this.queue.close()]), 5000)) return;
+    this.log.warn('outbound queue did not close within 5 s; dropping its connections');
+    await within(Promise.allSettled([this.worker.disconnect(), this.queue.disconnect()]), 2000);
   }
 }

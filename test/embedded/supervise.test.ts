@@ -85,7 +85,7 @@ for (const name of ['embedded-store', 'redis-server', 'postgres']) {
   }, 60_000);
 }
 
-for (const name of ['embedded-store', 'postgres']) test(`a hub on these services: ${name} killed mid-conversation, every message stored once and seen by the agent`, async () => {
+for (const name of ['embedded-store', 'postgres', 'redis-server']) test(`a hub on these services: ${name} killed mid-conversation, every message stored once and seen by the agent`, async () => {
   const h = await startTestHub({ name: 'supervise_hub', mongoUri: `${svc.mongoUri}supervise_hub_${name.replace(/-/g, '_')}`, overrides: { redisUrl: svc.redisUrl, 'webchat.messagesPer10s': 100_000, 'webchat.eventsPerSecond': 100_000, 'webchat.eventBurst': 100_000 } });
   const sockets = new Sockets();
   let peer: WidgetPeer | undefined;
