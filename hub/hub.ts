@@ -14,6 +14,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { Redis } from 'ioredis';
 import { createFanoutAdapter } from './fanout.js';
 import { within } from './within.js';
+import { logRedisErrors } from './redis-errors.js';
 import { coalesceWebsocketWrites } from './coalesce-writes.js';
 import { Server } from 'socket.io';
 import pino, { type Logger } from 'pino';
@@ -97,7 +98,7 @@ export class Hub {
     });
     this.io = new Server(this.app.server, { cors: { origin: true }, maxHttpBufferSize: 64 * 1024, pingInterval: 10_000, pingTimeout: 8_000 });
     coalesceWebsocketWrites(this.io);
-    this.subRedis = redis.duplicate({ enableAutoPipelining: false });
+    this.subRedis = logRedisErrors(redis.duplicate({ enableAutoPipelining: false }), log, 'fanout subscriber');
     this.io.adapter(createFanoutAdapter(redis, this.subRedis, { key: `${config.redisPrefix}:socket.io` }, log.child({ mod: 'fanout' })));
     this.events = {
       messageCreated: (m, v) => this.agents.messageCreated(m, v),
@@ -185,7 +186,7 @@ export class Hub {
     // Auto-pipelining: every command issued in one turn of the event loop (the rate-limit checks of
     // the frames read together, the fan-out publishes of one stored batch) goes out in one write.
     // Connections that block or subscribe are duplicates with it off.
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false, enableAutoPipelining: true });
+    const redis = logRedisErrors(new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false, enableAutoPipelining: true }), log, 'main');
     await redis.ping();
     const hub = new Hub(config, log, conn, redis);
     await hub.init();

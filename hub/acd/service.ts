@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
+import { logRedisErrors } from '../redis-errors.js';
 import { Router } from './router.js';
 import { AcdStore } from './store.js';
 import { RoutingError, type AgentSnapshot, type Decision, type QueueDef, type TaskSnapshot } from './types.js';
@@ -61,10 +62,10 @@ export class AcdService {
   private redis: Redis;
 
   constructor(private readonly o: AcdOptions) {
-    this.redis = o.redis.duplicate({ enableAutoPipelining: false });
+    this.redis = logRedisErrors(o.redis.duplicate({ enableAutoPipelining: false }), o.log, 'routing');
     this.store = new AcdStore(this.redis, o.prefix);
-    this.reader = o.redis.duplicate({ enableAutoPipelining: false });
-    this.sub = o.redis.duplicate({ enableAutoPipelining: false });
+    this.reader = logRedisErrors(o.redis.duplicate({ enableAutoPipelining: false }), o.log, 'routing stream reader');
+    this.sub = logRedisErrors(o.redis.duplicate({ enableAutoPipelining: false }), o.log, 'routing replies');
   }
 
   get isLeader(): boolean {
