@@ -12,6 +12,7 @@ import type { MessageDoc } from './models/message.js';
 import type { Channel, Models } from './models/index.js';
 import { messageView } from './views.js';
 import { within } from './within.js';
+import { logRedisErrors } from './redis-errors.js';
 
 const QUEUE = 'cchub-outbound';
 
@@ -27,9 +28,9 @@ export class Outbound {
     private readonly log: Logger,
     private readonly onStatus: (message: MessageDoc) => void,
   ) {
-    const connection = redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false });
+    const connection = logRedisErrors(redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false }), log, 'outbound queue');
     this.queue = new Queue(QUEUE, { connection, prefix: `${prefix}:bull` });
-    this.worker = new Worker(QUEUE, (job) => this.process(job), { connection: redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false }), prefix: `${prefix}:bull`, concurrency: 20 });
+    this.worker = new Worker(QUEUE, (job) => this.process(job), { connection: logRedisErrors(redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false }), log, 'outbound worker'), prefix: `${prefix}:bull`, concurrency: 20 });
     this.worker.on('failed', (job, err) => void this.failed(job, err).catch((e) => this.log.error({ err: e, messageId: job?.data?.messageId }, 'could not mark a failed send')));
     this.worker.on('error', (err) => this.log.error({ err }, 'outbound worker error'));
   }
