@@ -353,12 +353,13 @@ export class Ingest {
   }
 
   /**
-   * Insert documents (unordered) and say which failed: index → the write error of that document, or
-   * an Error for the caller (a document the store cannot take: AppError 422; the store unreachable:
-   * the driver's error, worth a retry). Only per-document write errors name their document; a failure
-   * of the whole command (the embedded store writes a batch in one transaction, the driver refuses to
-   * encode one document) says nothing about the others, so then each is written alone — one bad
-   * document must neither fail nor, worse, pass as stored the messages it shared a batch with.
+   * Insert documents (unordered) and say which failed: index → the write error of that document (a
+   * duplicate, a value refused), or AppError 422 for a document the store cannot take. Only
+   * per-document write errors name their document; when the whole command fails because of one
+   * document (the embedded store writes a batch in one transaction; the driver refuses to encode one),
+   * each is written alone — one bad document must neither fail nor, worse, pass as stored the messages
+   * it shared a batch with. A failure that is not about a document (the store or PostgreSQL
+   * unreachable or restarting) is thrown: every caller gets it, and the channels retry.
    */
   private async insertEach(docs: Record<string, unknown>[]): Promise<Map<number, unknown>> {
     const failed = new Map<number, unknown>();
