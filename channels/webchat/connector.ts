@@ -85,8 +85,9 @@ export class WebchatConnector implements ChannelConnector {
           next();
         })
         .catch((e) => {
-          const { error } = errorBody(e).body;
-          if (!(e instanceof AppError)) this.ctx?.log.error({ err: e }, 'web chat connection check failed');
+          // Not a refusal (Redis unreachable for the connection count): the widget tries again shortly.
+          if (!(e instanceof AppError)) this.ctx?.log.warn({ err: e }, 'web chat connection check failed');
+          const error = e instanceof AppError ? errorBody(e).body.error : { code: 'unavailable', message: 'the service is briefly unavailable; try again' };
           next(Object.assign(new Error(error.message), { data: { code: error.code } }));
         });
     });

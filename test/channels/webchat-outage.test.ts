@@ -12,10 +12,12 @@ let h: TestHub;
 let s: Socket;
 const sockets = new Sockets();
 let visitorId: string;
+let token: string;
 beforeAll(async () => {
   h = await startTestHub({ name: 'outage' });
   const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Outage Visitor' } });
   visitorId = sess.body.visitorId;
+  token = sess.body.token;
   s = await sockets.connect(h.url, '/webchat', sess.body.token);
   expect((await s.timeout(5000).emitWithAck('message.send', { clientId: 'outage-000001', text: 'first' })).ok).toBe(true);
 });
@@ -30,6 +32,12 @@ test('Redis down: unavailable (retriable), nothing stored; Redis back: the resen
   const refused = await s.timeout(10_000).emitWithAck('message.send', { clientId: 'outage-000002', text: 'while Redis is down' });
   expect(refused).toEqual({ ok: false, error: { code: 'unavailable', message: expect.any(String) } });
   expect(await stored()).toBe(0);
+  // A new tab connecting meanwhile is refused as unavailable too (the widget tries again in a few s).
+  const refusedTab = await sockets.connect(h.url, '/webchat', token, { reconnection: false }).then(
+    () => null,
+    (e: Error & { data?: { code?: string } }) => e.data?.code,
+  );
+  expect(refusedTab).toBe('unavailable');
   await h.hub.redis.connect();
   const ok = await s.timeout(10_000).emitWithAck('message.send', { clientId: 'outage-000002', text: 'while Redis is down' });
   expect(ok.ok).toBe(true);

@@ -41,8 +41,10 @@ export class ChatClient {
     s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
       this.handlers.disconnected?.();
       if (/unauthori[sz]ed|invalid[_ ]token|jwt|expired/i.test(`${err.message} ${err.data?.code ?? ''}`)) this.handlers.authFailed?.();
-      // Refused by the hub's connection limit: socket.io does not retry a refusal by itself; try again later.
+      // Refused by the hub (its connection limit, or Redis briefly unreachable): socket.io does not retry a
+      // refusal by itself, so try again later ourselves. (Network failures have no data and are retried by socket.io.)
       else if (err.data?.code === 'rate_limited') setTimeout(() => { if (!s.connected) s.connect(); }, 15_000 + Math.random() * 15_000);
+      else if (err.data?.code) setTimeout(() => { if (!s.connected) s.connect(); }, 2_000 + Math.random() * 3_000);
     });
     s.on('message.created', (p: { message: Message }) => {
       if (p.message.clientId) this.outbox.remove(p.message.clientId);
