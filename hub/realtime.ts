@@ -10,7 +10,7 @@ import type { Tokens, AgentClaims } from './auth/tokens.js';
 import type { Presence } from './presence.js';
 import { conversationIdOf, messageView, type ConversationView } from './views.js';
 import type { Models } from './models/index.js';
-import { errorBody } from './errors.js';
+import { AppError, errorBody, forbidden, unauthorized } from './errors.js';
 import { guardEvents, type EventBudget } from './event-budget.js';
 
 /** Staff consoles send little (typing); this only stops a runaway or hostile client. */
@@ -33,11 +33,17 @@ export class AgentRealtime {
       void (async () => {
         const claims = await this.tokens.verify(socket.handshake.auth?.token, 'agent');
         const user = await this.m.User.findById(claims.sub, { queues: 1, active: 1, role: 1 }).lean();
-        if (!user || !user.active) throw new Error('user disabled');
-        if (claims.role === 'marketing') throw new Error('role marketing has no inbox');
+        if (!user || !user.active) throw unauthorized('this account is disabled');
+        if (claims.role === 'marketing') throw forbidden('role marketing has no inbox');
         socket.data.user = { ...claims, role: user.role, queues: user.queues ?? [] };
         next();
-      })().catch((e) => next(new Error(errorBody(e).body.error.message)));
+      })().catch((e) => {
+        // A refusal says why (the console signs out on unauthorized/forbidden); anything else (the store
+        // unreachable for the user lookup) is `unavailable`, and the console tries again shortly.
+        if (!(e instanceof AppError)) this.log.warn({ err: e }, 'console connection check failed');
+        const error = e instanceof AppError ? errorBody(e).body.error : { code: 'unavailable', message: 'the service is briefly unavailable; try again' };
+        next(Object.assign(new Error(error.message), { data: { code: error.code } }));
+      });
     });
     ns.on('connection', (socket) => this.onConnection(socket as AgentSocket));
   }

@@ -7,6 +7,7 @@ import { useAuthStore } from './console/stores/auth';
 import { useConnectionStore } from './console/stores/connection';
 import { useAcdStore } from './console/stores/acd';
 import { useSupervisorStore } from './console/stores/supervisor';
+import { sessionRejected } from './console/api';
 
 let socket: Socket<AgentServerEvents, AgentClientEvents> | null = null;
 
@@ -34,7 +35,15 @@ export function connectRealtime(token: string, origin = ''): void {
     sup.poke();
   });
   s.on('disconnect', () => connection.setOnline(false));
-  s.on('connect_error', () => connection.markError());
+  s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+    connection.markError();
+    const code = err.data?.code;
+    // A refusal by the hub (not a network failure, which socket.io retries by itself) is not retried by
+    // socket.io: a rejected session goes back to sign-in, a role without an inbox (forbidden) stays
+    // refused, anything else (the hub briefly unable to check) is tried again shortly.
+    if (code === 'unauthorized') sessionRejected();
+    else if (code && code !== 'forbidden') setTimeout(() => { if (socket === s && !s.connected) s.connect(); }, 2_000 + Math.random() * 3_000);
+  });
 
   s.on('message.created', (p) => conversations.onMessageCreated(p));
   s.on('conversation.updated', (p) => {

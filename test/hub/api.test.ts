@@ -38,12 +38,12 @@ async function userId(username: string): Promise<string> {
 }
 
 /** Connect to a namespace; resolves 'connected' or the connect_error message. */
-function tryConnect(ns: string, token: string): Promise<{ connected: true; socket: Socket } | { connected: false; error: string }> {
+function tryConnect(ns: string, token: string): Promise<{ connected: true; socket: Socket } | { connected: false; error: string; code?: string }> {
   const s = io(`${h.url}${ns}`, { auth: { token }, transports: ['websocket'], reconnection: false });
   sockets.push(s);
   return new Promise((resolve) => {
     s.once('connect', () => resolve({ connected: true, socket: s }));
-    s.once('connect_error', (e) => resolve({ connected: false, error: e.message }));
+    s.once('connect_error', (e: Error & { data?: { code?: string } }) => resolve({ connected: false, error: e.message, code: e.data?.code }));
   });
 }
 
@@ -72,7 +72,7 @@ describe('roles are checked server-side', () => {
     // /api/me works for every role.
     expect((await api(h.url, '/api/me', { token: tok.market1 })).body.user.role).toBe('marketing');
     const r = await tryConnect('/agent', tok.market1);
-    expect(r.connected).toBe(false);
+    expect(r).toMatchObject({ connected: false, code: 'forbidden' });
   });
 
   test("an agent cannot open a conversation outside their queues (404, not a hint that it exists)", async () => {
@@ -119,11 +119,10 @@ describe('roles are checked server-side', () => {
     expectError(await api(h.url, `/api/conversations/${c}/claim`, { token: v.token, body: {} }), 401, 'unauthorized');
     expectError(await api(h.url, '/api/conversations'), 401, 'unauthorized');
     expectError(await api(h.url, '/api/conversations', { token: 'not.a.jwt' }), 401, 'unauthorized');
-    const asAgent = await tryConnect('/agent', v.token);
-    expect(asAgent.connected).toBe(false);
-    const asVisitor = await tryConnect('/webchat', tok.agent1);
-    expect(asVisitor.connected).toBe(false);
-    expect((await tryConnect('/webchat', 'garbage')).connected).toBe(false);
+    // Refused with a code the clients act on (the console signs out on unauthorized).
+    expect(await tryConnect('/agent', v.token)).toMatchObject({ connected: false, code: 'unauthorized' });
+    expect(await tryConnect('/webchat', tok.agent1)).toMatchObject({ connected: false, code: 'unauthorized' });
+    expect(await tryConnect('/webchat', 'garbage')).toMatchObject({ connected: false, code: 'unauthorized' });
   });
 });
 

@@ -14,6 +14,8 @@ export const tokenStore = {
   set: (t: string | null) => (t ? localStorage.setItem(TOKEN_KEY, t) : localStorage.removeItem(TOKEN_KEY)),
 };
 export function setUnauthorizedHandler(fn: () => void) { onUnauthorized = fn; }
+/** The session is no longer valid (the hub refused the token): back to the sign-in page. */
+export function sessionRejected() { onUnauthorized?.(); }
 
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
