@@ -252,12 +252,17 @@ export class Hub {
     this.app.get('/healthz', async () => ({ ok: true }));
     this.app.get('/readyz', async (_req, reply) => {
       if (this.closing) return reply.code(503).send({ ok: false, reason: 'shutting down' });
-      try {
-        await Promise.all([this.conn.db!.admin().ping(), this.redis.ping()]);
-        return { ok: true };
-      } catch (e) {
-        return reply.code(503).send({ ok: false, reason: (e as Error).message });
-      }
+      // Each dependency answers within 2 s or counts as down; which one is said, not its address or error.
+      const up = async (p: Promise<unknown>) => {
+        let ok = false;
+        await within(p.then(() => (ok = true)), 2000);
+        return ok;
+      };
+      const [store, redis] = await Promise.all([up(this.conn.db!.admin().ping()), up(this.redis.ping())]);
+      if (store && redis) return { ok: true };
+      const down = [...(store ? [] : ['store']), ...(redis ? [] : ['redis'])];
+      this.log.warn({ down }, 'not ready');
+      return reply.code(503).send({ ok: false, down });
     });
     this.app.get('/metrics', async (_req, reply) => {
       reply.header('Content-Type', this.metrics.registry.contentType);
