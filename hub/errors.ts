@@ -30,5 +30,20 @@ export function errorBody(e: unknown): { status: number; body: { error: { code: 
   return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
 }
 
+/**
+ * What a socket client is told when something fails: the refusal itself, or — for anything that is not
+ * a refusal (Redis or the store unreachable, a bug) — `unavailable`, which the widget and the console
+ * retry (every retry is idempotent: client ids, job ids).
+ */
+export function clientError(e: unknown): { code: string; message: string } {
+  return e instanceof AppError ? errorBody(e).body.error : { code: 'unavailable', message: 'the service is briefly unavailable; try again' };
+}
+
+/** A socket.io middleware refusal: the client's connect_error carries the code as `err.data.code`. */
+export function socketRefusal(e: unknown): Error {
+  const error = clientError(e);
+  return Object.assign(new Error(error.message), { data: { code: error.code } });
+}
+
 export const isDuplicateKey = (e: unknown): boolean =>
   typeof e === 'object' && e !== null && (e as { code?: number }).code === 11000;

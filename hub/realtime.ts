@@ -10,7 +10,7 @@ import type { Tokens, AgentClaims } from './auth/tokens.js';
 import type { Presence } from './presence.js';
 import { conversationIdOf, messageView, type ConversationView } from './views.js';
 import type { Models } from './models/index.js';
-import { AppError, errorBody, forbidden, unauthorized } from './errors.js';
+import { AppError, forbidden, socketRefusal, unauthorized } from './errors.js';
 import { guardEvents, type EventBudget } from './event-budget.js';
 
 /** Staff consoles send little (typing); this only stops a runaway or hostile client. */
@@ -41,8 +41,7 @@ export class AgentRealtime {
         // A refusal says why (the console signs out on unauthorized/forbidden); anything else (the store
         // unreachable for the user lookup) is `unavailable`, and the console tries again shortly.
         if (!(e instanceof AppError)) this.log.warn({ err: e }, 'console connection check failed');
-        const error = e instanceof AppError ? errorBody(e).body.error : { code: 'unavailable', message: 'the service is briefly unavailable; try again' };
-        next(Object.assign(new Error(error.message), { data: { code: error.code } }));
+        next(socketRefusal(e));
       });
     });
     ns.on('connection', (socket) => this.onConnection(socket as AgentSocket));

@@ -14,7 +14,7 @@ import { LIVE_STATUSES, type DeliveryStatus } from '../../hub/models/types.js';
 import { WindowLimiter } from '../../hub/rate-limit.js';
 import { guardEvents } from '../../hub/event-budget.js';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { AppError, badRequest, errorBody, rateLimited, UnrecoverableSendError } from '../../hub/errors.js';
+import { AppError, badRequest, clientError, rateLimited, socketRefusal, UnrecoverableSendError } from '../../hub/errors.js';
 import { conversationIdOf, messageView, type ConversationView, type MessageView } from '../../hub/views.js';
 import type { Config } from '../../config/index.js';
 import type { ConversationDoc } from '../../hub/models/conversation.js';
@@ -87,8 +87,7 @@ export class WebchatConnector implements ChannelConnector {
         .catch((e) => {
           // Not a refusal (Redis unreachable for the connection count): the widget tries again shortly.
           if (!(e instanceof AppError)) this.ctx?.log.warn({ err: e }, 'web chat connection check failed');
-          const error = e instanceof AppError ? errorBody(e).body.error : { code: 'unavailable', message: 'the service is briefly unavailable; try again' };
-          next(Object.assign(new Error(error.message), { data: { code: error.code } }));
+          next(socketRefusal(e));
         });
     });
     ns.on('connection', (s) => this.onConnection(s as VisitorSocket));
@@ -192,10 +191,8 @@ export class WebchatConnector implements ChannelConnector {
           (res) => typeof ack === 'function' && ack({ ok: true, ...res }),
           (e) => {
             if (!(e instanceof AppError)) this.ctx?.log.error({ err: e, event }, 'webchat handler failed');
-            // Anything but a refusal (Redis or the store unreachable, a bug) is worth a retry: the widget
-            // keeps the message and resends it under the same client id, which can never duplicate it.
-            const error = e instanceof AppError ? errorBody(e).body.error : { code: 'unavailable', message: 'the service is briefly unavailable; try again' };
-            if (typeof ack === 'function') ack({ ok: false, error });
+            // Anything but a refusal is `unavailable`: the widget keeps the message and resends it.
+            if (typeof ack === 'function') ack({ ok: false, error: clientError(e) });
           },
         );
       });
