@@ -41,7 +41,7 @@ import { AcdService } from './acd/service.js';
 import { AcdBridge } from './acd/bridge.js';
 import { InboxView } from './inbox-view.js';
 import type { MessageDoc } from './models/message.js';
-import { LIVE_STATUSES } from './models/types.js';
+import { isLive } from './models/types.js';
 import { findByIds } from './by-ids.js';
 
 export interface HubEvents {
@@ -298,7 +298,7 @@ export class Hub {
    */
   private async typingTarget(convId: string): Promise<{ visitorId: string; assigneeId: string | null } | null> {
     const v = await this.inbox.summary(convId).catch(() => null);
-    if (!v || v.channel !== 'webchat' || !(LIVE_STATUSES as readonly string[]).includes(v.status)) return null;
+    if (!v || v.channel !== 'webchat' || !isLive(v.status)) return null;
     const visitorId = (await this.visitorsOf([convId])).get(convId);
     return visitorId ? { visitorId, assigneeId: v.assignee?.id ?? null } : null;
   }

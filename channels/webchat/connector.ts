@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { ChannelConnector, ConnectorContext, OutboundMessage, SendResult } from '../contract.js';
 import type { Tokens, VisitorClaims } from '../../hub/auth/tokens.js';
 import type { Models } from '../../hub/models/index.js';
-import { LIVE_STATUSES, type DeliveryStatus } from '../../hub/models/types.js';
+import { isLive, type DeliveryStatus } from '../../hub/models/types.js';
 import { WindowLimiter } from '../../hub/rate-limit.js';
 import { guardEvents } from '../../hub/event-budget.js';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
@@ -282,7 +282,7 @@ export class WebchatConnector implements ChannelConnector {
     const id = socket.data.conversationId;
     if (id && this.d.summary) {
       const v = await this.d.summary(id).catch(() => null);
-      if (v && (LIVE_STATUSES as readonly string[]).includes(v.status)) return v;
+      if (v && isLive(v.status)) return v;
     }
     return this.liveConversation(socket);
   }

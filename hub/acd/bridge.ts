@@ -7,7 +7,7 @@ import { bulkWriteChunked } from '../bulk.js';
 import { findByIds } from '../by-ids.js';
 import type { Hub } from '../hub.js';
 import type { ConversationDoc } from '../models/conversation.js';
-import { LIVE_STATUSES, type Channel } from '../models/types.js';
+import { LIVE_STATUSES, isLive, type Channel } from '../models/types.js';
 import { conversationView } from '../views.js';
 import type { Router } from './router.js';
 import type { AgentProfile, AgentSnapshot, Decision, QueueDef, TaskInput } from './types.js';
@@ -167,7 +167,7 @@ export class AcdBridge {
       // Routed, but its conversation is gone or resolved (resolved while its arrival was on its way): let the task go.
       for (const id of ids) {
         const c = byId.get(id);
-        if (!c || !(LIVE_STATUSES as string[]).includes(c.status)) {
+        if (!c || !isLive(c.status)) {
           if (router.getTask(id)) void this.hub.acd.send({ type: 'release', taskId: id }).catch((e) => this.hub.log.warn({ err: e }, 'release of a closed conversation failed'));
         }
       }
@@ -178,7 +178,7 @@ export class AcdBridge {
       }
       for (const o of offers) {
         const c = byId.get(o.taskId);
-        if (c && (LIVE_STATUSES as string[]).includes(c.status)) this.hub.agents.emit([`user:${o.agentId}`], 'offer.created', { conversation: conversationView(c), deadline: new Date(o.deadline).toISOString(), updatedAt: now.toISOString() });
+        if (c && isLive(c.status)) this.hub.agents.emit([`user:${o.agentId}`], 'offer.created', { conversation: conversationView(c), deadline: new Date(o.deadline).toISOString(), updatedAt: now.toISOString() });
       }
     } catch (e) {
       this.hub.log.error({ err: e }, 'applying routing decisions failed (reconciled at the next leader change)');

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { AppError, badRequest, isDuplicateKey } from '../errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import type { MessageDoc } from '../models/message.js';
-import { CHANNELS, LIVE_STATUSES, type Channel, type Models } from '../models/index.js';
+import { CHANNELS, isLive, type Channel, type Models } from '../models/index.js';
 import { findByIds } from '../by-ids.js';
 import { stripNul } from '../storable.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
@@ -310,7 +310,7 @@ export class Ingest {
     for (const [i, s] of stored.entries()) {
       if (s instanceof Error || s.duplicate) continue;
       const status = views.get(String(items[i].doc.conversationId))?.status;
-      if (status && !(LIVE_STATUSES as string[]).includes(status)) moved.set(i, await this.rehome(items[i]));
+      if (status && !isLive(status)) moved.set(i, await this.rehome(items[i]));
     }
     // Duplicates may belong to an older conversation than the live one: read those (rare).
     const unknown = [...new Set(stored.flatMap((s, i) => (s instanceof Error ? [] : String(s.message.conversationId) === String(items[i].doc.conversationId) ? [] : [String(s.message.conversationId)])))];
