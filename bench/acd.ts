@@ -33,7 +33,7 @@
  *      persisted by the fenced Lua script (hub/acd/store.ts). "Stored" = the first persist whose
  *      stream cursor covers the entry resolved (AcdStore.persist is wrapped on the instance to log
  *      that with performance.now(); AcdOptions.onLatency — whole ms — is kept as a cross-check).
- *  (a') ours in-process: the same Router and fenced persist (group commit, one write in flight)
+ *  (a') ours in-process: the same Router and fenced persist (one per turn, pipelined, ≤ 8 in flight)
  *      with the commands applied in this thread when due — no stream: what the stream costs.
  *  (b) baseline: agents and conversations as documents in the embedded store. An arrival inserts its
  *      conversation, finds one available agent with the queue's skills and room on the channel
@@ -65,7 +65,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
@@ -768,8 +768,8 @@ interface Leader {
 
 /**
  * Ours without the command stream (--ours=direct): the commands are applied to a Router in this
- * thread when due and its changes persisted by the same fenced Lua script (AcdStore.persist, one
- * write in flight, what arrives meanwhile goes in the next: group commit), then the effects. What
+ * thread when due and its changes persisted by the same fenced Lua script (AcdStore.persist, one per
+ * turn of this thread, pipelined as in AcdService: at most 8 in flight), then the effects. What
  * the leader's own process could do with the commands it receives itself; the difference to the
  * stream row is the cost of the stream (XADD, the blocked XREAD waking, one more round trip).
  * Cursors are synthetic ("base-seq"), as each event's key, so the settling code is shared.
@@ -786,7 +786,9 @@ class DirectLeader implements Leader, CommandSender {
   rejected = 0;
   private token = randomBytes(8).toString('hex');
   private seq = 0;
-  private committing = false;
+  private persistedUpTo = 0;
+  private flushQueued = false;
+  private inFlight: Promise<void>[] = [];
   private started = false;
   private renew?: NodeJS.Timeout;
   private cmds = new Map<Ev, AcdCommand>();
@@ -812,7 +814,7 @@ class DirectLeader implements Leader, CommandSender {
   async stop(): Promise<void> {
     this.pump.stop();
     clearInterval(this.renew);
-    for (let i = 0; i < 200 && this.committing; i++) await sleep(5);
+    for (let i = 0; i < 200 && (this.flushQueued || this.inFlight.length); i++) await Promise.race([Promise.all(this.inFlight), sleep(5)]);
     if (this.started) await this.store.release(this.token).catch(() => undefined);
     this.started = false;
   }
@@ -857,31 +859,36 @@ class DirectLeader implements Leader, CommandSender {
     }
     this.acked++;
     this.onIssued(e);
-    if (!this.committing) void this.commit();
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
   }
-  private async commit(): Promise<void> {
-    this.committing = true;
-    try {
-      for (;;) {
-        this.router.tick(Date.now());
-        const upTo = this.seq;
-        const ch = this.router.drain();
-        if (ch.agents.length || ch.tasks.length || ch.removed.length || upTo) {
-          const ok = await this.store.persist(this.token, `${ID_BASE_MS}-${upTo}`, this.router.exportCounters(), ch);
-          if (!ok) {
-            this.onError('fenced out');
-            return;
-          }
-        }
+  /** Persist what the commands issued in this turn changed: pipelined like AcdService (at most 8 in flight), effects in order behind each write. */
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.inFlight.length >= 8) {
+      this.flushQueued = true;
+      void this.inFlight[0].then(() => this.flush());
+      return;
+    }
+    this.router.tick(Date.now());
+    const upTo = this.seq;
+    const ch = this.router.drain();
+    if (!ch.agents.length && !ch.tasks.length && !ch.removed.length && upTo === this.persistedUpTo) return;
+    this.persistedUpTo = upTo;
+    const p = this.store.persist(this.token, `${ID_BASE_MS}-${upTo}`, this.router.exportCounters(), ch).then(
+      (ok) => {
+        if (!ok) return this.onError('fenced out');
         this.onBatch();
         if (ch.decisions.length) this.applied(ch.decisions);
-        if (this.seq === upTo) return;
-      }
-    } catch (err) {
-      this.onError(`persist: ${(err as Error).message}`);
-    } finally {
-      this.committing = false;
-    }
+      },
+      (err: unknown) => this.onError(`persist: ${(err as Error).message}`),
+    );
+    const tracked = p.then(() => {
+      this.inFlight.splice(this.inFlight.indexOf(tracked), 1);
+    });
+    this.inFlight.push(tracked);
   }
 }
 
@@ -1038,6 +1045,7 @@ async function runOurs(redisUrl: string, pop: Population, pl: Plan, mode: 'strea
         } finally {
           if (measuring) {
             const d = performance.now() - t;
+            if (DUMP && d > 0.3) dump.push(`R ${(t - phaseT0).toFixed(3)} ${d.toFixed(3)} ${m}`);
             routerMs.ms += d;
             routerMs.n++;
             const b = routerMs.by.get(m) ?? { n: 0, ms: 0 };
@@ -1161,6 +1169,9 @@ async function runOurs(redisUrl: string, pop: Population, pl: Plan, mode: 'strea
   // The first burst starts well after its 8,000 arrivals are scheduled: scheduling them (and the
   // collection that follows) must not be charged to the first events as lateness.
   phaseT0 = performance.now() + PHASE_LEAD_MS;
+  const gcLog: string[] = [];
+  const gcObs = DUMP ? new PerformanceObserver((l) => l.getEntries().forEach((g) => gcLog.push(`G ${(g.startTime - phaseT0).toFixed(3)} ${g.duration.toFixed(3)} ${((g as unknown as { detail?: { kind?: number } }).detail)?.kind ?? ''}`))) : null;
+  gcObs?.observe({ entryTypes: ['gc'] });
   runSet(pl.bursts.flat(), phaseT0);
   await until('bursts handled', quiet, deadline - performance.now());
   const router = svc.localRouter!;
@@ -1206,7 +1217,8 @@ async function runOurs(redisUrl: string, pop: Population, pl: Plan, mode: 'strea
 
   if (DUMP) {
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(DUMP, dump.join('\n') + '\n' + persistLog.map((p, i) => `P ${i} ${(p.t - phaseT0).toFixed(3)} ${p.n}`).join('\n'));
+    gcObs?.disconnect();
+    writeFileSync(DUMP, [...dump, ...gcLog, ...persistLog.map((p, i) => `P ${i} ${(p.t - phaseT0).toFixed(3)} ${p.n}`)].join('\n'));
   }
   for (const r of restore) r();
   if (!direct) await sender.stop();

@@ -21,6 +21,8 @@ const RENEW_MS = 1000;
 const READ_BLOCK_MS = 200;
 const READ_COUNT = 1000;
 const REPLY_TIMEOUT_MS = 10_000;
+/** Persists written at once (pipelined) before routing waits for the oldest. */
+const MAX_PERSISTS_IN_FLIGHT = 8;
 
 export interface AcdEffects {
   /** Decisions after they are durably stored, in order. Must not throw. */
@@ -57,6 +59,10 @@ export class AcdService {
   private leaderSince = 0;
   /** The chain of decision effects running behind the routing loop. */
   private effectsDone: Promise<void> = Promise.resolve();
+  /** Persists sent and not yet answered, oldest first. */
+  private inFlight: Promise<void>[] = [];
+  /** Leadership term: a persist refused after this process stepped down (and maybe led again) is not this term's. */
+  private term = 0;
 
   /** Our own connection: the hub's main client auto-pipelines, which would hold each persist for a turn. */
   private redis: Redis;
@@ -111,6 +117,7 @@ export class AcdService {
     clearInterval(this.periodicTimer);
     this.reader.disconnect();
     await this.loopDone.catch(() => undefined);
+    await Promise.all(this.inFlight);
     await this.effectsDone;
     if (this.router) await this.store.release(this.token).catch(() => undefined);
     this.router = null;
@@ -201,6 +208,7 @@ export class AcdService {
   }
 
   private stepDown(): void {
+    this.term++;
     clearInterval(this.renewTimer);
     clearInterval(this.periodicTimer);
     this.router = null;
@@ -208,6 +216,7 @@ export class AcdService {
 
   /** One read of the stream, every command applied in order, one fenced write, then the effects. */
   private async step(): Promise<void> {
+    while (this.inFlight.length >= MAX_PERSISTS_IN_FLIGHT) await this.inFlight[0];
     const res = (await this.reader.xread('COUNT', READ_COUNT, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.store.keys.events, this.cursor)) as [string, [string, string[]][]][] | null;
     const router = this.router;
     if (!router) return;
@@ -245,38 +254,68 @@ export class AcdService {
       }
     }
     router.tick(Date.now());
-    await this.commit(replies);
-    if (this.o.onLatency) {
-      const t = Date.now();
-      for (const at of issued) this.o.onLatency(t - at);
-    }
+    // Not awaited: the next read goes out while this batch is being written.
+    void this.commit(replies, issued);
   }
 
-  private async commit(replies: { hub: string; reply: AcdReply }[]): Promise<void> {
+  /**
+   * Persist what the router changed and chain its effects behind the write. Persists are pipelined:
+   * routing does not wait for one to be written before deciding and sending the next (they are
+   * written in order on one connection, and store.ts refuses any persist after a missing one); step()
+   * waits while MAX_PERSISTS_IN_FLIGHT are. The persist is sent before this yields, so it carries the
+   * cursor and counters that match its changes. Resolves once it is written (or refused).
+   */
+  private async commit(replies: { hub: string; reply: AcdReply }[], issued: number[] = []): Promise<void> {
     const router = this.router;
     if (!router) return;
     const changes = router.drain();
+    const decisions = changes.decisions;
+    let stored: Promise<boolean> = Promise.resolve(true);
     if (changes.agents.length || changes.tasks.length || changes.removed.length || replies.length) {
-      const st = router.exportCounters();
-      const ok = await this.store.persist(this.token, this.cursor, st, changes);
-      if (!ok) {
-        this.o.log.warn('fenced out by a newer routing leader; dropping local state');
-        this.stepDown();
-        return;
-      }
+      // Sent now, with the cursor and counters of this very moment (persist reads them before it yields).
+      const term = this.term;
+      stored = this.store.persist(this.token, this.cursor, router.exportCounters(), changes).then(
+        (ok) => {
+          if (!ok && this.term === term) {
+            this.o.log.warn('fenced out by a newer routing leader; dropping local state');
+            this.stepDown();
+          }
+          return ok;
+        },
+        (e: unknown) => {
+          if (this.term === term && this.running) {
+            this.o.log.error({ err: e }, 'routing state could not be stored; stepping down');
+            this.stepDown();
+          }
+          return false;
+        },
+      );
+      const tracked = stored.then(() => {
+        this.inFlight.splice(this.inFlight.indexOf(tracked), 1);
+      });
+      this.inFlight.push(tracked);
+    }
+    if (this.o.onLatency && issued.length) {
+      void stored.then((ok) => {
+        if (!ok) return;
+        const t = Date.now();
+        for (const at of issued) this.o.onLatency!(t - at);
+      });
     }
     // The decisions are stored: routing goes on at once, and their effects (conversation documents,
     // consoles) follow in order behind it, so a slow database never slows the next decision. Replies
     // go after their batch's effects: a caller that waited for its outcome reads an updated database.
     // A crash loses only effects, and the next leader's reconcile redoes them from the stored state.
-    const decisions = changes.decisions;
-    if (!decisions.length && !replies.length) return;
-    this.effectsDone = this.effectsDone
-      .then(async () => {
-        if (decisions.length) await this.o.effects.applied(decisions, router);
-        for (const r of replies) await this.redis.publish(this.replyChannel(r.hub), JSON.stringify(r.reply));
-      })
-      .catch((e) => this.o.log.error({ err: e }, 'routing effects failed'));
+    if (decisions.length || replies.length) {
+      this.effectsDone = this.effectsDone
+        .then(async () => {
+          if (!(await stored)) return;
+          if (decisions.length) await this.o.effects.applied(decisions, router);
+          for (const r of replies) await this.redis.publish(this.replyChannel(r.hub), JSON.stringify(r.reply));
+        })
+        .catch((e) => this.o.log.error({ err: e }, 'routing effects failed'));
+    }
+    await stored;
   }
 
   private async reloadQueues(router: Router): Promise<void> {

@@ -29,20 +29,25 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 /**
- * persist — write what one routing step changed, only while holding the lease.
+ * persist — write what one routing step changed, only while holding the lease, and only if every
+ * earlier persist of this leader was written: the leader sends persists without waiting for the one
+ * before (pipelined, in order on one connection), so each carries its number and requires the stored
+ * number to be the one before it. A persist refused (fenced, or Redis unreachable) thus refuses every
+ * later one until the leader reloads: the stored state never has a gap.
  * KEYS[1] lease, KEYS[2] agents hash, KEYS[3] tasks hash, KEYS[4] meta hash.
- * ARGV[1] token, ARGV[2] stream cursor, ARGV[3] seq, ARGV[4] assignSeq,
- * ARGV[5] number of agent pairs A, then A × (id, json), then number of task pairs T, then T × (id, json),
+ * ARGV[1] token, ARGV[2] stream cursor, ARGV[3] seq, ARGV[4] assignSeq, ARGV[5] persist number,
+ * ARGV[6] number of agent pairs A, then A × (id, json), then number of task pairs T, then T × (id, json),
  * then number of offer pairs O, then O × (agent id, task id), then the ids of removed tasks.
  * Offer pairs index the tasks offered to each agent (KEYS[5] .. agent id: a set; readers drop the
  * entries whose task is no longer offered to that agent; a set untouched for an hour, all of whose
  * offers have long expired, expires), so one agent's offers are found without reading every task.
- * Returns 1 written, 0 fenced out (not the leader: nothing written).
+ * Returns 1 written, 0 fenced out (not the leader, or an earlier persist missing: nothing written).
  */
 const PERSIST = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[4], 'cursor', ARGV[2], 'seq', ARGV[3], 'assignSeq', ARGV[4])
-local i = 5
+if tonumber(redis.call('HGET', KEYS[4], 'pseq') or '0') ~= tonumber(ARGV[5]) - 1 then return 0 end
+redis.call('HSET', KEYS[4], 'cursor', ARGV[2], 'seq', ARGV[3], 'assignSeq', ARGV[4], 'pseq', ARGV[5])
+local i = 6
 local na = tonumber(ARGV[i]); i = i + 1
 for _ = 1, na do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]); i = i + 2 end
 local nt = tonumber(ARGV[i]); i = i + 1
@@ -57,6 +62,8 @@ while i <= #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]); i = i + 1 end
 return 1`;
 
 export class AcdStore {
+  /** The number of the last persist sent; load() sets it from what is stored. */
+  private pseq = 0;
   readonly keys: { lease: string; agents: string; tasks: string; meta: string; events: string; offers: string };
 
   constructor(
@@ -79,9 +86,13 @@ export class AcdStore {
     await (this.redis as unknown as { acdRelease(k: string, t: string): Promise<number> }).acdRelease(this.keys.lease, token);
   }
 
-  /** Returns false when fenced out: the caller is no longer the leader and must drop its state. */
+  /**
+   * Returns false when fenced out: the caller is no longer the leader (or an earlier persist of its
+   * was not written) and must drop its state and load() again. Calls may overlap: they are written
+   * in the order they were made.
+   */
   async persist(token: string, cursor: string, state: { seq: number; assignSeq: number }, ch: Changes): Promise<boolean> {
-    const args: (string | number)[] = [token, cursor, state.seq, state.assignSeq, ch.agents.length];
+    const args: (string | number)[] = [token, cursor, state.seq, state.assignSeq, ++this.pseq, ch.agents.length];
     for (const a of ch.agents) args.push(a.id, JSON.stringify(a));
     args.push(ch.tasks.length);
     const offers: string[] = [];
@@ -97,6 +108,7 @@ export class AcdStore {
 
   async load(): Promise<{ state: RouterState; cursor: string }> {
     const [agents, tasks, meta] = await Promise.all([this.redis.hgetall(this.keys.agents), this.redis.hgetall(this.keys.tasks), this.redis.hgetall(this.keys.meta)]);
+    this.pseq = Number(meta.pseq ?? 0);
     return {
       state: {
         agents: Object.values(agents).map((j) => JSON.parse(j) as AgentSnapshot),
