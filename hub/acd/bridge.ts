@@ -257,21 +257,41 @@ export class AcdBridge {
   }
 
   /**
-   * Queued conversations routing never heard of: the process that opened them died before sending
-   * their arrival (the leader's own reconcile only runs when the leadership changes). Their arrival
-   * is sent again (arrive is idempotent); one resolved meanwhile is let go by applied(). Reads only
-   * `status: 'queued'` (an equality the store pushes down), every acd.orphanSweepSeconds.
+   * Heal what a process that died half-way left behind, without waiting for a leadership change (the
+   * leader's own reconcile only runs then), every acd.orphanSweepSeconds:
+   * - queued conversations routing never heard of (the process that opened them died before sending
+   *   their arrival): the arrival is sent again (arrive is idempotent); one resolved meanwhile is let
+   *   go by applied();
+   * - tasks routing still holds whose conversation is no longer live (the process that resolved it
+   *   died before sending the release): released, so the agent's slot is not held for good.
+   * Reads only equalities on `status` (which the store pushes down), one per live status, and each
+   * task not seen live once more by id.
    */
   private async sweepOrphans(router: Router): Promise<void> {
     const { orphanGraceSeconds } = this.hub.config.acd;
     const before = Date.now() - orphanGraceSeconds * 1000;
     const known = new Set(router.queueIds());
-    const rows = (await this.hub.m.Conversation.find({ status: 'queued' }, { _id: 1, queue: 1, channel: 1, priority: 1, queuedAt: 1, createdAt: 1, customerId: 1 }).lean()) as ConversationDoc[];
-    for (const c of rows) {
-      if (router.getTask(String(c._id)) || !known.has(c.queue)) continue;
-      if (new Date(c.queuedAt ?? c.createdAt).getTime() > before) continue;
-      this.hub.log.warn({ conversationId: String(c._id), queue: c.queue }, 'queued conversation unknown to routing: its arrival is sent again');
-      await this.conversationOpened(c);
+    // Tasks first: a conversation is stored before its arrival is sent, so every task taken here has a
+    // conversation the queries below see, unless it is no longer live.
+    const held = router.allTasks().map((t) => t.id);
+    const live = new Set<string>();
+    for (const status of LIVE_STATUSES) {
+      const rows = (await this.hub.m.Conversation.find({ status }, { _id: 1, queue: 1, channel: 1, priority: 1, queuedAt: 1, createdAt: 1, customerId: 1 }).lean()) as ConversationDoc[];
+      for (const c of rows) {
+        live.add(String(c._id));
+        if (status !== 'queued' || router.getTask(String(c._id)) || !known.has(c.queue)) continue;
+        if (new Date(c.queuedAt ?? c.createdAt).getTime() > before) continue;
+        this.hub.log.warn({ conversationId: String(c._id), queue: c.queue }, 'queued conversation unknown to routing: its arrival is sent again');
+        await this.conversationOpened(c);
+      }
+    }
+    for (const id of held) {
+      if (live.has(id) || !router.getTask(id)) continue;
+      // Not seen live, but it may have moved between two of the reads above (assigned → queued): ask once more.
+      const c = await this.hub.m.Conversation.findById(id, { status: 1 }).lean();
+      if (c && isLive(c.status)) continue;
+      this.hub.log.warn({ conversationId: id }, 'routing holds a conversation that is no longer live: released');
+      await this.hub.acd.send({ type: 'release', taskId: id });
     }
   }
 

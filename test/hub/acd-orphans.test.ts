@@ -2,7 +2,8 @@
  * Routing heals what a crash left half done, without waiting for a leadership change: a queued
  * conversation whose arrival never reached routing (the process died right after opening it) is
  * found by the leader's sweep and routed; a conversation resolved while its arrival was on its way is
- * let go as soon as routing places it.
+ * let go as soon as routing places it; a task whose conversation was resolved by a process that died
+ * before telling routing is released.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Sockets } from '../helpers/sockets.js';
@@ -53,4 +54,17 @@ test('an arrival for a conversation resolved meanwhile: placed, then let go; the
   expect((await h.hub.m.Conversation.findById(c._id).lean())!.status).toBe('resolved');
   // agent1 holds the orphan of the first test only.
   expect((await h.hub.acd.snapshotAgent(agentId))?.load?.webchat).toBe(1);
+});
+
+test('a conversation resolved by a process that died before telling routing: the sweep releases its task and frees the slot', async () => {
+  const c = await conversation('queued');
+  const id = String(c._id);
+  await h.hub.acd.send({ type: 'arrive', task: h.hub.acdBridge.taskFor(c) });
+  await waitFor(async () => (await h.hub.acd.snapshotTask(id))?.agentId === agentId, 10_000, 'assigned to agent1');
+  const load = (await h.hub.acd.snapshotAgent(agentId))!.load!.webchat!;
+  // What Conversations.resolve writes first; the release that follows it is never sent.
+  await h.hub.m.Conversation.updateOne({ _id: c._id }, { $set: { status: 'resolved', resolvedAt: new Date(), openKey: `closed:${id}` } });
+  await waitFor(async () => (await h.hub.acd.snapshotTask(id)) === null, 10_000, 'task released by the sweep');
+  expect((await h.hub.acd.snapshotAgent(agentId))?.load?.webchat).toBe(load - 1);
+  expect((await h.hub.m.Conversation.findById(c._id).lean())!.status).toBe('resolved');
 });
