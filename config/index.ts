@@ -59,10 +59,19 @@ export const ConfigSchema = z.object({
   /** Routing. */
   acd: z
     .object({
-      /** How often the routing leader looks for queued conversations routing never heard of (their arrival died with a process). */
+      /**
+       * How often the routing leader looks for what a process that died left half done: queued
+       * conversations routing never heard of, tasks of resolved conversations, agents logged in with
+       * no console open on any hub.
+       */
       orphanSweepSeconds: z.coerce.number().int().min(1).default(30),
       /** A queued conversation younger than this is not an orphan yet (its arrival may still be on its way). */
       orphanGraceSeconds: z.coerce.number().min(0).default(10),
+      /**
+       * An agent whose console is closed (or lost its connection) is logged out of routing after this
+       * long without coming back, and what they held goes back to the queue.
+       */
+      logoutGraceSeconds: z.coerce.number().min(0).default(15),
     })
     .prefault({}),
   /** Group commit of inbound messages: most insertMany calls in flight, and largest batch. */

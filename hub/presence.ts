@@ -32,6 +32,11 @@ export class Presence {
     await this.redis.zrem(this.KEY, userId);
   }
 
+  /** The agents with a console open on some hub now (entries of a crashed hub expire within TTL_MS). */
+  async online(): Promise<Set<string>> {
+    return new Set(await this.redis.zrangebyscore(this.KEY, Date.now(), '+inf'));
+  }
+
   async onlineCount(): Promise<number> {
     return this.redis.zcount(this.KEY, Date.now(), '+inf');
   }

@@ -14,7 +14,6 @@ import type { AgentProfile, AgentSnapshot, Decision, QueueDef, TaskInput } from 
 
 const DEFAULT_CAPACITY: Partial<Record<Channel, number>> = { voice: 1, webchat: 3, email: 5, sms: 3, fax: 2 };
 /** After the last console socket of an agent closes, wait this long (a reload, a network blip) before logging them out of routing. */
-const LOGOUT_GRACE_MS = 15_000;
 
 /** Queue membership is a routing skill, so agents only get contacts of queues they belong to. */
 const member = (queue: string) => `q:${queue}`;
@@ -62,6 +61,8 @@ export class AcdBridge {
   private lastPosition = new Map<string, string>();
   private ticks = 0;
   private sweeping = false;
+  /** Agents the sweep found logged in to routing with no console, since when. */
+  private absentSince = new Map<string, number>();
 
   constructor(private readonly hub: Hub) {}
 
@@ -129,7 +130,7 @@ export class AcdBridge {
         .fetchSockets()
         .then((s) => (s.length === 0 ? this.hub.acd.send({ type: 'agent.state', agentId: userId, state: 'offline' }) : undefined))
         .catch(() => undefined);
-    }, LOGOUT_GRACE_MS);
+    }, this.hub.config.acd.logoutGraceSeconds * 1000);
     t.unref();
     this.logoutTimers.set(userId, t);
   }
@@ -263,7 +264,11 @@ export class AcdBridge {
    *   their arrival): the arrival is sent again (arrive is idempotent); one resolved meanwhile is let
    *   go by applied();
    * - tasks routing still holds whose conversation is no longer live (the process that resolved it
-   *   died before sending the release): released, so the agent's slot is not held for good.
+   *   died before sending the release): released, so the agent's slot is not held for good;
+   * - agents routing counts as logged in whose console is open on no hub (the hub they were on died,
+   *   so its logout timer died with it, and they did not come back): logged out, so nothing is routed
+   *   to nobody and what they held goes back to the queue. Presence (a Redis set each hub refreshes)
+   *   names the candidates; each is confirmed by asking every hub for its sockets.
    * Reads only equalities on `status` (which the store pushes down), one per live status, and each
    * task not seen live once more by id.
    */
@@ -285,6 +290,7 @@ export class AcdBridge {
         await this.conversationOpened(c);
       }
     }
+    await this.sweepGhostAgents(router, before);
     for (const id of held) {
       if (live.has(id) || !router.getTask(id)) continue;
       // Not seen live, but it may have moved between two of the reads above (assigned → queued): ask once more.
@@ -292,6 +298,27 @@ export class AcdBridge {
       if (c && isLive(c.status)) continue;
       this.hub.log.warn({ conversationId: id }, 'routing holds a conversation that is no longer live: released');
       await this.hub.acd.send({ type: 'release', taskId: id });
+    }
+  }
+
+  private async sweepGhostAgents(router: Router, before: number): Promise<void> {
+    const online = await this.hub.presence.online();
+    const now = Date.now();
+    const grace = this.hub.config.acd.logoutGraceSeconds * 1000;
+    for (const a of router.allAgents()) {
+      if (a.state === 'offline' || online.has(a.id) || a.stateSince > before) {
+        this.absentSince.delete(a.id);
+        continue;
+      }
+      // Absent for the logout grace, as a closed console is (a network blip must not cost their chats).
+      const since = this.absentSince.get(a.id);
+      if (since === undefined) this.absentSince.set(a.id, now);
+      if (since === undefined || now - since < grace) continue;
+      this.absentSince.delete(a.id);
+      const sockets = await this.hub.io.of('/agent').in(`user:${a.id}`).fetchSockets();
+      if (sockets.length) continue;
+      this.hub.log.warn({ agentId: a.id, state: a.state }, 'agent logged in to routing with no console open on any hub: logged out');
+      await this.hub.acd.send({ type: 'agent.state', agentId: a.id, state: 'offline' });
     }
   }
 

@@ -3,7 +3,7 @@
  * conversation whose arrival never reached routing (the process died right after opening it) is
  * found by the leader's sweep and routed; a conversation resolved while its arrival was on its way is
  * let go as soon as routing places it; a task whose conversation was resolved by a process that died
- * before telling routing is released.
+ * before telling routing is released; an agent whose hub died and who never came back is logged out.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Sockets } from '../helpers/sockets.js';
@@ -16,7 +16,7 @@ let h: TestHub;
 let agentId: string;
 const sockets = new Sockets();
 beforeAll(async () => {
-  h = await startTestHub({ name: 'acd_orphans', overrides: { 'acd.orphanSweepSeconds': 1, 'acd.orphanGraceSeconds': 0 } });
+  h = await startTestHub({ name: 'acd_orphans', overrides: { 'acd.orphanSweepSeconds': 1, 'acd.orphanGraceSeconds': 0, 'acd.logoutGraceSeconds': 1 } });
   const token = await loginAs(h.url, 'agent1');
   agentId = (await api(h.url, '/api/me', { token })).body.user.id;
   await sockets.connect(h.url, '/agent', token);
@@ -67,4 +67,14 @@ test('a conversation resolved by a process that died before telling routing: the
   await waitFor(async () => (await h.hub.acd.snapshotTask(id)) === null, 10_000, 'task released by the sweep');
   expect((await h.hub.acd.snapshotAgent(agentId))?.load?.webchat).toBe(load - 1);
   expect((await h.hub.m.Conversation.findById(c._id).lean())!.status).toBe('resolved');
+});
+
+test('an agent logged in to routing with no console on any hub (their hub died): logged out by the sweep; a present agent is left alone', async () => {
+  const ghost = await h.hub.m.User.create({ username: 'ghost', name: 'Ghost', role: 'agent', passwordHash: 'x', queues: ['general'] });
+  const ghostId = String(ghost._id);
+  // What a hub that died had told routing: the agent is logged in and available; its logout timer died with it.
+  await h.hub.acdBridge.ensureAgent(ghostId);
+  await h.hub.acd.request({ type: 'agent.state', agentId: ghostId, state: 'available' });
+  await waitFor(async () => (await h.hub.acd.snapshotAgent(ghostId))?.state === 'offline', 10_000, 'ghost logged out by the sweep');
+  expect((await h.hub.acd.snapshotAgent(agentId))?.state).toBe('available');
 });
