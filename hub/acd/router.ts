@@ -2,7 +2,8 @@
  * The routing engine: pure, in-memory, synchronous. One decision costs no database round trip: the
  * service (hub/acd/service.ts) feeds it events, persists what it changed (the dirty sets) and announces
  * its decisions. Its whole state exports to and imports from plain snapshots, so a new leader
- * rebuilds it after a failover.
+ * rebuilds it after a failover. The rules (who may take what, who is best) are in eligibility.ts, the
+ * indexes that make applying them to many agents cheap in agent-index.ts.
  *
  * Invariants kept here and checked by test/hub/acd-router.test.ts:
  * - a task is held by at most one agent (offered or assigned);
@@ -11,7 +12,8 @@
  *   every freed agent looks for a task, and every time-based change (sticky expiry, relaxation,
  *   overflow, wrap-up end) looks again.
  */
-import type { Channel } from '../models/types.js';
+import { AgentIndex } from './agent-index.js';
+import { beforeTask, channelBit, hasRoom, mayServe, meetsSkills, relaxFloor, score, skillKeys } from './eligibility.js';
 import { isOpen } from './hours.js';
 import { TimerHeap } from './timer-heap.js';
 import {
@@ -49,17 +51,8 @@ export class Router {
   private tasks = new Map<string, TaskSnapshot>();
   /** Tasks held per agent (offered or assigned). */
   private held = new Map<string, Set<string>>();
-  /** Agents that are available and have room on at least one channel. */
-  private ready = new Set<string>();
-  private bySkill = new Map<string, Set<string>>();
-  /**
-   * Agents meeting the skills of (queue, task skills, relaxation floor), in the order of the rarest
-   * skill's set: what bestAgent would otherwise filter out of that set at every arrival. Dropped
-   * whenever a profile or a queue changes.
-   */
-  private qualifiedCache = new Map<string, Seat[]>();
-  /** Per agent, the channels it has room on right now (kept by updateReady). */
-  private seats = new Map<string, Seat>();
+  /** Ready agents, skills, room per channel: what makes finding the best agent cheap. */
+  private index = new AgentIndex();
   private timers = new TimerHeap();
   private rr = new Map<string, number>();
   private seq = 0;
@@ -75,7 +68,7 @@ export class Router {
 
   defineQueue(q: QueueDef): void {
     this.queues.set(q.id, q);
-    this.qualifiedCache.clear();
+    this.index.queuesChanged();
     if (!this.waiting.has(q.id)) this.waiting.set(q.id, new WaitList());
   }
 
@@ -89,11 +82,11 @@ export class Router {
   upsertAgent(p: AgentProfile, now: number): void {
     const a = this.agents.get(p.id);
     if (a) {
-      this.unindex(a);
+      this.index.remove(a);
       a.name = p.name;
       a.skills = { ...p.skills };
       a.capacity = { ...p.capacity };
-      this.index(a);
+      this.index.add(a);
       this.touchAgent(a);
       if (a.state === 'available') this.fill(a, now);
       return;
@@ -101,7 +94,7 @@ export class Router {
     const fresh: AgentSnapshot = { ...p, skills: { ...p.skills }, capacity: { ...p.capacity }, state: 'offline', stateSince: now, load: {}, lastFreeAt: now, lastAssignedSeq: 0 };
     this.agents.set(p.id, fresh);
     this.held.set(p.id, new Set());
-    this.index(fresh);
+    this.index.add(fresh);
     this.touchAgent(fresh);
   }
 
@@ -234,7 +227,7 @@ export class Router {
       return;
     }
     if (t.agentId) throw new RoutingError('already_assigned', 'another agent has this conversation');
-    if (!this.hasRoom(a, t.channel)) throw new RoutingError('over_capacity', `no room for another ${t.channel} contact`);
+    if (!hasRoom(a, t.channel)) throw new RoutingError('over_capacity', `no room for another ${t.channel} contact`);
     this.waiting.get(t.queue)?.remove(t);
     this.hold(t, a);
     t.heldAt = now;
@@ -256,7 +249,7 @@ export class Router {
       return;
     }
     if (!force && a.state === 'offline') throw new RoutingError('invalid_state', `${a.name} is logged out`);
-    if (!force && !this.hasRoom(a, t.channel)) throw new RoutingError('over_capacity', `${a.name} has no room for another ${t.channel} contact`);
+    if (!force && !hasRoom(a, t.channel)) throw new RoutingError('over_capacity', `${a.name} has no room for another ${t.channel} contact`);
     const previous = t.agentId;
     this.unhold(t);
     this.waiting.get(t.queue)?.remove(t);
@@ -366,7 +359,7 @@ export class Router {
     const q = this.queues.get(t.queue)!;
     // Seats, not heads: an agent taking three chats at once clears this queue three times as fast.
     let seats = 0;
-    for (const a of this.agents.values()) if (a.state !== 'offline' && this.meetsSkills(a, t, q, now, true)) seats += a.capacity[t.channel] ?? 0;
+    for (const a of this.agents.values()) if (a.state !== 'offline' && meetsSkills(a, t, q, Infinity)) seats += a.capacity[t.channel] ?? 0;
     const aht = (this.aht.get(t.queue) ?? q.defaultAhtSec * 1000) / 1000;
     return Math.round((this.position(taskId) * aht) / Math.max(1, seats));
   }
@@ -419,11 +412,9 @@ export class Router {
   /** Rebuild from a snapshot (queues must be defined first), then route anything routable. */
   importState(s: RouterState, now: number): void {
     this.agents.clear();
-    this.seats.clear();
     this.tasks.clear();
     this.held.clear();
-    this.ready.clear();
-    this.bySkill.clear();
+    this.index.clear();
     this.timers.clear();
     for (const w of this.waiting.values()) while (w.size) w.remove([...w.iterate(1)][0]);
     this.seq = s.seq;
@@ -432,7 +423,7 @@ export class Router {
       const copy = structuredClone(a);
       this.agents.set(a.id, copy);
       this.held.set(a.id, new Set());
-      this.index(copy);
+      this.index.add(copy);
       if (copy.state === 'wrapup' && copy.wrapUntil) this.timers.push({ at: copy.wrapUntil, kind: 'wrapup', id: copy.id, stamp: copy.wrapUntil });
     }
     for (const t0 of s.tasks) {
@@ -456,7 +447,7 @@ export class Router {
         const ch = this.tasks.get(tid)!.channel;
         a.load[ch] = (a.load[ch] ?? 0) + 1;
       }
-      this.updateReady(a);
+      this.index.update(a);
     }
     for (const a of this.agents.values()) if (a.state === 'available') this.fill(a, now);
   }
@@ -517,15 +508,15 @@ export class Router {
     if (pref) return this.eligible(pref, t, q, now) ? pref : undefined;
     let best: AgentSnapshot | undefined;
     let bestScore = -Infinity;
-    const skills = this.skillKeys(t, q);
-    const rarest = this.rarestSkillSet(skills);
+    const skills = skillKeys(t, q);
+    const rarest = this.index.rarestSkillSet(skills);
     if (rarest === null) return undefined;
-    if (rarest === this.ready) {
+    if (rarest === this.index.ready) {
       // No skill needed: scan the ready agents.
-      for (const id of this.ready) {
+      for (const id of rarest) {
         const a = this.agents.get(id)!;
         if (!this.eligible(a, t, q, now)) continue;
-        const s = this.score(a, q, skills);
+        const s = score(a, q, skills);
         if (s > bestScore) {
           best = a;
           bestScore = s;
@@ -543,7 +534,7 @@ export class Router {
       if (!(seat.room & bit)) continue;
       const a = seat.a;
       if (declined && declined.includes(a.id)) continue;
-      const s = this.score(a, q, skills);
+      const s = score(a, q, skills);
       if (s > bestScore) {
         best = a;
         bestScore = s;
@@ -552,48 +543,15 @@ export class Router {
     return best;
   }
 
-  /** The skills a task needs: its queue's and its own. */
-  private skillKeys(t: TaskSnapshot, q: QueueDef): string[] {
-    for (const _ in t.skills) return Object.keys({ ...q.skills, ...t.skills });
-    return Object.keys(q.skills);
-  }
-
-  /** The set of agents holding the rarest of these skills (first of equals), null if nobody holds one, the ready set if no skill is needed. */
-  private rarestSkillSet(skills: string[]): Set<string> | null {
-    let rarest: Set<string> | undefined;
-    for (const skill of skills) {
-      const s = this.bySkill.get(skill);
-      if (!s) return null;
-      if (!rarest || s.size < rarest.size) rarest = s;
-    }
-    return rarest ?? this.ready;
-  }
-
-  private qualified(t: TaskSnapshot, q: QueueDef, now: number, rarest: Set<string>): Seat[] {
-    const floor = this.relaxFloor(t, q, now);
+  /** The agents with the rarest skill that meet the task's skills at its current relaxation floor (cached). */
+  private qualified(t: TaskSnapshot, q: QueueDef, now: number, rarest: Set<string>) {
+    const floor = relaxFloor(t, q, now);
     let key = `${q.id}\u0000${floor}`;
     for (const _ in t.skills) {
       key += `\u0000${JSON.stringify(t.skills)}`;
       break;
     }
-    let list = this.qualifiedCache.get(key);
-    if (!list) {
-      list = [];
-      for (const id of rarest) {
-        const a = this.agents.get(id)!;
-        if (this.meetsSkills(a, t, q, now, false)) list.push(this.seats.get(id)!);
-      }
-      if (this.qualifiedCache.size >= 10_000) this.qualifiedCache.clear();
-      this.qualifiedCache.set(key, list);
-    }
-    return list;
-  }
-
-  /** The lowest proficiency accepted for this task now (Infinity: no relaxation step reached yet). */
-  private relaxFloor(t: TaskSnapshot, q: QueueDef, now: number): number {
-    let floor = Infinity;
-    for (const r of q.relax) if (now >= t.queuedAt + r.afterSec * 1000) floor = Math.min(floor, r.minProficiency);
-    return floor;
+    return this.index.qualified(key, rarest, this.agents, (a) => meetsSkills(a, t, q, floor));
   }
 
   /** The preferred agent while the sticky window lasts, they are signed in and have not declined the task. */
@@ -616,64 +574,18 @@ export class Router {
   }
 
   private eligible(a: AgentSnapshot, t: TaskSnapshot, q: QueueDef, now: number): boolean {
-    return a.state === 'available' && this.hasRoom(a, t.channel) && !t.declinedBy.includes(a.id) && this.meetsSkills(a, t, q, now, false);
-  }
-
-  /** Does the agent meet the queue's own skills at its loosest relaxation step? If not, no task there is theirs. */
-  private mayServe(a: AgentSnapshot, q: QueueDef): boolean {
-    let floor = Infinity;
-    for (const r of q.relax) floor = Math.min(floor, r.minProficiency);
-    for (const [skill, min] of Object.entries(q.skills)) if ((a.skills[skill] ?? 0) < Math.min(min, floor)) return false;
-    return true;
-  }
-
-  private hasRoom(a: AgentSnapshot, ch: Channel): boolean {
-    // A voice call blocks everything else; anything else is limited per channel.
-    if ((a.load.voice ?? 0) > 0) return false;
-    return (a.load[ch] ?? 0) < (a.capacity[ch] ?? 0);
-  }
-
-  private meetsSkills(a: AgentSnapshot, t: TaskSnapshot, q: QueueDef, now: number, ignoreRelax: boolean): boolean {
-    const floor = ignoreRelax ? Infinity : this.relaxFloor(t, q, now);
-    for (const skill in q.skills) if ((a.skills[skill] ?? 0) < Math.min(q.skills[skill], floor)) return false;
-    for (const skill in t.skills) if ((a.skills[skill] ?? 0) < Math.min(t.skills[skill], floor)) return false;
-    return true;
-  }
-
-  /** Higher is better. `skills`: the task's required skills (skillKeys). */
-  private score(a: AgentSnapshot, q: QueueDef, skills: string[]): number {
-    switch (q.strategy) {
-      case 'longest-idle':
-        // Idle since the last contact ended or was routed to them: chats spread across agents.
-        return -Math.max(a.lastFreeAt, a.lastRoutedAt ?? 0);
-      case 'least-occupied': {
-        let load = 0;
-        let cap = 0;
-        for (const ch in a.capacity) {
-          cap += a.capacity[ch as Channel] ?? 0;
-          load += a.load[ch as Channel] ?? 0;
-        }
-        return -(load / Math.max(1, cap)) * 1e15 - a.lastFreeAt;
-      }
-      case 'most-skilled': {
-        let sum = 0;
-        for (const skill of skills) sum += a.skills[skill] ?? 0;
-        return sum * 1e15 - a.lastFreeAt;
-      }
-      case 'round-robin':
-        return -a.lastAssignedSeq;
-    }
+    return a.state === 'available' && hasRoom(a, t.channel) && !t.declinedBy.includes(a.id) && meetsSkills(a, t, q, relaxFloor(t, q, now));
   }
 
   /** A freed agent takes the best waiting task it is eligible for, while it has room. */
   private fill(a: AgentSnapshot, now: number): void {
     // The whole waiting list is scanned (a task it can take may sit behind any number it cannot), so
     // skip cheaply what cannot match: an agent with no room, a queue whose own skills it lacks.
-    while (a.state === 'available' && this.ready.has(a.id)) {
+    while (a.state === 'available' && this.index.ready.has(a.id)) {
       let best: TaskSnapshot | undefined;
       for (const [qid, wl] of this.waiting) {
         const q = this.queues.get(qid)!;
-        if (!wl.size || !this.mayServe(a, q)) continue;
+        if (!wl.size || !mayServe(a, q)) continue;
         for (const t of wl.iterate()) {
           if (best && !beforeTask(t, best)) break;
           const pref = this.stickyAgent(t, q, now);
@@ -727,7 +639,6 @@ export class Router {
     t.agentId = a.id;
     this.held.get(a.id)!.add(t.id);
     a.load[t.channel] = (a.load[t.channel] ?? 0) + 1;
-    this.updateReady(a);
     this.touchAgent(a);
   }
 
@@ -737,62 +648,14 @@ export class Router {
     t.agentId = undefined;
     if (!a) return;
     if (this.held.get(a.id)!.delete(t.id)) a.load[t.channel] = Math.max(0, (a.load[t.channel] ?? 0) - 1);
-    this.updateReady(a);
     this.touchAgent(a);
   }
 
-  /** Recompute where the agent has room (after any change of state, load or capacity): the ready set and its seat's mask. */
-  private updateReady(a: AgentSnapshot): void {
-    let room = 0;
-    if (a.state === 'available' && (a.load.voice ?? 0) === 0) {
-      for (const ch in a.capacity) if ((a.load[ch as Channel] ?? 0) < (a.capacity[ch as Channel] ?? 0)) room |= channelBit(ch);
-    }
-    let seat = this.seats.get(a.id);
-    if (!seat || seat.a !== a) this.seats.set(a.id, (seat = { a, room }));
-    else seat.room = room;
-    if (room) this.ready.add(a.id);
-    else this.ready.delete(a.id);
-  }
-
-  private index(a: AgentSnapshot): void {
-    this.qualifiedCache.clear();
-    for (const s of Object.keys(a.skills)) {
-      let set = this.bySkill.get(s);
-      if (!set) this.bySkill.set(s, (set = new Set()));
-      set.add(a.id);
-    }
-    this.updateReady(a);
-  }
-  private unindex(a: AgentSnapshot): void {
-    this.qualifiedCache.clear();
-    for (const s of Object.keys(a.skills)) this.bySkill.get(s)?.delete(a.id);
-  }
-
   private touchAgent(a: AgentSnapshot): void {
-    this.updateReady(a);
+    this.index.update(a);
     this.dirtyAgents.add(a.id);
   }
   private touchTask(t: TaskSnapshot): void {
     this.dirtyTasks.add(t.id);
   }
-}
-
-/** An agent as the hot loop of bestAgent sees it: `room` has channelBit(ch) set iff the agent is available and hasRoom(ch). */
-interface Seat {
-  a: AgentSnapshot;
-  room: number;
-}
-
-/** One bit per channel name, assigned on first sight (there are five channels; 31 fit). */
-const channelBits = new Map<string, number>();
-function channelBit(ch: string): number {
-  let b = channelBits.get(ch);
-  if (b === undefined) channelBits.set(ch, (b = channelBits.size < 31 ? 1 << channelBits.size : 0));
-  return b;
-}
-
-function beforeTask(a: TaskSnapshot, b: TaskSnapshot): boolean {
-  if (a.priority !== b.priority) return a.priority > b.priority;
-  if (a.enqueuedAt !== b.enqueuedAt) return a.enqueuedAt < b.enqueuedAt;
-  return a.seq < b.seq;
 }
