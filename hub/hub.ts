@@ -31,6 +31,7 @@ import { errorBody } from './errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
+import { registerAdminRoutes } from './api/admin-routes.js';
 import { registerWebchatHttp } from '../channels/webchat/http.js';
 import { WebchatConnector } from '../channels/webchat/connector.js';
 import type { ChannelConnector } from '../channels/contract.js';
@@ -271,6 +272,7 @@ export class Hub {
     registerAuthRoutes(this.app, this);
     registerConversationRoutes(this.app, this);
     registerAcdRoutes(this.app, this);
+    registerAdminRoutes(this.app, this);
     registerWebchatHttp(this.app, this);
     this.serveUi();
   }

@@ -12,8 +12,7 @@ import { conversationView } from '../views.js';
 import type { Router } from './router.js';
 import type { AgentProfile, AgentSnapshot, Decision, QueueDef, TaskInput } from './types.js';
 
-const DEFAULT_CAPACITY: Partial<Record<Channel, number>> = { voice: 1, webchat: 3, email: 5, sms: 3, fax: 2 };
-/** After the last console socket of an agent closes, wait this long (a reload, a network blip) before logging them out of routing. */
+export const DEFAULT_CAPACITY: Partial<Record<Channel, number>> = { voice: 1, webchat: 3, email: 5, sms: 3, fax: 2 };
 
 /** Queue membership is a routing skill, so agents only get contacts of queues they belong to. */
 const member = (queue: string) => `q:${queue}`;
@@ -33,6 +32,23 @@ export function queueDef(id: string, skills: string[], routing: Partial<QueueDef
     ...routing,
     skills: { ...Object.fromEntries(skills.map((s) => [s, 1])), ...(routing.skills ?? {}), [member(id)]: 1 },
   };
+}
+
+/**
+ * A queue's routing settings as stored: business hours' intervals as "HH:MM-HH:MM" strings, because
+ * the embedded store (FerretDB 1.x) cannot hold nested arrays; routingFromStore() turns them back.
+ */
+export function storableRouting(r: Partial<QueueDef>): Record<string, unknown> {
+  if (!r.hours) return r;
+  const week = Object.fromEntries(Object.entries(r.hours.week).map(([day, spans]) => [day, (spans ?? []).map(([a, b]) => `${a}-${b}`)]));
+  return { ...r, hours: { tz: r.hours.tz, week } };
+}
+
+export function routingFromStore(r: Record<string, unknown>): Partial<QueueDef> {
+  const hours = r.hours as { tz: string; week: Record<string, (string | [string, string])[]> } | undefined;
+  if (!hours) return r as Partial<QueueDef>;
+  const week = Object.fromEntries(Object.entries(hours.week ?? {}).map(([day, spans]) => [day, spans.map((x) => (typeof x === 'string' ? (x.split('-') as [string, string]) : x))]));
+  return { ...r, hours: { tz: hours.tz, week } } as Partial<QueueDef>;
 }
 
 /** Visitors whose widget connected and wants its queue position again (set by the web chat connector). */
@@ -68,7 +84,7 @@ export class AcdBridge {
 
   async queues(): Promise<QueueDef[]> {
     const rows = await this.hub.m.Queue.find().lean();
-    const defs = rows.map((q) => queueDef(String(q._id), (q.skills as string[]) ?? [], (q.routing as Partial<QueueDef>) ?? {}));
+    const defs = rows.map((q) => queueDef(String(q._id), (q.skills as string[]) ?? [], routingFromStore((q.routing as Record<string, unknown>) ?? {})));
     if (!defs.some((d) => d.id === 'general')) defs.push(queueDef('general', []));
     return defs;
   }
@@ -95,7 +111,10 @@ export class AcdBridge {
     if (!u || !u.active || u.role === 'marketing') return null;
     const skills: Record<string, number> = { ...Object.fromEntries(((u.skills as string[]) ?? []).map((s) => [s, 5])), ...((u.proficiency as Record<string, number>) ?? {}) };
     for (const q of (u.queues as string[]) ?? []) skills[member(q)] = 10;
-    return { id: String(u._id), role: u.role, name: u.name, skills, capacity: { ...DEFAULT_CAPACITY, ...((u.capacity as Record<string, number>) ?? {}) } };
+    // Capacity per channel: the agent's own, else the team's, else the default.
+    const team = u.team ? await this.hub.m.Team.findById(u.team, { capacity: 1 }).lean() : null;
+    const capacity = { ...DEFAULT_CAPACITY, ...((team?.capacity as Record<string, number>) ?? {}), ...((u.capacity as Record<string, number>) ?? {}) };
+    return { id: String(u._id), role: u.role, name: u.name, skills, capacity };
   }
 
   /** An agent opened the console: known to routing, and ready for work if they were logged out. */

@@ -12,8 +12,13 @@ export const userSchema = new Schema(
     skills: { type: [String], default: [] },
     /** Skill → proficiency 1-10 for routing (skills listed above without a level count as 5). */
     proficiency: { type: Schema.Types.Mixed, default: {} },
-    /** Most simultaneous contacts per channel (a voice call blocks the rest). */
-    capacity: { type: Schema.Types.Mixed, default: () => ({ voice: 1, webchat: 3, email: 5, sms: 3, fax: 2 }) },
+    /**
+     * Most simultaneous contacts per channel (a voice call blocks the rest), for the channels set here;
+     * the others come from the team, then from the defaults (hub/acd/bridge.ts).
+     */
+    capacity: { type: Schema.Types.Mixed, default: () => ({}) },
+    /** Team id (teams.ts): its capacity applies where the agent's own does not say. */
+    team: { type: String, default: null },
     locale: { type: String, enum: ['en', 'zh'], default: 'zh' },
     active: { type: Boolean, default: true },
   },
@@ -46,6 +51,16 @@ export const queueSchema = new Schema(
   { timestamps: true, minimize: false },
 );
 
+/** A team of agents sharing default capacities per channel (an agent's own capacity overrides them). */
+export const teamSchema = new Schema(
+  {
+    _id: String,
+    name: { type: String, required: true },
+    capacity: { type: Schema.Types.Mixed, default: () => ({}) },
+  },
+  { timestamps: true, minimize: false },
+);
+
 /** Every agent state change, time-stamped, for reports (occupancy, not-ready time by reason). */
 export const agentStateSchema = new Schema(
   {
@@ -63,6 +78,7 @@ export function userModels(conn: Connection) {
     User: conn.model('User', userSchema, 'users'),
     Audit: conn.model('Audit', auditSchema, 'audit'),
     Queue: conn.model('Queue', queueSchema, 'queues'),
+    Team: conn.model('Team', teamSchema, 'teams'),
     AgentState: conn.model('AgentState', agentStateSchema, 'agent_states'),
   };
 }

@@ -10,7 +10,15 @@ import pino from 'pino';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { Sockets } from '../helpers/sockets.js';
 
-const ROUTES: [method: 'GET' | 'POST', path: string][] = [
+const ROUTES: [method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string][] = [
+  ['GET', '/api/admin/users'],
+  ['POST', '/api/admin/users'],
+  ['PATCH', '/api/admin/users/:id'],
+  ['GET', '/api/admin/teams'],
+  ['PUT', '/api/admin/teams/:id'],
+  ['DELETE', '/api/admin/teams/:id'],
+  ['GET', '/api/admin/queues'],
+  ['PUT', '/api/admin/queues/:id'],
   ['GET', '/api/acd/me'],
   ['GET', '/api/acd/overview'],
   ['GET', '/api/attachments/:id'],
