@@ -203,6 +203,8 @@ export class AcdService {
     this.o.log.info({ hub: this.hubId, agents: state.agents.length, tasks: state.tasks.length }, 'became routing leader');
     // importState may have decided things (agents free, tasks waiting): store them before anything else.
     await this.commit([]);
+    // Fenced out already (another process took over meanwhile): reconciling would act on a stale router.
+    if (this.router !== router) return;
     await this.o.effects.becameLeader?.(router);
     await this.commit([]);
   }
