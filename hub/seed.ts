@@ -8,8 +8,8 @@ import { hashPassword } from './auth/password.js';
 import { isDuplicateKey } from './errors.js';
 
 export const DEMO_USERS = [
-  { username: 'agent1', password: 'agent1pass', name: '李娜 Li Na', role: 'agent', queues: ['general', 'cards'], skills: ['mandarin', 'cards'], locale: 'zh' },
-  { username: 'agent2', password: 'agent2pass', name: 'Chan Tai Man', role: 'agent', queues: ['general', 'wealth'], skills: ['cantonese', 'english', 'wealth'], locale: 'en' },
+  { username: 'agent1', password: 'agent1pass', name: '李娜 Li Na', role: 'agent', queues: ['general', 'cards'], skills: ['mandarin', 'cards'], team: 'retail', locale: 'zh' },
+  { username: 'agent2', password: 'agent2pass', name: 'Chan Tai Man', role: 'agent', queues: ['general', 'wealth'], skills: ['cantonese', 'english', 'wealth'], team: 'retail', locale: 'en' },
   { username: 'super1', password: 'super1pass', name: '王强 Wang Qiang', role: 'supervisor', queues: ['general', 'cards', 'wealth', 'vip'], skills: [], locale: 'zh' },
   { username: 'market1', password: 'market1pass', name: 'Mia Marketing', role: 'marketing', queues: [], skills: [], locale: 'en' },
   { username: 'admin', password: 'adminpass', name: 'Administrator', role: 'admin', queues: ['general', 'cards', 'wealth', 'vip'], skills: [], locale: 'en' },
@@ -22,6 +22,9 @@ const QUEUES = [
   { _id: 'vip', label: { en: 'VIP line', zh: '贵宾专线' }, skills: [] },
 ];
 
+/** Capacity per channel for the team's agents (an agent's own capacity overrides it). */
+const TEAMS = [{ _id: 'retail', name: '零售客服 Retail service', capacity: { voice: 1, webchat: 3, email: 5, sms: 3, fax: 2 } }];
+
 const CUSTOMERS = [
   { name: '张伟 Zhang Wei', tier: 'vip', segment: 'private banking', language: 'zh', identities: [{ channel: 'voice', address: '+8613800138000' }, { channel: 'email', address: 'zhang.wei@example.com' }] },
   { name: 'Wong Siu Ling', tier: 'gold', segment: 'retail', language: 'en', identities: [{ channel: 'sms', address: '+85291234567' }] },
@@ -32,6 +35,7 @@ export async function seedDemo(m: Models): Promise<{ created: number }> {
   for (const q of QUEUES) {
     await m.Queue.updateOne({ _id: q._id }, { $setOnInsert: q }, { upsert: true });
   }
+  for (const t of TEAMS) await m.Team.updateOne({ _id: t._id }, { $setOnInsert: t }, { upsert: true });
   for (const u of DEMO_USERS) {
     if (await m.User.exists({ username: u.username })) continue;
     try {

