@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Hub } from '../hub.js';
-import { badRequest, conflict, isDuplicateKey, notFound } from '../errors.js';
+import { AppError, badRequest, conflict, isDuplicateKey, notFound } from '../errors.js';
 import { hashPassword } from '../auth/password.js';
 import { CHANNELS, ROLES } from '../models/types.js';
 import { DEFAULT_CAPACITY, queueDef, storableRouting } from '../acd/bridge.js';
@@ -263,8 +263,12 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
     const routing: Partial<QueueDef> = { ...rest, ...(hours ? { hours: hours as QueueDef['hours'] } : {}), ...(overflow ? { overflow } : {}) };
     await hub.m.Queue.updateOne({ _id: id }, { $set: { label, skills: [], routing: storableRouting(routing) } }, { upsert: true });
     await hub.audit.record(actor(u), 'queue.update', { type: 'queue', id }, { label, ...storableRouting(routing) }, req.ip);
-    // Every routing leader reloads its queues before the next command after this one.
-    await hub.acd.request({ type: 'queues.reload' });
+    // The routing leader reloads its queues before the next command after this one. Without a leader
+    // right now, the next one loads them when it takes over: the change is saved either way.
+    await hub.acd.request({ type: 'queues.reload' }).catch((e) => {
+      if (!(e instanceof AppError && e.status === 503)) throw e;
+      hub.log.warn({ queue: id }, 'queue saved; routing will load it when a leader is back');
+    });
     return { queue: { id, label, definition: publicDef(queueDef(id, [], routing)) } };
   });
 }
