@@ -68,3 +68,44 @@ export interface AgentClientEvents {
 
 export const ALLOWED_UPLOAD = /^(image\/(png|jpe?g|gif|webp)|application\/pdf|text\/plain)$/;
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+/** Administration (hub/api/admin-routes.ts): users, teams, queues. Admins only. */
+export type Strategy = 'longest-idle' | 'least-occupied' | 'most-skilled' | 'round-robin';
+export type AutoAcceptChannel = 'webchat' | 'email' | 'sms' | 'fax';
+export type Capacity = Partial<Record<Channel, number>>;
+/** Weekday '0' (Sunday) … '6' → open intervals ["HH:MM", "HH:MM"] in the queue's time zone; a missing day is closed. */
+export type Weekday = '0' | '1' | '2' | '3' | '4' | '5' | '6';
+export interface BusinessHours { tz: string; week: Partial<Record<Weekday, [string, string][]>> }
+export interface AdminUser {
+  id: string; username: string; name: string; role: Role; active: boolean; queues: string[];
+  /** Skill → level 1-10. */
+  skills: Record<string, number>;
+  /** The user's own capacity; a channel left out comes from the team, then the defaults. */
+  capacity: Capacity;
+  team: string | null; locale: Locale; createdAt: string; updatedAt: string;
+}
+export interface AdminUserCreate {
+  username: string; name: string; role: Role; password: string; queues?: string[]; skills?: Record<string, number>;
+  capacity?: Capacity; team?: string | null; locale?: Locale;
+}
+export type AdminUserPatch = Partial<Omit<AdminUserCreate, 'username'> & { active: boolean }>;
+export interface AdminTeam { id: string; name: string; capacity: Capacity }
+export interface QueueDefinition {
+  id: string;
+  /** Required skill → minimum level. */
+  skills: Record<string, number>;
+  strategy: Strategy;
+  serviceLevel: { pct: number; seconds: number };
+  autoAccept: AutoAcceptChannel[];
+  offerTimeoutSec: number;
+  wrapUpSec: number;
+  relax: { afterSec: number; minProficiency: number }[];
+  overflow: { afterSec: number; queue: string } | null;
+  stickySec: number;
+  hours: BusinessHours | null;
+  afterHours: { action: 'offline' } | { action: 'overflow'; queue: string };
+  defaultAhtSec: number;
+}
+export interface AdminQueue { id: string; label: { en?: string; zh?: string }; definition: QueueDefinition }
+/** PUT /api/admin/queues/:id replaces the whole definition (omitted fields take the hub's defaults). */
+export type AdminQueueBody = Omit<QueueDefinition, 'id'> & { label: { en?: string; zh?: string } };

@@ -1,6 +1,9 @@
 // Thin fetch wrapper for the agent API: adds the bearer token, turns the hub's
 // `{error:{code,message}}` bodies into ApiError, and signs out on 401.
-import type { AcdOverview, AgentView, ConversationDetail, ConversationSummary, Message, NotReadyReason, Offer, User, WrapUpCode } from '../types';
+import type {
+  AcdOverview, AdminQueue, AdminQueueBody, AdminTeam, AdminUser, AdminUserCreate, AdminUserPatch, AgentView, Capacity, ConversationDetail,
+  ConversationSummary, Message, NotReadyReason, Offer, User, WrapUpCode,
+} from '../types';
 
 export class ApiError extends Error {
   constructor(public status: number, public code: string, message: string) { super(message); }
@@ -82,6 +85,16 @@ export const api = {
     request<{ conversation: ConversationSummary }>('POST', `/api/acd/conversations/${id}/priority`, { priority }),
   forceState: (agentId: string, state: SettableState, reason?: NotReadyReason) =>
     request<{ agent: AgentView | null }>('POST', `/api/acd/agents/${agentId}/state`, { state, reason }),
+  // Administration (admins only)
+  adminUsers: () => request<{ users: AdminUser[] }>('GET', '/api/admin/users'),
+  createUser: (body: AdminUserCreate) => request<{ user: AdminUser }>('POST', '/api/admin/users', body),
+  updateUser: (id: string, body: AdminUserPatch) => request<{ user: AdminUser }>('PATCH', `/api/admin/users/${encodeURIComponent(id)}`, body),
+  adminTeams: () => request<{ teams: AdminTeam[]; defaults: Capacity }>('GET', '/api/admin/teams'),
+  saveTeam: (id: string, body: { name: string; capacity: Capacity }) =>
+    request<{ team: AdminTeam }>('PUT', `/api/admin/teams/${encodeURIComponent(id)}`, body),
+  deleteTeam: (id: string) => request<{ ok: true }>('DELETE', `/api/admin/teams/${encodeURIComponent(id)}`),
+  adminQueues: () => request<{ queues: AdminQueue[] }>('GET', '/api/admin/queues'),
+  saveQueue: (id: string, body: AdminQueueBody) => request<{ queue: AdminQueue }>('PUT', `/api/admin/queues/${encodeURIComponent(id)}`, body),
   /** Attachments need the Authorization header, so they are fetched as blobs. */
   async attachmentBlob(id: string): Promise<Blob> {
     const token = tokenStore.get();
