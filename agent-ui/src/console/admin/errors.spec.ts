@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api';
-import { errorFor, fieldErrors, formError } from './errors';
+import { errorFor, fieldErrors, formError, hasError, messagesFor } from './errors';
 
 describe('server refusals next to their fields', () => {
   it('invalid_body: each "path: message" part goes to its field; a body-level part does not', () => {
@@ -28,6 +28,13 @@ describe('server refusals next to their fields', () => {
     expect(errorFor(errs, 'hours.week.1')).toBe('0: an interval ends after it starts');
     expect(errorFor(errs, 'hours.week.2')).toBe('');
     expect(errorFor(errs, 'hours')).toContain('tz: bad zone');
+  });
+  it('hasError and messagesFor: marked fields, and the words without the index paths', () => {
+    const errs = { 'hours.week.1.0': 'an interval ends after it starts', 'hours.week.1.1.0': 'a time is HH:MM, 00:00-24:00', 'hours.week.1.2': 'an interval ends after it starts' };
+    expect(hasError(errs, 'hours.week.1.1')).toBe(true);
+    expect(hasError(errs, 'hours.week.1.3')).toBe(false);
+    expect(hasError(errs, 'hours.week.1')).toBe(true);
+    expect(messagesFor(errs, 'hours.week.1')).toBe('an interval ends after it starts; a time is HH:MM, 00:00-24:00');
   });
   it('formError keeps the code and the server message', () => {
     expect(formError(new ApiError(409, 'team_in_use', 'the team still has 1 member(s): move them first'))).toEqual({ code: 'team_in_use', message: 'the team still has 1 member(s): move them first' });

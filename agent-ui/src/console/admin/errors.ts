@@ -36,6 +36,16 @@ export function errorFor(errors: FieldErrors, prefix: string): string {
     .join('; ');
 }
 
+/** Whether the hub named this field or anything under it (for aria-invalid). */
+export const hasError = (errors: FieldErrors, prefix: string): boolean =>
+  Object.keys(errors).some((path) => path === prefix || path.startsWith(`${prefix}.`));
+
+/** Only the words, once each, where the field under the prefix is marked on its own (an interval's index means nothing to a reader). */
+export function messagesFor(errors: FieldErrors, prefix: string): string {
+  const msgs = Object.entries(errors).filter(([path]) => path === prefix || path.startsWith(`${prefix}.`)).map(([, msg]) => msg);
+  return [...new Set(msgs)].join('; ');
+}
+
 /** The server's message for the top of the form (status 0: the hub could not be reached). */
 export function formError(e: unknown): { code: string; message: string } {
   if (e instanceof ApiError) return { code: e.code, message: e.message };
