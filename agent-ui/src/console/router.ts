@@ -8,6 +8,7 @@ export const router = createRouter({
   routes: [
     { path: '/login', name: 'login', component: () => import('./views/LoginView.vue') },
     { path: '/supervisor', name: 'supervisor', component: () => import('./views/SupervisorView.vue'), meta: { auth: true, lead: true } },
+    { path: '/admin', name: 'admin', component: () => import('./views/AdminView.vue'), meta: { auth: true, admin: true } },
     // one record for the list and an open conversation, so opening one never remounts the inbox
     { path: '/:id([0-9a-zA-Z_-]+)?', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { auth: true } },
     { path: '/:rest(.*)*', redirect: '/' },
@@ -18,6 +19,7 @@ router.beforeEach(async (to) => {
   const auth = useAuthStore();
   if (to.meta.auth && !(await auth.restore())) return { name: 'login', query: { next: to.fullPath } };
   if (to.meta.lead && !auth.isSupervisor) return { name: 'inbox' };
+  if (to.meta.admin && !auth.isAdmin) return { name: 'inbox' };
   if (to.name === 'login' && auth.token && (await auth.restore())) return { name: 'inbox' };
   return true;
 });

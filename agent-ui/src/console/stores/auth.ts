@@ -7,6 +7,7 @@ export const useAuthStore = defineStore('auth', () => {
   const user = ref<User | null>(null);
   const token = ref<string | null>(tokenStore.get());
   const isSupervisor = computed(() => user.value?.role === 'supervisor' || user.value?.role === 'admin');
+  const isAdmin = computed(() => user.value?.role === 'admin');
 
   async function login(username: string, password: string) {
     const res = await api.login(username, password);
@@ -31,5 +32,5 @@ export const useAuthStore = defineStore('auth', () => {
     token.value = null;
     user.value = null;
   }
-  return { user, token, isSupervisor, login, restore, logout };
+  return { user, token, isSupervisor, isAdmin, login, restore, logout };
 });
