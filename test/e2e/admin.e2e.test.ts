@@ -279,7 +279,21 @@ describe('administration in the console', () => {
     expect(adminB!.errors.filter((e) => /^admin http/.test(e))).toHaveLength(3);
   });
 
-  it('10. an agent is sent from /admin to the inbox, sees no link to it, and the API refuses them', async () => {
+  it('10. a list that fails to load says so and offers a retry', async () => {
+    await p.route('**/api/admin/teams', (r) => r.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unavailable', message: 'the service is briefly unavailable; try again' } }) }));
+    await p.reload();
+    await p.getByTestId('admin-view').waitFor({ timeout: T });
+    await p.getByTestId('admin-tab-teams').click();
+    const failed = p.getByTestId('admin-load-error');
+    await failed.waitFor({ timeout: T });
+    expect(await failed.textContent()).toContain('the service is briefly unavailable');
+    await shot(p, 'teams-error-zh');
+    await p.unroute('**/api/admin/teams');
+    await failed.getByRole('button').click();
+    await p.locator('[data-testid=team-row][data-team=cards-team]').waitFor({ timeout: T });
+  });
+
+  it('11. an agent is sent from /admin to the inbox, sees no link to it, and the API refuses them', async () => {
     agentB = await launchBrowser({ name: 'agent', locale: 'en-US' });
     const a = agentB.page;
     await login(a, 'agent1');
