@@ -34,7 +34,13 @@ export function connectRealtime(token: string, origin = ''): void {
     void acd.restore();
     sup.poke();
   });
-  s.on('disconnect', () => connection.setOnline(false));
+  s.on('disconnect', (reason) => {
+    connection.setOnline(false);
+    // Dropped by the hub itself (an admin disabled the account or changed its role or queues):
+    // socket.io does not come back by itself after that. Connect again: a disabled account is refused
+    // (unauthorized, below: back to sign-in), anyone else is back at once with their new rooms.
+    if (reason === 'io server disconnect') s.connect();
+  });
   s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     connection.markError();
     const code = err.data?.code;

@@ -231,15 +231,27 @@ describe('administration in the console', () => {
     await p.getByTestId('confirm-dialog').waitFor({ state: 'detached', timeout: T });
   });
 
-  it('8. disabling an account asks first; then the account cannot sign in', async () => {
+  it('8. disabling an account asks first; its open console is signed out at once; then the account cannot sign in', async () => {
+    const victim = await launchBrowser({ name: 'victim', locale: 'en-US' });
+    try {
+      await login(victim.page, 'new.agent', PASSWORD);
+      await disable();
+      // The hub dropped its socket; the console's reconnect is refused as unauthorized: back to sign-in.
+      await victim.page.getByTestId('login-username').waitFor({ timeout: T });
+    } finally {
+      await victim.close();
+    }
+    expect((await h.hub.m.User.findOne({ username: 'new.agent' }).lean())!.active).toBe(false);
+    expect((await api(h.url, '/api/auth/login', { body: { username: 'new.agent', password: PASSWORD } })).status).toBe(401);
+  });
+
+  async function disable() {
     await p.getByTestId('admin-tab-users').click();
     await userRow('new.agent').getByTestId('user-active').click();
     await p.getByTestId('confirm-dialog').waitFor({ timeout: T });
     await p.getByTestId('confirm-ok').click();
     await p.locator('[data-testid=user-row][data-username="new.agent"][data-active=false]').waitFor({ timeout: T });
-    expect((await h.hub.m.User.findOne({ username: 'new.agent' }).lean())!.active).toBe(false);
-    expect((await api(h.url, '/api/auth/login', { body: { username: 'new.agent', password: PASSWORD } })).status).toBe(401);
-  });
+  }
 
   it('9. in Chinese: labels, tabs and queue names switch', async () => {
     await p.getByTestId('locale-switch').selectOption('zh');
