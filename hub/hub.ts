@@ -124,8 +124,7 @@ export class Hub {
       },
       replayed: (r) => {
         // With the live counters (the cached document's may be older than what the consoles show).
-        void this.inbox
-          .view(r.conversation)
+        void (r.view ? Promise.resolve(r.view) : this.inbox.view(r.conversation))
           .then((v) => this.events.messageCreated(r.message, v))
           .catch((e) => this.log.warn({ err: e }, 'replayed message not announced'));
       },

@@ -62,22 +62,37 @@ return 1`;
  * bump — new messages in conversations: counters move, each conversation moves up its lists, and it
  * is marked for write-back to MongoDB. This, not a MongoDB update, is what a stored message costs.
  * One call carries a whole ingest batch (one script run, one reply).
- * KEYS[1] summaries hash, KEYS[2] memberships hash, KEYS[3] counters hash, KEYS[4] dirty set.
- * ARGV: six per conversation: id, unread delta, message delta, message time ms ('' = none),
- * preview, '1' to set unread to zero first.
+ * KEYS[1] summaries hash, KEYS[2] memberships hash, KEYS[3] counters hash, KEYS[4] dirty set,
+ * KEYS[5] prefix of the per-conversation sets of counted message ids.
+ * ARGV: seven per conversation: id, unread delta, message delta, message time ms ('' = none),
+ * preview, '1' to set unread to zero first, message ids (space-separated, '' = none).
+ * With message ids the deltas are per message, and only messages not counted before count: the ids
+ * counted are kept per conversation (the newest 200, for two days), so a message sent again after
+ * its first attempt died between being stored and being counted is counted once, and one that was
+ * counted is not counted again.
  * Every bump raises the counters' version (id:v), so a slower write-back of older counters can never
  * overwrite newer ones in MongoDB (flush() writes only over a lower version).
  * Returns per conversation { unread, count, last ms, preview, summary JSON or '' }.
  */
 const BUMP = `
 local out = {}
-for i = 1, #ARGV, 6 do
+for i = 1, #ARGV, 7 do
   local id = ARGV[i]
+  local du, dn, fresh = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), true
+  if ARGV[i + 6] ~= '' then
+    local set = KEYS[5] .. id
+    local k = 0
+    local score = ARGV[i + 3] ~= '' and ARGV[i + 3] or '0'
+    for mid in string.gmatch(ARGV[i + 6], '%S+') do k = k + redis.call('ZADD', set, 'NX', score, mid) end
+    redis.call('ZREMRANGEBYRANK', set, 0, -201)
+    redis.call('EXPIRE', set, 172800)
+    du, dn, fresh = du * k, dn * k, k > 0
+  end
   if ARGV[i + 5] == '1' then redis.call('HSET', KEYS[3], id .. ':u', 0) end
   redis.call('HINCRBY', KEYS[3], id .. ':v', 1)
-  local u = redis.call('HINCRBY', KEYS[3], id .. ':u', ARGV[i + 1])
-  local n = redis.call('HINCRBY', KEYS[3], id .. ':n', ARGV[i + 2])
-  if ARGV[i + 3] ~= '' then
+  local u = redis.call('HINCRBY', KEYS[3], id .. ':u', du)
+  local n = redis.call('HINCRBY', KEYS[3], id .. ':n', dn)
+  if fresh and ARGV[i + 3] ~= '' then
     local t = tonumber(redis.call('HGET', KEYS[3], id .. ':t'))
     if not t or tonumber(ARGV[i + 3]) >= t then
       redis.call('HSET', KEYS[3], id .. ':t', ARGV[i + 3], id .. ':p', ARGV[i + 4])
@@ -101,6 +116,11 @@ export interface Bump {
   preview?: string;
   /** The agent read everything (before adding `unread`). */
   resetUnread?: boolean;
+  /**
+   * The messages this bump is for: `unread` and `messages` are then per message, and a message
+   * counted before (sent again after a crash, or twice) is not counted again.
+   */
+  messageIds?: string[];
 }
 
 /** Live counters of a conversation; v is their version (0 where not needed). */
@@ -129,7 +149,7 @@ export class InboxView {
   ) {
     this.p = `${prefix}:{inbox}`;
     redis.defineCommand('inboxUpsert', { numberOfKeys: 5, lua: UPSERT });
-    redis.defineCommand('inboxBump', { numberOfKeys: 4, lua: BUMP });
+    redis.defineCommand('inboxBump', { numberOfKeys: 5, lua: BUMP });
   }
 
   private key(name: string): string {
@@ -171,12 +191,13 @@ export class InboxView {
   async bump(items: Bump[]): Promise<Map<string, ConversationView | null>> {
     const out = new Map<string, ConversationView | null>();
     if (!items.length) return out;
-    const args = items.flatMap((b) => [b.id, b.unread ?? 0, b.messages ?? 0, b.at ? b.at.getTime() : '', b.preview ?? '', b.resetUnread ? '1' : '0']);
+    const args = items.flatMap((b) => [b.id, b.unread ?? 0, b.messages ?? 0, b.at ? b.at.getTime() : '', b.preview ?? '', b.resetUnread ? '1' : '0', b.messageIds?.join(' ') ?? '']);
     const res = await (this.redis as unknown as { inboxBump(...a: (string | number)[]): Promise<unknown> }).inboxBump(
       this.key('summaries'),
       this.key('members'),
       this.key('counters'),
       this.key('dirty'),
+      this.key('counted:'),
       ...args,
     );
     if (!Array.isArray(res) || res.length !== items.length) throw new Error('inbox bump failed');

@@ -278,22 +278,24 @@ export class Ingest {
     const stored = await this.store(items);
     // Stored: the next batch may go to the database while this one moves its counters.
     release();
-    const bumps = new Map<string, Bump & { at: Date }>();
+    // Counters move per message id, once: a duplicate goes in too, and counts only if its first
+    // attempt was stored but never counted (the process died in between; see inbox-view.ts bump).
+    const bumps = new Map<string, Bump & { at: Date; messageIds: string[] }>();
     const docs = new Map<string, ConversationDoc>();
     items.forEach((it, i) => {
       const s = stored[i];
-      if (s instanceof Error || s.duplicate) return;
-      const id = String(it.doc.conversationId);
-      const at = it.doc.createdAt as Date;
-      const b = bumps.get(id) ?? { id, unread: 0, messages: 0, at, preview: it.preview };
-      b.unread! += 1;
-      b.messages! += 1;
+      if (s instanceof Error) return;
+      const msg = s.duplicate ? s.message : (it.doc as unknown as MessageDoc);
+      const id = String(msg.conversationId);
+      const at = new Date(msg.createdAt);
+      const b = bumps.get(id) ?? { id, unread: 1, messages: 1, at, preview: it.preview, messageIds: [] };
+      b.messageIds.push(String(msg._id));
       if (at >= b.at) {
         b.at = at;
         b.preview = it.preview;
       }
       bumps.set(id, b);
-      docs.set(id, it.conversation);
+      if (!s.duplicate) docs.set(id, it.conversation);
     });
     // The messages are durable already: a failed counter update must not fail their acks.
     let views = new Map<string, ConversationView | null>();
@@ -342,7 +344,7 @@ export class Ingest {
         const at = it.doc.createdAt as Date;
         const views = await this.hooks.bump([
           { id: String(from._id), unread: -1, messages: -1 },
-          { id: String(conversation._id), unread: 1, messages: 1, at, preview: it.preview },
+          { id: String(conversation._id), unread: 1, messages: 1, at, preview: it.preview, messageIds: [String(it.doc._id)] },
         ]);
         view = views.get(String(conversation._id)) ?? null;
       } catch (e) {

@@ -1,6 +1,7 @@
 /**
  * A message stored by a process that died before announcing it: when the widget sends it again (same
- * client id), it is not stored twice, and the agents get it now.
+ * client id), it is not stored twice, the agents get it now, and it is counted (unread, messages) once;
+ * a message counted before is not counted again when it is sent again.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Types } from 'mongoose';
@@ -42,4 +43,19 @@ test('resent after a crash between storing and announcing: answered as a duplica
   const ev = await announced;
   expect(ev.conversation.id).toBe(String(conv!._id));
   expect(await h.hub.m.Message.countDocuments({ externalId: `${sess.body.visitorId}:replay-000002` })).toBe(1);
+  // It was never counted (its process died first): counted now, once, and it is the last message.
+  expect(ev.conversation).toMatchObject({ unreadCount: 2, lastMessagePreview: 'stored before the crash' });
+  const counters = async () => {
+    const [v] = await h.hub.inbox.list({ scope: 'all', userId: '', queues: [], limit: 50 }).then((page) => (page?.items ?? []).filter((x) => x.id === String(conv!._id)));
+    return { unread: v?.unreadCount, count: Number(await h.hub.redis.hget(`${h.redisPrefix}:{inbox}:counters`, `${String(conv!._id)}:n`)) };
+  };
+  expect(await counters()).toEqual({ unread: 2, count: 2 });
+
+  // Sent again, both of them (a reconnecting widget resending its outbox): counted already, nothing moves.
+  for (const clientId of ['replay-000001', 'replay-000002']) {
+    const dup = await visitor.timeout(5000).emitWithAck('message.send', { clientId, text: clientId === 'replay-000001' ? 'hello' : 'stored before the crash' });
+    expect(dup).toMatchObject({ ok: true, duplicate: true });
+  }
+  expect(await counters()).toEqual({ unread: 2, count: 2 });
+  expect(await h.hub.m.Message.countDocuments({ conversationId: conv!._id })).toBe(2);
 });
