@@ -114,7 +114,8 @@ export class Widget {
     chat.on('history', (msgs, status) => {
       this.messages = mergeMessages(this.messages, msgs);
       this.rerender();
-      if (status === 'resolved' || status === 'closed') this.view?.setNotice(this.s.ended);
+      const notice = this.statusNotice(status);
+      if (notice) this.view?.setNotice(notice);
       const lastAgent = [...msgs].reverse().find((m) => m.direction === 'out' && m.author.type === 'agent');
       if (lastAgent) this.queue.agentMessage(lastAgent.updatedAt);
       this.queue.status(status);
@@ -136,10 +137,17 @@ export class Widget {
     chat.on('typing', (on) => this.view?.setTyping(on));
     chat.on('read', (upTo) => { this.readUpTo = upTo; this.rerender(); });
     chat.on('status', (st, at) => {
-      this.view?.setNotice(st === 'resolved' || st === 'closed' ? this.s.ended : null);
+      this.view?.setNotice(this.statusNotice(st));
       if (this.queue.status(st, at)) this.renderQueue();
     });
     chat.on('position', (p) => { if (this.queue.position(p)) this.renderQueue(); });
+  }
+
+  /** What the customer is told about their conversation's state: closed, or kept for business hours (routing set it pending after hours). */
+  private statusNotice(status: string | null): string | null {
+    if (status === 'resolved' || status === 'closed') return this.s.ended;
+    if (status === 'pending') return this.s.afterHours;
+    return null;
   }
 
   /** The stored token was refused: try to resume with it, else start over with the pre-chat form. */
