@@ -222,3 +222,23 @@ describe('queues', () => {
     expect(JSON.stringify(await h.hub.m.Queue.find().sort({ _id: 1 }).lean())).toBe(before);
   });
 });
+
+test('changes made on one hub reach the consoles on another: new queue rooms, then a disabled account signed out', async () => {
+  const b = await startTestHub({ mongoUri: h.mongoUri, redisPrefix: h.redisPrefix, seed: false });
+  try {
+    const a = as(admin);
+    const created = await a.post('/api/admin/users', { username: 'far.agent', name: 'Far Agent', role: 'agent', password: 'a-long-password-3', queues: ['general'] });
+    expect(created.status).toBe(201);
+    const id = created.body.user.id;
+    const s = await sockets.connect(b.url, '/agent', await loginAs(b.url, 'far.agent', 'a-long-password-3'));
+    // Asked on hub A; the socket lives on hub B.
+    expect((await a.patch(`/api/admin/users/${id}`, { queues: ['loans'] })).status).toBe(200);
+    await waitFor(async () => (await h.hub.io.of('/agent').in('queue:loans').fetchSockets()).some((x) => x.data.user?.sub === id), 5000, 'hub B socket in queue:loans');
+    expect((await b.hub.io.of('/agent').in('queue:general').fetchSockets()).some((x) => x.data.user?.sub === id)).toBe(false);
+    const gone = new Promise<string>((resolve) => s.once('disconnect', resolve));
+    expect((await a.patch(`/api/admin/users/${id}`, { active: false })).status).toBe(200);
+    expect(await gone).toBe('io server disconnect');
+  } finally {
+    await b.close();
+  }
+});
