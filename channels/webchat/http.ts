@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Hub } from '../../hub/hub.js';
 import { AppError, badRequest, rateLimited, tooLarge, unsupportedType } from '../../hub/errors.js';
 import { parseBody } from '../../hub/api/validate.js';
+import { isOpen } from '../../hub/acd/hours.js';
 
 const SessionBody = z.object({
   name: z.string().trim().min(1, 'name is required').max(100),
@@ -43,7 +44,13 @@ export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
     }
   };
 
-  app.get('/api/webchat/status', async () => ({ online: (await hub.presence.onlineCount()) > 0 }));
+  // Chat is offered when someone can answer now: an agent has the console open and the web chat queue
+  // is within its business hours. `open: false` lets the widget say the bank is closed (not just busy).
+  app.get('/api/webchat/status', async () => {
+    const [agents, queues] = await Promise.all([hub.presence.onlineCount(), hub.acdBridge.queuesCached()]);
+    const open = isOpen(queues.find((q) => q.id === hub.config.webchat.defaultQueue)?.hours, Date.now());
+    return { online: agents > 0 && open, open };
+  });
 
   app.post('/api/webchat/session', async (req) => {
     const body = parseBody(SessionBody, req.body);

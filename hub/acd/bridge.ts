@@ -12,6 +12,8 @@ import { conversationView } from '../views.js';
 import type { Router } from './router.js';
 import type { AgentProfile, AgentSnapshot, Decision, QueueDef, TaskInput } from './types.js';
 
+const QUEUE_CACHE_MS = 10_000;
+
 export const DEFAULT_CAPACITY: Partial<Record<Channel, number>> = { voice: 1, webchat: 3, email: 5, sms: 3, fax: 2 };
 
 /** Queue membership is a routing skill, so agents only get contacts of queues they belong to. */
@@ -79,8 +81,20 @@ export class AcdBridge {
   private sweeping = false;
   /** Agents the sweep found logged in to routing with no console, since when. */
   private absentSince = new Map<string, number>();
+  private queueCache: { at: number; defs: QueueDef[] } | null = null;
 
   constructor(private readonly hub: Hub) {}
+
+  /** The queue definitions as read at most QUEUE_CACHE_MS ago (for frequent public readers: the widget's status). */
+  async queuesCached(): Promise<QueueDef[]> {
+    if (!this.queueCache || Date.now() - this.queueCache.at > QUEUE_CACHE_MS) this.queueCache = { at: Date.now(), defs: await this.queues() };
+    return this.queueCache.defs;
+  }
+
+  /** A queue was changed here: the next queuesCached() reads them again (other hubs within QUEUE_CACHE_MS). */
+  queuesChanged(): void {
+    this.queueCache = null;
+  }
 
   async queues(): Promise<QueueDef[]> {
     const rows = await this.hub.m.Queue.find().lean();

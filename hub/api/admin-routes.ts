@@ -262,6 +262,7 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
     const { label, hours, overflow, ...rest } = body;
     const routing: Partial<QueueDef> = { ...rest, ...(hours ? { hours: hours as QueueDef['hours'] } : {}), ...(overflow ? { overflow } : {}) };
     await hub.m.Queue.updateOne({ _id: id }, { $set: { label, skills: [], routing: storableRouting(routing) } }, { upsert: true });
+    hub.acdBridge.queuesChanged();
     await hub.audit.record(actor(u), 'queue.update', { type: 'queue', id }, { label, ...storableRouting(routing) }, req.ip);
     // The routing leader reloads its queues before the next command after this one. Without a leader
     // right now, the next one loads them when it takes over: the change is saved either way.

@@ -1,7 +1,9 @@
 /**
- * A web chat written outside its queue's business hours, in Chromium: routing keeps it as an offline
- * message (pending, tagged after-hours) and the widget tells the customer so, in their language;
- * once an agent picks it up the notice goes away.
+ * Business hours in the chat widget, in Chromium. A chat begun while the bank was open whose first
+ * message comes after closing: routing keeps it as an offline message (pending, tagged after-hours)
+ * and the widget tells the customer so, in their language; once an agent picks it up the notice goes
+ * away. A customer opening the widget after closing gets the leave-a-message form, told the bank is
+ * closed (not only busy).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,26 +16,29 @@ import { waitFor } from '../helpers/wait.js';
 const T = 15_000;
 let h: TestHub;
 let visitor: TestBrowser;
+let late: TestBrowser | undefined;
+let admin = '';
 const sockets = new Sockets();
+const closeGeneral = async () => {
+  const put = await api(h.url, '/api/admin/queues/general', { token: admin, method: 'PUT', body: { label: { en: 'General service', zh: '综合服务' }, hours: { tz: 'Asia/Shanghai', week: {} } } });
+  expect(put.status).toBe(200);
+};
 
 beforeAll(async () => {
   if (!existsSync(join(process.cwd(), 'dist/console/index.html'))) throw new Error('dist missing: run npm run build:ui');
   h = await startTestHub({ name: 'e2e_after_hours' });
-  // An agent has the console open (the widget offers chat, not the offline form) ...
+  // An agent has the console open: the widget offers chat while the queue is open (24x7 so far).
   await sockets.connect(h.url, '/agent', await loginAs(h.url, 'agent1'));
-  // ... but the general queue is closed all week.
-  const admin = await loginAs(h.url, 'admin');
-  const put = await api(h.url, '/api/admin/queues/general', { token: admin, method: 'PUT', body: { label: { en: 'General service', zh: '综合服务' }, hours: { tz: 'Asia/Shanghai', week: {} } } });
-  expect(put.status).toBe(200);
+  admin = await loginAs(h.url, 'admin');
   visitor = await launchBrowser({ name: 'after-hours-visitor', locale: 'zh-CN' });
 });
 afterAll(async () => {
   sockets.closeAll();
-  await visitor?.close();
+  await Promise.allSettled([visitor?.close(), late?.close()]);
   await h?.close();
 });
 
-test('after hours: the chat is kept as an offline message and the customer is told so', async () => {
+test('a chat whose first message comes after closing is kept as an offline message, and the customer is told so', async () => {
   const v = visitor.page;
   await v.goto(`${h.url}/demo/`);
   await v.getByTestId('launcher').click();
@@ -41,6 +46,8 @@ test('after hours: the chat is kept as an offline message and the customer is to
   await v.getByTestId('prechat-name').fill('夜间客户');
   await v.getByTestId('prechat-submit').click();
   await v.getByTestId('composer').waitFor({ timeout: T });
+  // The bank closes (the general queue: no hours on any day) before the customer writes.
+  await closeGeneral();
   await v.getByTestId('composer').fill('晚上好，我的卡被锁了');
   await v.getByTestId('composer').press('Enter');
 
@@ -56,4 +63,18 @@ test('after hours: the chat is kept as an offline message and the customer is to
   const agent = await loginAs(h.url, 'agent1');
   expect((await api(h.url, `/api/conversations/${conv._id}/claim`, { token: agent, method: 'POST', body: {} })).status).toBe(200);
   await notice.waitFor({ state: 'hidden', timeout: T });
+});
+
+test('opening the widget after closing: the leave-a-message form, saying the bank is closed', async () => {
+  late = await launchBrowser({ name: 'after-hours-late', locale: 'zh-CN' });
+  const v = late.page;
+  await v.goto(`${h.url}/demo/`);
+  await v.getByTestId('launcher').click();
+  const form = v.getByTestId('offline-form');
+  await form.waitFor({ timeout: T });
+  expect(await form.textContent()).toContain('现在是非服务时间');
+  expect(await v.getByTestId('prechat-form').count()).toBe(0);
+  const status = await api(h.url, '/api/webchat/status');
+  expect(status.body).toEqual({ online: false, open: false });
+  await v.screenshot({ path: join(screenshotDir('e2e'), 'after-hours-offline-form-zh.png') });
 });

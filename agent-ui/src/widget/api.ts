@@ -19,7 +19,7 @@ export class WidgetApi {
     if (!res.ok) throw new WidgetApiError(res.status, data?.error?.code ?? `http_${res.status}`, data?.error?.message ?? res.statusText);
     return data as T;
   }
-  status() { return this.json<{ online: boolean }>('GET', '/api/webchat/status'); }
+  status() { return this.json<{ online: boolean; open?: boolean }>('GET', '/api/webchat/status'); }
   session(body: { name: string; email?: string; phone?: string; locale?: string; token?: string }) {
     return this.json<{ visitorId: string; token: string; name: string }>('POST', '/api/webchat/session', body);
   }

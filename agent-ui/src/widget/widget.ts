@@ -66,11 +66,13 @@ export class Widget {
   private async checkStatus() {
     this.body.replaceChildren(h('div', { class: 'ccw-center', testid: 'checking' }, this.s.checking));
     try {
-      const { online } = await this.api.status();
+      const { online, open } = await this.api.status();
       if (online) this.body.replaceChildren(prechatForm(this.s, (d) => this.createSession(d)));
       else {
-        this.subtitle.textContent = this.s.offlineSubtitle;
-        this.body.replaceChildren(offlineForm(this.s, async (d) => { await this.api.offline(d); }));
+        // Outside business hours the bank is closed, not only busy: say so.
+        const closed = open === false;
+        this.subtitle.textContent = closed ? this.s.closedSubtitle : this.s.offlineSubtitle;
+        this.body.replaceChildren(offlineForm(closed ? { ...this.s, offlineIntro: this.s.closedIntro } : this.s, async (d) => { await this.api.offline(d); }));
       }
     } catch {
       this.body.replaceChildren(h('div', { class: 'ccw-center', testid: 'status-error' }, h('p', {}, this.s.statusError),
