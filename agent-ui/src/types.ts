@@ -46,6 +46,8 @@ export interface Offer { conversation: ConversationSummary; deadline: string }
 export interface QueueStat {
   id: string; label: { en: string; zh: string }; waiting: number; ringing: number; oldestWaitSec: number;
   agentsAvailable: number; agentsSignedIn: number;
+  /** Within its business hours now (false: new contacts take the after-hours action). */
+  open?: boolean;
   /** Today: answered contacts, share answered within the target, average speed of answer. */
   answeredToday?: number; serviceLevel?: { target: { pct: number; seconds: number }; pct: number | null }; asaSec?: number | null;
 }

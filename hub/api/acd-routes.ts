@@ -6,7 +6,8 @@ import type { Hub } from '../hub.js';
 import { badRequest, notFound } from '../errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import { conversationView } from '../views.js';
-import { agentView, queueDef, slKey } from '../acd/bridge.js';
+import { agentView, queueDef, routingFromStore, slKey } from '../acd/bridge.js';
+import { isOpen } from '../acd/hours.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
 import { parseBody } from './validate.js';
 import { findByIds } from '../by-ids.js';
@@ -100,13 +101,15 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
     }
     return {
       queues: queues.map((q, qi) => {
-        const def = queueDef(String(q._id), (q.skills as string[]) ?? [], (q.routing as never) ?? {});
+        const def = queueDef(String(q._id), (q.skills as string[]) ?? [], routingFromStore((q.routing as Record<string, unknown>) ?? {}));
         const answered = Number(sl[qi].answered ?? 0);
         const waiting = (byQueue.get(String(q._id)) ?? []).filter((t) => t.state === 'waiting');
         const members = agents.filter((a) => a.skills[`q:${String(q._id)}`]);
         return {
           id: String(q._id),
           label: q.label,
+          // Within its business hours now (outside them, new contacts take the after-hours action).
+          open: isOpen(def.hours, now),
           waiting: waiting.length,
           ringing: (byQueue.get(String(q._id)) ?? []).length - waiting.length,
           oldestWaitSec: waiting.length ? Math.round((now - Math.min(...waiting.map((t) => t.enqueuedAt))) / 1000) : 0,

@@ -198,6 +198,14 @@ describe('queues', () => {
     expect(plain.body.queue.definition).toMatchObject({ strategy: 'longest-idle', serviceLevel: { pct: 80, seconds: 20 }, offerTimeoutSec: 20, hours: null, overflow: null });
   });
 
+  test('the supervisors\' overview says which queues are outside their business hours now', async () => {
+    expect((await as(admin).put('/api/admin/queues/night-closed', { label: { en: 'Closed queue' }, hours: { tz: 'Asia/Shanghai', week: {} } })).status).toBe(200);
+    const overview = (await api(h.url, '/api/acd/overview', { token: await loginAs(h.url, 'super1') })).body;
+    const open = Object.fromEntries(overview.queues.map((q: { id: string; open: boolean }) => [q.id, q.open]));
+    expect(open['night-closed']).toBe(false);
+    expect(open.general).toBe(true);
+  });
+
   test('a bad queue definition is refused naming the field and changes nothing', async () => {
     const before = JSON.stringify(await h.hub.m.Queue.find().sort({ _id: 1 }).lean());
     const cases: [string, unknown, RegExp][] = [

@@ -54,7 +54,7 @@ export default {
   },
   sup: {
     title: 'Supervisor', queues: 'Queues', agents: 'Agents', waiting: 'Waiting contacts', updated: 'Updated {time}', refresh: 'Refresh',
-    loading: 'Loading…', error: 'Could not load the overview.', noQueues: 'No queues.', noAgents: 'No agents.', noWaiting: 'Nobody is waiting.',
+    loading: 'Loading…', error: 'Could not load the overview.', closed: 'Closed now', closedHint: 'Outside business hours: new contacts take the after-hours action', noQueues: 'No queues.', noAgents: 'No agents.', noWaiting: 'Nobody is waiting.',
     col: {
       queue: 'Queue', waiting: 'Waiting', ringing: 'Ringing', oldest: 'Oldest wait', available: 'Available', signedIn: 'Signed in', answered: 'Answered today', sl: 'Service level', asa: 'Avg. answer',
       agent: 'Agent', state: 'State', time: 'Time in state', load: 'Load / capacity', actions: 'Actions', priority: 'Priority',

@@ -54,7 +54,7 @@ const zh: typeof en = {
   },
   sup: {
     title: '班长监控', queues: '队列', agents: '座席', waiting: '排队中的会话', updated: '更新于 {time}', refresh: '刷新',
-    loading: '正在加载…', error: '监控数据加载失败。', noQueues: '暂无队列。', noAgents: '暂无座席。', noWaiting: '当前无人排队。',
+    loading: '正在加载…', error: '监控数据加载失败。', closed: '非服务时间', closedHint: '当前不在服务时间内：新的咨询按非服务时间规则处理', noQueues: '暂无队列。', noAgents: '暂无座席。', noWaiting: '当前无人排队。',
     col: {
       queue: '队列', waiting: '排队', ringing: '振铃', oldest: '最长等待', available: '空闲座席', signedIn: '已签入', answered: '今日接通', sl: '服务水平', asa: '平均应答',
       agent: '座席', state: '状态', time: '状态时长', load: '负荷 / 容量', actions: '操作', priority: '优先级',
