@@ -46,11 +46,16 @@ export function storableRouting(r: Partial<QueueDef>): Record<string, unknown> {
   return { ...r, hours: { tz: r.hours.tz, week } };
 }
 
-export function routingFromStore(r: Record<string, unknown>): Partial<QueueDef> {
+function routingFromStore(r: Record<string, unknown>): Partial<QueueDef> {
   const hours = r.hours as { tz: string; week: Record<string, (string | [string, string])[]> } | undefined;
   if (!hours) return r as Partial<QueueDef>;
   const week = Object.fromEntries(Object.entries(hours.week ?? {}).map(([day, spans]) => [day, spans.map((x) => (typeof x === 'string' ? (x.split('-') as [string, string]) : x))]));
   return { ...r, hours: { tz: hours.tz, week } } as Partial<QueueDef>;
+}
+
+/** A user's routing skills with their proficiency: skills listed without a level count as 5. */
+export function skillLevels(u: { skills?: unknown; proficiency?: unknown }): Record<string, number> {
+  return { ...Object.fromEntries(((u.skills as string[]) ?? []).map((s) => [s, 5])), ...((u.proficiency as Record<string, number>) ?? {}) };
 }
 
 /** Visitors whose widget connected and wants its queue position again (set by the web chat connector). */
@@ -123,7 +128,7 @@ export class AcdBridge {
   async profile(userId: string): Promise<(AgentProfile & { role: string }) | null> {
     const u = await this.hub.m.User.findById(userId).lean();
     if (!u || !u.active || u.role === 'marketing') return null;
-    const skills: Record<string, number> = { ...Object.fromEntries(((u.skills as string[]) ?? []).map((s) => [s, 5])), ...((u.proficiency as Record<string, number>) ?? {}) };
+    const skills = skillLevels(u);
     for (const q of (u.queues as string[]) ?? []) skills[member(q)] = 10;
     // Capacity per channel: the agent's own, else the team's, else the default.
     const team = u.team ? await this.hub.m.Team.findById(u.team, { capacity: 1 }).lean() : null;
@@ -153,15 +158,17 @@ export class AcdBridge {
     await this.hub.acd.send({ type: 'agent.profile', profile });
   }
 
+  /** Whether the user has a console socket open on any hub (every hub is asked). */
+  private async consoleOpen(userId: string): Promise<boolean> {
+    return (await this.hub.io.of('/agent').in(`user:${userId}`).fetchSockets()).length > 0;
+  }
+
   agentDisconnected(userId: string): void {
     clearTimeout(this.logoutTimers.get(userId));
     const t = setTimeout(() => {
       this.logoutTimers.delete(userId);
-      void this.hub.io
-        .of('/agent')
-        .in(`user:${userId}`)
-        .fetchSockets()
-        .then((s) => (s.length === 0 ? this.hub.acd.send({ type: 'agent.state', agentId: userId, state: 'offline' }) : undefined))
+      void this.consoleOpen(userId)
+        .then((open) => (open ? undefined : this.hub.acd.send({ type: 'agent.state', agentId: userId, state: 'offline' })))
         .catch(() => undefined);
     }, this.hub.config.acd.logoutGraceSeconds * 1000);
     t.unref();
@@ -348,8 +355,7 @@ export class AcdBridge {
       if (since === undefined) this.absentSince.set(a.id, now);
       if (since === undefined || now - since < grace) continue;
       this.absentSince.delete(a.id);
-      const sockets = await this.hub.io.of('/agent').in(`user:${a.id}`).fetchSockets();
-      if (sockets.length) continue;
+      if (await this.consoleOpen(a.id)) continue;
       this.hub.log.warn({ agentId: a.id, state: a.state }, 'agent logged in to routing with no console open on any hub: logged out');
       await this.hub.acd.send({ type: 'agent.state', agentId: a.id, state: 'offline' });
     }

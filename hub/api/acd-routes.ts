@@ -6,7 +6,7 @@ import type { Hub } from '../hub.js';
 import { badRequest, notFound } from '../errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import { conversationView } from '../views.js';
-import { agentView, queueDef, routingFromStore, slKey } from '../acd/bridge.js';
+import { agentView, slKey } from '../acd/bridge.js';
 import { isOpen } from '../acd/hours.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
 import { parseBody } from './validate.js';
@@ -87,11 +87,12 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
 
   app.get('/api/acd/overview', async (req) => {
     await lead(req);
-    const [{ agents, tasks }, queues] = await Promise.all([hub.acd.snapshot(), hub.m.Queue.find().lean()]);
+    // Definitions as routing reads them (hub/acd/bridge.ts), labels from the stored queues.
+    const [{ agents, tasks }, queues, rows] = await Promise.all([hub.acd.snapshot(), hub.acdBridge.queues(), hub.m.Queue.find({}, { label: 1 }).lean()]);
     const now = Date.now();
     const users = await hub.m.User.find({ role: { $in: ['agent', 'supervisor', 'admin'] }, active: true }, { name: 1, role: 1, queues: 1 }).lean();
     const day = new Date().toISOString().slice(0, 10);
-    const sl = await Promise.all(queues.map((q) => hub.redis.hgetall(slKey(hub.config.redisPrefix, String(q._id), day))));
+    const sl = await Promise.all(queues.map((q) => hub.redis.hgetall(slKey(hub.config.redisPrefix, q.id, day))));
     const byQueue = new Map<string, typeof tasks>();
     for (const t of tasks) {
       if (t.state !== 'waiting' && t.state !== 'offered') continue;
@@ -100,18 +101,17 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
       byQueue.set(t.queue, list);
     }
     return {
-      queues: queues.map((q, qi) => {
-        const def = queueDef(String(q._id), (q.skills as string[]) ?? [], routingFromStore((q.routing as Record<string, unknown>) ?? {}));
+      queues: queues.map((def, qi) => {
         const answered = Number(sl[qi].answered ?? 0);
-        const waiting = (byQueue.get(String(q._id)) ?? []).filter((t) => t.state === 'waiting');
-        const members = agents.filter((a) => a.skills[`q:${String(q._id)}`]);
+        const waiting = (byQueue.get(def.id) ?? []).filter((t) => t.state === 'waiting');
+        const members = agents.filter((a) => a.skills[`q:${def.id}`]);
         return {
-          id: String(q._id),
-          label: q.label,
+          id: def.id,
+          label: rows.find((r) => String(r._id) === def.id)?.label ?? {},
           // Within its business hours now (outside them, new contacts take the after-hours action).
           open: isOpen(def.hours, now),
           waiting: waiting.length,
-          ringing: (byQueue.get(String(q._id)) ?? []).length - waiting.length,
+          ringing: (byQueue.get(def.id) ?? []).length - waiting.length,
           oldestWaitSec: waiting.length ? Math.round((now - Math.min(...waiting.map((t) => t.enqueuedAt))) / 1000) : 0,
           agentsAvailable: members.filter((a) => a.state === 'available').length,
           agentsSignedIn: members.filter((a) => a.state !== 'offline').length,

@@ -10,7 +10,7 @@ import type { Hub } from '../hub.js';
 import { AppError, badRequest, conflict, isDuplicateKey, notFound } from '../errors.js';
 import { hashPassword } from '../auth/password.js';
 import { CHANNELS, ROLES } from '../models/types.js';
-import { DEFAULT_CAPACITY, queueDef, storableRouting } from '../acd/bridge.js';
+import { DEFAULT_CAPACITY, queueDef, skillLevels, storableRouting } from '../acd/bridge.js';
 import type { QueueDef } from '../acd/types.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
 import { parseBody } from './validate.js';
@@ -97,8 +97,7 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
     role: u.role,
     active: u.active !== false,
     queues: (u.queues as string[]) ?? [],
-    // Skills listed without a level count as 5 (hub/acd/bridge.ts).
-    skills: { ...Object.fromEntries(((u.skills as string[]) ?? []).map((s) => [s, 5])), ...((u.proficiency as Record<string, number>) ?? {}) },
+    skills: skillLevels(u),
     capacity: (u.capacity as Record<string, number>) ?? {},
     team: (u.team as string | null) ?? null,
     locale: u.locale,
@@ -110,7 +109,13 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
     if (!OBJECT_ID.test(id)) throw badRequest('user id is not valid');
     return id;
   };
-  const knownQueues = async () => new Set([...(await hub.m.Queue.find({}, { _id: 1 }).lean()).map((q) => String(q._id)), 'general']);
+  const knownQueues = async () => new Set((await hub.acdBridge.queues()).map((q) => q.id));
+  /** A team or queue id from the URL. */
+  const slug = (p: unknown, what: 'team' | 'queue'): string => {
+    const id = (p as { id?: string }).id ?? '';
+    if (!ID.test(id)) throw badRequest(`a ${what} id is lower-case letters, digits, _ and - (up to 32)`);
+    return id;
+  };
   const checkQueues = async (queues: string[] | undefined) => {
     if (!queues) return;
     const known = await knownQueues();
@@ -211,8 +216,7 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
 
   app.put('/api/admin/teams/:id', async (req) => {
     const u = await admin(req);
-    const id = (req.params as { id?: string }).id ?? '';
-    if (!ID.test(id)) throw badRequest('a team id is lower-case letters, digits, _ and - (up to 32)');
+    const id = slug(req.params, 'team');
     const body = parseBody(TeamBody, req.body);
     await hub.m.Team.updateOne({ _id: id }, { $set: { name: body.name, capacity: body.capacity } }, { upsert: true });
     await hub.audit.record(actor(u), 'team.update', { type: 'team', id }, body, req.ip);
@@ -224,8 +228,7 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
 
   app.delete('/api/admin/teams/:id', async (req) => {
     const u = await admin(req);
-    const id = (req.params as { id?: string }).id ?? '';
-    if (!ID.test(id)) throw badRequest('a team id is lower-case letters, digits, _ and - (up to 32)');
+    const id = slug(req.params, 'team');
     const members = await hub.m.User.countDocuments({ team: id });
     if (members) throw conflict('team_in_use', `the team still has ${members} member(s): move them first`);
     const r = await hub.m.Team.deleteOne({ _id: id });
@@ -250,8 +253,7 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
 
   app.put('/api/admin/queues/:id', async (req) => {
     const u = await admin(req);
-    const id = (req.params as { id?: string }).id ?? '';
-    if (!ID.test(id)) throw badRequest('a queue id is lower-case letters, digits, _ and - (up to 32)');
+    const id = slug(req.params, 'queue');
     const body = parseBody(QueueBody, req.body);
     const known = await knownQueues();
     for (const target of [body.overflow?.queue, body.afterHours.action === 'overflow' ? body.afterHours.queue : undefined]) {
