@@ -13,8 +13,11 @@ export const ConfigSchema = z.object({
   port: port.default(8080),
   /** Interface to bind. */
   host: z.string().min(1).default('127.0.0.1'),
-  /** Trust X-Forwarded-For (only behind a load balancer you run: otherwise clients could spoof their IP past rate limits). */
-  trustProxy: z.coerce.boolean().default(false),
+  /**
+   * How many proxies of yours stand in front of the hub (0 = none: X-Forwarded-For is ignored). The client
+   * IP is the address that many hops back, never the left-most entry a client could write itself.
+   */
+  trustProxy: z.coerce.number().int().min(0).max(10).default(0),
   /** Public URL printed at start-up and used in links. */
   publicUrl: z.string().url().optional(),
   /** MongoDB connection string; when absent the embedded FerretDB store is started by scripts/start.ts. */
@@ -27,19 +30,44 @@ export const ConfigSchema = z.object({
   jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Agent session lifetime in seconds. */
   agentTokenTtl: z.coerce.number().int().min(60).default(12 * 3600),
-  /** Visitor session lifetime in seconds (history restored on reload within it). */
+  /** Visitor token lifetime in seconds (history restored on reload within it). */
   visitorTokenTtl: z.coerce.number().int().min(60).default(30 * 24 * 3600),
+  /** Absolute lifetime of a visitor session in seconds: resuming renews the token, never past this from the session's start. */
+  visitorSessionMaxAge: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  /** How long a signed attachment link (the widget's images and files) stays valid, in seconds. */
+  attachmentLinkTtl: z.coerce.number().int().min(10).max(86_400).default(600),
+  /** Bearer token /metrics asks for. Unset: /metrics answers only connections from loopback. */
+  metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Sign-in attempts allowed per minute: per client IP, per account (any IP) and for the whole hub. */
+  login: z
+    .object({
+      perIp: z.coerce.number().int().min(1).default(20),
+      perAccount: z.coerce.number().int().min(1).default(10),
+      global: z.coerce.number().int().min(1).default(300),
+    })
+    .prefault({}),
+  /** Console sockets one user may have open at once across every hub (tabs, devices). */
+  agentSocketsPerUser: z.coerce.number().int().min(1).max(100).default(10),
   /** Where the embedded services keep their data. */
   dataDir: z.string().min(1).default('.data'),
   /** Log level for pino. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Seed demo users, queues and customers at start-up when the database is empty. */
-  seedDemo: z.coerce.boolean().default(true),
+  /**
+   * Seed demo users (with their well-known passwords), queues and customers at start-up. Off unless
+   * asked for (`npm start` asks); refused when the hub listens beyond loopback.
+   */
+  seedDemo: z.coerce.boolean().default(false),
   /** Web chat limits. */
   webchat: z
     .object({
       /** Largest attachment in bytes. */
       maxAttachmentBytes: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+      /** Uploads one visitor may make per minute (and one IP: five times this). */
+      uploadsPerMinute: z.coerce.number().int().min(1).default(10),
+      /** Bytes one visitor may upload per day. */
+      uploadBytesPerDay: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
+      /** An upload never attached to a message is deleted after this many seconds. */
+      unattachedUploadTtl: z.coerce.number().int().min(60).default(3600),
       /** Largest text message in characters. */
       maxTextLength: z.coerce.number().int().min(1).default(4000),
       /** Messages a visitor may send per 10 s. */
@@ -100,6 +128,14 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_DATA_DIR: 'dataDir',
   LOG_LEVEL: 'logLevel',
   CCHUB_SEED_DEMO: 'seedDemo',
+  CCHUB_METRICS_TOKEN: 'metricsToken',
+  CCHUB_LOGIN_PER_IP: 'login.perIp',
+  CCHUB_LOGIN_PER_ACCOUNT: 'login.perAccount',
+  CCHUB_LOGIN_GLOBAL: 'login.global',
+  CCHUB_AGENT_SOCKETS_PER_USER: 'agentSocketsPerUser',
+  CCHUB_VISITOR_SESSION_MAX_AGE: 'visitorSessionMaxAge',
+  CCHUB_WEBCHAT_UPLOADS_PER_MINUTE: 'webchat.uploadsPerMinute',
+  CCHUB_WEBCHAT_UPLOAD_BYTES_PER_DAY: 'webchat.uploadBytesPerDay',
   CCHUB_WEBCHAT_MAX_ATTACHMENT_BYTES: 'webchat.maxAttachmentBytes',
   CCHUB_WEBCHAT_MESSAGES_PER_10S: 'webchat.messagesPer10s',
   CCHUB_WEBCHAT_SESSIONS_PER_IP_PER_MINUTE: 'webchat.sessionsPerIpPerMinute',
@@ -108,7 +144,7 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_WEBCHAT_CONNECTIONS_PER_MINUTE: 'webchat.connectionsPerMinute',
 };
 
-const SECRET_KEYS = new Set(['jwtSecret', 'mongoUri', 'redisUrl']);
+const SECRET_KEYS = new Set(['jwtSecret', 'mongoUri', 'redisUrl', 'metricsToken']);
 
 export class ConfigError extends Error {}
 
@@ -135,7 +171,11 @@ export function loadConfig(overrides: Record<string, unknown> = {}, env: NodeJS.
   }
   for (const [name, path] of Object.entries(ENV_MAP)) {
     const v = env[name];
-    if (v !== undefined && v !== '') setPath(raw, path, path === 'seedDemo' || path === 'trustProxy' ? v !== '0' && v !== 'false' : v);
+    if (v === undefined || v === '') continue;
+    if (path === 'seedDemo') setPath(raw, path, v !== '0' && v !== 'false');
+    // A number of hops; the old on/off spelling means one proxy.
+    else if (path === 'trustProxy') setPath(raw, path, v === 'true' ? 1 : v === 'false' ? 0 : v);
+    else setPath(raw, path, v);
   }
   for (const [k, v] of Object.entries(overrides)) setPath(raw, k, v);
   const parsed = ConfigSchema.safeParse(raw);

@@ -22,6 +22,7 @@ import type { Config } from '../config/index.js';
 import { Tokens } from './auth/tokens.js';
 import { AuditLog } from './audit.js';
 import { Presence } from './presence.js';
+import { SocketCap } from './socket-cap.js';
 import { createModels, type Models, type Channel } from './models/index.js';
 import { Ingest } from './ingest/ingest.js';
 import { AgentRealtime } from './realtime.js';
@@ -57,6 +58,7 @@ export class Hub {
   readonly tokens: Tokens;
   readonly audit: AuditLog;
   readonly presence: Presence;
+  readonly socketCap: SocketCap;
   readonly ingest: Ingest;
   readonly agents: AgentRealtime;
   readonly conversations: Conversations;
@@ -84,12 +86,15 @@ export class Hub {
     // A missing secret is only acceptable for a single local process; say so loudly.
     const secret = config.jwtSecret ?? randomBytes(32).toString('hex');
     if (!config.jwtSecret) log.warn('CCHUB_JWT_SECRET is not set: using a random secret; sessions end when this process stops and other hub processes cannot verify them');
-    this.tokens = new Tokens(secret, config.agentTokenTtl, config.visitorTokenTtl);
+    this.tokens = new Tokens(secret, { agent: config.agentTokenTtl, visitor: config.visitorTokenTtl, visitorSession: config.visitorSessionMaxAge, attachmentLink: config.attachmentLinkTtl });
     this.audit = new AuditLog(this.m, log);
     this.presence = new Presence(redis, config.redisPrefix);
+    this.socketCap = new SocketCap(redis, config.redisPrefix, config.agentSocketsPerUser);
     this.inbox = new InboxView(redis, config.redisPrefix, this.m, log.child({ mod: 'inbox' }));
     this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024,
-      trustProxy: config.trustProxy,
+      // Exactly this many proxy hops (a number): req.ip is the address the outermost of our proxies saw,
+      // whatever a client writes at the left of X-Forwarded-For.
+      trustProxy: config.trustProxy > 0 ? (_addr: string, hop: number) => hop < config.trustProxy : false,
       // A malformed or over-long URL (e.g. a 5,000-character id) is refused by the router before any
       // route runs: the same error body as everything else, without echoing the URL back.
       frameworkErrors: (err, _req, reply: FastifyReply) => {
@@ -173,6 +178,7 @@ export class Hub {
         connected: (id) => void this.acdBridge.agentConnected(id).catch((e) => this.log.warn({ err: e }, 'routing login failed')),
         disconnected: (id) => this.acdBridge.agentDisconnected(id),
       },
+      this.socketCap,
     );
     this.conversations = new Conversations(this);
     this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg));
@@ -358,6 +364,7 @@ export class Hub {
     await this.inbox.flushAll().catch((e) => this.log.warn({ err: e }, 'counter write-back at shutdown failed'));
     await this.outbound.close();
     this.presence.close();
+    this.socketCap.close();
     this.subRedis.disconnect();
     await this.redis.quit().catch(() => undefined);
     await this.conn.close();

@@ -10,7 +10,9 @@ import type { Tokens, AgentClaims } from './auth/tokens.js';
 import type { Presence } from './presence.js';
 import { conversationIdOf, messageView, type ConversationView } from './views.js';
 import type { Models } from './models/index.js';
-import { AppError, forbidden, socketRefusal, unauthorized } from './errors.js';
+import { AppError, forbidden, rateLimited, socketRefusal } from './errors.js';
+import { sessionUser } from './auth/sessions.js';
+import type { SocketCap } from './socket-cap.js';
 import { guardEvents, type EventBudget } from './event-budget.js';
 
 /** Staff consoles send little (typing); this only stops a runaway or hostile client. */
@@ -27,15 +29,17 @@ export class AgentRealtime {
     private readonly log: Logger,
     private readonly visitorTyping: (conversationId: string, typing: boolean, user: AgentSocket['data']['user']) => void,
     private readonly sessions: { connected(userId: string): void; disconnected(userId: string): void },
+    private readonly cap: SocketCap,
   ) {
     const ns = io.of('/agent');
     ns.use((socket, next) => {
       void (async () => {
         const claims = await this.tokens.verify(socket.handshake.auth?.token, 'agent');
-        const user = await this.m.User.findById(claims.sub, { queues: 1, active: 1, role: 1 }).lean();
-        if (!user || !user.active) throw unauthorized('this account is disabled');
-        if (claims.role === 'marketing') throw forbidden('role marketing has no inbox');
-        socket.data.user = { ...claims, role: user.role, queues: user.queues ?? [] };
+        // The user as stored now (version, active, role), never the role inside the token.
+        const user = await sessionUser({ m: this.m }, claims);
+        if (user.role === 'marketing') throw forbidden('role marketing has no inbox');
+        if (!(await this.cap.take(claims.sub, socket.id))) throw rateLimited('too many consoles open for this account; close one first');
+        socket.data.user = { ...claims, role: user.role, name: user.name, queues: user.queues ?? [] };
         next();
       })().catch((e) => {
         // A refusal says why (the console signs out on unauthorized/forbidden); anything else (the store
@@ -54,6 +58,7 @@ export class AgentRealtime {
     void this.presence.add(u.sub).catch((e) => this.log.warn({ err: e }, 'presence add failed'));
     this.sessions.connected(u.sub);
     socket.on('disconnect', () => {
+      void this.cap.release(u.sub, socket.id).catch(() => undefined);
       void this.presence.remove(u.sub).catch(() => undefined);
       this.sessions.disconnected(u.sub);
     });

@@ -15,6 +15,16 @@ export const DEMO_USERS = [
   { username: 'admin', password: 'adminpass', name: 'Administrator', role: 'admin', queues: ['general', 'cards', 'wealth', 'vip'], skills: [], locale: 'en' },
 ] as const;
 
+/** Whether a host name or address is loopback only (what `npm start` binds by default). */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The published demo password of a demo username (refused beyond loopback: hub/api/auth-routes.ts). */
+export function isDemoPassword(username: string, password: string): boolean {
+  return DEMO_USERS.some((u) => u.username === username && u.password === password);
+}
+
 const QUEUES = [
   { _id: 'general', label: { en: 'General service', zh: '综合服务' }, skills: [] },
   { _id: 'cards', label: { en: 'Credit cards', zh: '信用卡' }, skills: ['cards'] },

@@ -113,7 +113,7 @@ export class WebchatConnector implements ChannelConnector {
   async send(out: OutboundMessage): Promise<SendResult> {
     const visitorId = out.channelData.visitorId;
     if (typeof visitorId !== 'string') throw new UnrecoverableSendError('conversation has no web chat visitor');
-    const message = { ...out.message, status: 'sent' };
+    const message = this.withLinks({ ...out.message, status: 'sent' });
     this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('message.created', { message, updatedAt: message.updatedAt });
     return { status: 'sent' };
   }
@@ -251,10 +251,25 @@ export class WebchatConnector implements ChannelConnector {
     if (attachments.length && !duplicate) {
       await this.d.m.Message.db.collection('attachments.files').updateMany({ _id: { $in: attachments.map((a) => new Types.ObjectId(a.id)) } }, { $set: { 'metadata.conversationId': String(conversation._id) } });
     }
-    const view = messageView(message);
+    const view = this.withLinks(messageView(message));
     // Other tabs of the same visitor see their own message too (see announceTab; undefined = not known yet).
     if (!duplicate && socket.data.otherTabs !== false) socket.to(visitorRoom(v.sub)).emit('message.created', { message: view, updatedAt: view.updatedAt });
     return { message: view, duplicate };
+  }
+
+  /**
+   * The widget opens attachments through short-lived signed links (never its 30-day token in a URL): each
+   * attachment of a message sent to the visitor carries its link, fresh with every send and history load.
+   */
+  private withLinks<M extends { attachments?: { id: string }[] }>(m: M): M {
+    if (!m.attachments?.length) return m;
+    return {
+      ...m,
+      attachments: m.attachments.map((a) => {
+        const { exp, sig } = this.d.tokens.attachmentLink(a.id);
+        return { ...a, url: `/api/attachments/${a.id}?exp=${exp}&sig=${sig}` };
+      }),
+    };
   }
 
   private async ownAttachments(v: VisitorClaims, ids: string[]) {
@@ -270,7 +285,7 @@ export class WebchatConnector implements ChannelConnector {
     const v = socket.data.visitor;
     const msgs = await this.d.m.Message.find({ customerId: new Types.ObjectId(v.cid) }).sort({ createdAt: -1 }).limit(200).lean();
     const live = await this.liveConversation(socket);
-    return { messages: msgs.reverse().map((m) => messageView(m as never)), conversationId: live ? String(live._id) : null, status: live?.status ?? null };
+    return { messages: msgs.reverse().map((m) => this.withLinks(messageView(m as never))), conversationId: live ? String(live._id) : null, status: live?.status ?? null };
   }
 
   /**

@@ -54,17 +54,19 @@ export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
 
   app.post('/api/webchat/session', async (req) => {
     const body = parseBody(SessionBody, req.body);
+    // A resume counts against the IP's sessions too, and keeps the session's start: a session cannot be
+    // renewed past its absolute lifetime (the token's expiry is capped by it; see Tokens.sign).
+    await limitIp(req);
     if (body.token) {
       const v = await hub.tokens.verify(body.token, 'visitor').catch(() => null);
-      if (v) return { visitorId: v.sub, token: await hub.tokens.sign({ kind: 'visitor', sub: v.sub, cid: v.cid, name: v.name }), name: v.name };
+      if (v) return { visitorId: v.sub, token: await hub.tokens.sign({ kind: 'visitor', sub: v.sub, cid: v.cid, name: v.name, sst: v.sst }), name: v.name };
     }
-    await limitIp(req);
     const visitorId = randomUUID();
     // A visitor is anonymous: the e-mail or phone typed into the form is kept as unverified contact
     // data, never used to link the chat to a bank customer's history.
     const cid = await hub.ingest.resolveCustomer({ customer: { identity: { channel: 'webchat', address: visitorId }, name: body.name, language: body.locale } });
     await hub.m.Customer.updateOne({ _id: cid }, { $set: { name: body.name, 'consents.unverifiedContact': { email: body.email || undefined, phone: body.phone || undefined } } });
-    const token = await hub.tokens.sign({ kind: 'visitor', sub: visitorId, cid: String(cid), name: body.name });
+    const token = await hub.tokens.sign({ kind: 'visitor', sub: visitorId, cid: String(cid), name: body.name, sst: Math.floor(Date.now() / 1000) });
     return { visitorId, token, name: body.name };
   });
 

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Hub } from '../hub.js';
 import { AppError, badRequest, conflict, isDuplicateKey, notFound } from '../errors.js';
 import { hashPassword } from '../auth/password.js';
+import { dropSockets } from '../auth/sessions.js';
 import { CHANNELS, ROLES } from '../models/types.js';
 import { DEFAULT_CAPACITY, queueDef, skillLevels, storableRouting } from '../acd/bridge.js';
 import type { QueueDef } from '../acd/types.js';
@@ -186,8 +187,12 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
     for (const k of ['name', 'role', 'active', 'queues', 'capacity', 'team', 'locale'] as const) if (body[k] !== undefined) set[k] = body[k];
     if (body.skills) Object.assign(set, { skills: [], proficiency: body.skills });
     if (body.password) set.passwordHash = await hashPassword(body.password);
+    // A new role or password, or disabling, ends every session of the user: the token version moves in
+    // the same write, so no request after it passes with an older token (and re-enabling revives none).
+    // Queues are not in the token (every request reads them as stored) and open consoles move rooms below.
+    const endSessions = (body.role !== undefined && body.role !== before.role) || body.password !== undefined || (body.active === false && before.active !== false);
     // Update, then read (the embedded store's findAndModify takes no projection).
-    await hub.m.User.updateOne({ _id: id }, { $set: set });
+    await hub.m.User.updateOne({ _id: id }, { $set: set, ...(endSessions ? { $inc: { tokenVersion: 1 } } : {}) });
     const after = await hub.m.User.findById(id, { passwordHash: 0 }).lean();
     if (!after) throw notFound('user');
     const changed = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, k === 'password' ? 'changed' : v]));
@@ -197,7 +202,7 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
     await syncRouting(id, active, after.role);
     // The consoles of this user: a disabled account or a new role signs out (the console's next request
     // is refused); new queues move their sockets to the new queue rooms on every hub.
-    if (!active || (body.role && body.role !== before.role)) agents.in(`user:${id}`).disconnectSockets(true);
+    if (endSessions || !active) dropSockets(hub, id);
     else if (body.queues) {
       const old = ((before.queues as string[]) ?? []).filter((q) => !body.queues!.includes(q));
       if (old.length) agents.in(`user:${id}`).socketsLeave(old.map((q) => `queue:${q}`));

@@ -6,7 +6,7 @@ import { badRequest, conflict, forbidden, isDuplicateKey, notFound, unauthorized
 import type { ConversationDoc } from '../models/conversation.js';
 import { CHANNELS, CONVERSATION_STATUSES, LIVE_STATUSES } from '../models/types.js';
 import { conversationView, customerView, messageView } from '../views.js';
-import { requireUser, type SessionUser } from './auth-routes.js';
+import { bearer, requireUser, type SessionUser } from './auth-routes.js';
 import { parseBody } from './validate.js';
 import { WRAP_UP_CODES } from '../wrapup-codes.js';
 
@@ -131,28 +131,40 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     return { conversation: conversationView(resolved) };
   });
 
+  // Who may fetch is settled before the file is looked up, so an unauthenticated caller cannot tell an
+  // existing id from a missing one. Three ways in: a signed short-lived link (the widget's images and
+  // files: no session token in a URL), a visitor's bearer token (own uploads), a staff bearer token.
   app.get('/api/attachments/:id', async (req, reply) => {
     const r = objectId.safeParse((req.params as { id?: string }).id);
     if (!r.success) throw badRequest('attachment id is not valid');
-    const h = req.headers.authorization;
-    const token = h?.startsWith('Bearer ') ? h.slice(7) : (req.query as { token?: string }).token;
-    if (!token) throw unauthorized();
-    const file = await hub.conn.db!.collection('attachments.files').findOne({ _id: new Types.ObjectId(r.data) });
-    if (!file) throw notFound('attachment');
-    const visitor = await hub.tokens.verify(token, 'visitor').catch(() => null);
-    if (visitor) {
-      if (file.metadata?.customerId !== visitor.cid) throw notFound('attachment');
+    const id = r.data;
+    const q = req.query as { exp?: unknown; sig?: unknown; token?: unknown };
+    let may: (meta: Record<string, unknown> | undefined) => Promise<boolean>;
+    if (q.sig !== undefined || q.exp !== undefined) {
+      if (!hub.tokens.attachmentLinkValid(id, q.exp, q.sig)) throw forbidden('this link is invalid or has expired');
+      may = async () => true;
     } else {
-      const u = await inboxUser(req);
-      // Agents see an attachment only through a conversation they may open; unsent uploads: leads only.
-      const conv = file.metadata?.conversationId;
-      if (conv) await load(u, new Types.ObjectId(String(conv)));
-      else if (!isLead(u)) throw notFound('attachment');
+      const token = bearer(req);
+      if (!token) throw unauthorized();
+      const visitor = await hub.tokens.verify(token, 'visitor').catch(() => null);
+      if (visitor) may = async (meta) => meta?.customerId === visitor.cid;
+      else {
+        const u = await inboxUser(req);
+        // Agents see an attachment only through a conversation they may open; unsent uploads: leads only.
+        may = async (meta) => {
+          const conv = meta?.conversationId;
+          if (!conv) return isLead(u);
+          return load(u, new Types.ObjectId(String(conv))).then(() => true, () => false);
+        };
+      }
     }
+    const file = await hub.conn.db!.collection('attachments.files').findOne({ _id: new Types.ObjectId(id) });
+    if (!file || !(await may(file.metadata))) throw notFound('attachment');
     const type = String(file.metadata?.contentType ?? 'application/octet-stream');
     reply.header('Content-Type', type);
     reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('Content-Security-Policy', "default-src 'none'");
+    reply.header('Content-Security-Policy', "default-src 'none'; sandbox");
+    reply.header('Cache-Control', 'private, no-store');
     reply.header('Content-Disposition', `${type.startsWith('image/') ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(String(file.filename))}`);
     return reply.send(new mongo.GridFSBucket(hub.conn.db!, { bucketName: 'attachments' }).openDownloadStream(file._id));
   });

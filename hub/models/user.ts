@@ -21,6 +21,11 @@ export const userSchema = new Schema(
     team: { type: String, default: null },
     locale: { type: String, enum: ['en', 'zh'], default: 'zh' },
     active: { type: Boolean, default: true },
+    /**
+     * Bumped by a role or password change and by disabling: tokens carry the version they were signed
+     * with and are refused once it differs (hub/auth/sessions.ts).
+     */
+    tokenVersion: { type: Number, default: 0 },
   },
   { timestamps: true },
 );

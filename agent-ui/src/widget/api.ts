@@ -37,5 +37,6 @@ export class WidgetApi {
     if (!res.ok) throw new WidgetApiError(res.status, data?.error?.code ?? `http_${res.status}`, data?.error?.message ?? res.statusText);
     return data.attachment as Attachment;
   }
-  attachmentUrl(id: string, token: string) { return `${this.origin}/api/attachments/${id}?token=${encodeURIComponent(token)}`; }
+  /** The hub signs a short-lived link for each attachment it sends the widget; no session token goes in a URL. */
+  attachmentUrl(a: Attachment): string | undefined { return a.url ? this.origin + a.url : undefined; }
 }

@@ -103,7 +103,7 @@ export class Widget {
         this.upsert({ ...this.pendingOf(item) });
         chat.retry(item);
       },
-    }, (a) => this.api.attachmentUrl(a.id, session.token), session.name);
+    }, (a) => this.api.attachmentUrl(a), session.name);
     this.body.replaceChildren(this.view.el);
     this.messages = [];
     this.queue = new QueueTracker();

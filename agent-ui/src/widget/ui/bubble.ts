@@ -5,7 +5,7 @@ import type { Attachment, ShownMessage } from '../../types';
 
 export interface BubbleCtx {
   s: Strings;
-  attachmentUrl: (a: Attachment) => string;
+  attachmentUrl: (a: Attachment) => string | undefined;
   readUpToIndex: number;
   retry: (m: ShownMessage) => void;
 }
@@ -16,11 +16,12 @@ function time(iso: string) {
 }
 
 function attachmentNode(a: Attachment, ctx: BubbleCtx, pending: boolean): HTMLElement {
-  if (!pending && a.contentType.startsWith('image/')) {
-    return h('a', { class: 'ccw-thumb', href: ctx.attachmentUrl(a), target: '_blank', rel: 'noopener', testid: 'attachment' },
-      h('img', { src: ctx.attachmentUrl(a), alt: a.name, loading: 'lazy' }));
+  const url = pending ? undefined : ctx.attachmentUrl(a);
+  if (url && a.contentType.startsWith('image/')) {
+    return h('a', { class: 'ccw-thumb', href: url, target: '_blank', rel: 'noopener', testid: 'attachment' },
+      h('img', { src: url, alt: a.name, loading: 'lazy' }));
   }
-  return h('a', { class: 'ccw-file', href: pending ? undefined : ctx.attachmentUrl(a), target: '_blank', rel: 'noopener', testid: 'attachment' }, svgIcon('attach', 13), ' ', a.name);
+  return h('a', { class: 'ccw-file', href: url, target: '_blank', rel: 'noopener', testid: 'attachment' }, svgIcon('attach', 13), ' ', a.name);
 }
 
 /** One chat bubble: visitor's own messages ("in") on the right, agent/system on the left. */
