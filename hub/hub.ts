@@ -230,7 +230,8 @@ export class Hub {
     const perTick = Math.max(1, Math.round(this.config.ingest.counterWriteBackPerSecond / 10));
     this.flushTimer = setInterval(() => void this.inbox.flush(perTick).catch((e) => this.log.warn({ err: e }, 'counter write-back failed')), 100);
     this.flushTimer.unref();
-    await this.app.register(multipart);
+    // Tight limits for every multipart body: fields are buffered in memory before a file is reached.
+    await this.app.register(multipart, { limits: { fileSize: this.config.webchat.maxAttachmentBytes, files: 1, fields: 4, fieldSize: 1024, fieldNameSize: 64, parts: 6, headerPairs: 20 } });
     // The widget runs on the bank's own site: its endpoints answer any origin. Tokens travel in headers,
     // never cookies, so this opens nothing to cross-site requests; the agent API allows no other origin.
     await this.app.register(cors, {

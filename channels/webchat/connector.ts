@@ -19,6 +19,7 @@ import { conversationIdOf, messageView, type ConversationView, type MessageView 
 import type { Config } from '../../config/index.js';
 import type { ConversationDoc } from '../../hub/models/conversation.js';
 import { positionRefreshKey } from '../../hub/acd/bridge.js';
+import { UploadSweep } from './upload-sweep.js';
 
 type VisitorSocket = Socket & {
   data: {
@@ -63,6 +64,7 @@ export class WebchatConnector implements ChannelConnector {
   readonly kind = 'webchat' as const;
   private ctx?: ConnectorContext;
   private limiter: WindowLimiter;
+  uploads?: UploadSweep;
 
   constructor(private readonly d: WebchatDeps) {
     this.limiter = new WindowLimiter(d.redis, `${d.redisPrefix}:rl:webchat:msg`, d.config.messagesPer10s, 10, () => rateLimited('you are sending messages too fast'));
@@ -91,6 +93,8 @@ export class WebchatConnector implements ChannelConnector {
         });
     });
     ns.on('connection', (s) => this.onConnection(s as VisitorSocket));
+    this.uploads = new UploadSweep(this.d.m.Message.db, this.d.config.unattachedUploadTtl, ctx.log);
+    this.uploads.start();
     // Another hub's new tab: mark the tabs of that visitor held here, and say whether there were any.
     ns.on('visitor.tab', (sub: unknown, ack?: unknown) => {
       const had = typeof sub === 'string' && this.markTabs(sub);
@@ -99,6 +103,7 @@ export class WebchatConnector implements ChannelConnector {
   }
 
   async stop(): Promise<void> {
+    this.uploads?.stop();
     // This process's sockets only (disconnectSockets goes through the Redis adapter to every hub), and by
     // closing the transport, not a namespace disconnect, which socket.io clients never reconnect after:
     // the widget reconnects to a live hub and resends its outbox.
@@ -277,7 +282,10 @@ export class WebchatConnector implements ChannelConnector {
       .collection('attachments.files')
       .find({ _id: { $in: ids.map((i) => new Types.ObjectId(i)) } })
       .toArray();
-    if (files.length !== ids.length || files.some((f) => f.metadata?.customerId !== v.cid)) throw badRequest('unknown attachment', 'unknown_attachment');
+    // An upload older than half its TTL and still unattached may be in the sweep's hands: not attachable.
+    const fresh = Date.now() - (this.d.config.unattachedUploadTtl * 1000) / 2;
+    const usable = (f: (typeof files)[number]) => f.metadata?.customerId === v.cid && (f.metadata?.conversationId || new Date(f.uploadDate).getTime() > fresh);
+    if (files.length !== ids.length || !files.every(usable)) throw badRequest('unknown attachment', 'unknown_attachment');
     return files.map((f) => ({ id: String(f._id), name: String(f.filename), contentType: String(f.metadata?.contentType), size: Number(f.length) }));
   }
 

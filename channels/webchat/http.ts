@@ -23,6 +23,15 @@ const OfflineBody = z.object({
   formId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional(),
 });
 
+/** The extension a stored file gets: from its verified type, never from the client's file name (`evil.html`). */
+const EXTENSION: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp', 'application/pdf': 'pdf', 'text/plain': 'txt' };
+
+/** A safe file name: the client's base name without control characters, path parts or its own extension, plus ours. */
+export function storedName(clientName: string | undefined, type: string): string {
+  const base = (clientName || 'file').split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '_').replace(/\.[^.]*$/, '').replace(/^\.+/, '').slice(0, 150) || 'file';
+  return `${base}.${EXTENSION[type]}`;
+}
+
 /** Allowed upload types, each with the magic bytes its content must start with (never trust the declared type alone). */
 const ALLOWED: Record<string, (b: Buffer) => boolean> = {
   'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
@@ -32,6 +41,9 @@ const ALLOWED: Record<string, (b: Buffer) => boolean> = {
   'application/pdf': (b) => b.subarray(0, 5).toString('latin1') === '%PDF-',
   'text/plain': (b) => !b.subarray(0, 4096).includes(0),
 };
+
+/** Multipart limits for uploads: one file, a handful of small fields, few parts and headers. */
+export const UPLOAD_LIMITS = (fileSize: number) => ({ fileSize, files: 1, fields: 4, fieldSize: 1024, fieldNameSize: 64, parts: 6, headerPairs: 20 });
 
 export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
   const perIp = new RateLimiterRedis({ storeClient: hub.redis, keyPrefix: `${hub.config.redisPrefix}:rl:webchat:ip`, points: hub.config.webchat.sessionsPerIpPerMinute, duration: 60 });
@@ -94,11 +106,23 @@ export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
     throw badRequest(`malformed upload: ${String(err.message ?? 'unreadable multipart body').slice(0, 200)}`, 'bad_upload');
   };
 
+  const { uploadsPerMinute, uploadBytesPerDay, maxAttachmentBytes } = hub.config.webchat;
+  const uploadsPerVisitor = new RateLimiterRedis({ storeClient: hub.redis, keyPrefix: `${hub.config.redisPrefix}:rl:upload:visitor`, points: uploadsPerMinute, duration: 60 });
+  const uploadsPerIp = new RateLimiterRedis({ storeClient: hub.redis, keyPrefix: `${hub.config.redisPrefix}:rl:upload:ip`, points: uploadsPerMinute * 5, duration: 60 });
+  const bytesKey = (visitorId: string) => `${hub.config.redisPrefix}:upload:bytes:${visitorId}:${new Date().toISOString().slice(0, 10)}`;
+
   app.post('/api/webchat/attachments', async (req, reply) => {
     const header = req.headers.authorization ?? '';
     const v = await hub.tokens.verify(header.replace(/^Bearer /i, ''), 'visitor');
+    for (const [limiter, key] of [[uploadsPerVisitor, v.sub], [uploadsPerIp, req.ip]] as const) {
+      await limiter.consume(key).catch((e) => {
+        throw e instanceof Error ? e : rateLimited('too many uploads; wait a minute');
+      });
+    }
+    if (((Number(await hub.redis.get(bytesKey(v.sub)))) || 0) >= uploadBytesPerDay) throw rateLimited('this chat has uploaded as much as it may today');
     if (!req.isMultipart()) throw badRequest('send multipart/form-data with a file field');
-    const file = await req.file({ limits: { fileSize: hub.config.webchat.maxAttachmentBytes, files: 1 } }).catch(uploadError);
+    // Tight limits on everything around the file: fields before it are buffered in memory.
+    const file = await req.file({ limits: UPLOAD_LIMITS(maxAttachmentBytes) }).catch(uploadError);
     if (!file) throw badRequest('no file in the upload');
     const check = ALLOWED[file.mimetype];
     if (!check) throw unsupportedType(`files of type ${file.mimetype} are not accepted (images, PDF, plain text)`);
@@ -106,7 +130,15 @@ export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
     if (file.file.truncated) throw tooLarge(`file is larger than ${hub.config.webchat.maxAttachmentBytes} bytes`);
     if (buf.length === 0) throw badRequest('file is empty');
     if (!check(buf)) throw unsupportedType(`the file's content is not ${file.mimetype}`);
-    const name = (file.filename || 'file').replace(/[\u0000-\u001f\\/]/g, '_').slice(0, 200);
+    // The day's quota, counted once the size is known (a refused file is taken back off it).
+    const key = bytesKey(v.sub);
+    const used = await hub.redis.incrby(key, buf.length);
+    await hub.redis.expire(key, 2 * 86400);
+    if (used > uploadBytesPerDay) {
+      await hub.redis.decrby(key, buf.length);
+      throw rateLimited('this chat has uploaded as much as it may today');
+    }
+    const name = storedName(file.filename, file.mimetype);
     const bucket = new mongo.GridFSBucket(hub.conn.db!, { bucketName: 'attachments' });
     const id = new Types.ObjectId();
     await new Promise<void>((resolve, reject) => {
@@ -115,6 +147,7 @@ export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
       up.end(buf);
     });
     reply.code(201);
-    return { attachment: { id: String(id), name, contentType: file.mimetype, size: buf.length } };
+    const link = hub.tokens.attachmentLink(String(id));
+    return { attachment: { id: String(id), name, contentType: file.mimetype, size: buf.length, url: `/api/attachments/${id}?exp=${link.exp}&sig=${link.sig}` } };
   });
 }

@@ -78,9 +78,8 @@ async function gridfs() {
   return { files, chunks };
 }
 
-async function download(id: string, auth: { bearer?: string; query?: string }) {
-  const q = auth.query ? `?token=${encodeURIComponent(auth.query)}` : '';
-  const r = await fetch(`${h.url}/api/attachments/${id}${q}`, { headers: auth.bearer ? { authorization: `Bearer ${auth.bearer}` } : {} });
+async function download(id: string, auth: { bearer?: string; link?: string }) {
+  const r = await fetch(auth.link ? h.url + auth.link : `${h.url}/api/attachments/${id}`, { headers: auth.bearer ? { authorization: `Bearer ${auth.bearer}` } : {} });
   return { status: r.status, headers: r.headers, bytes: Buffer.from(await r.arrayBuffer()) };
 }
 
@@ -92,18 +91,22 @@ test('a PNG is uploaded (201), sent with a message, and downloaded by the agent 
   const att = up.body.attachment;
   expect(att).toMatchObject({ name: 'receipt.png', contentType: 'image/png', size: image.length });
   expect(att.id).toMatch(/^[0-9a-f]{24}$/);
+  const stripLink = ({ url: _url, ...a }: { url?: string }) => a;
+  const plain = stripLink(att);
 
   const s = await connect(v.token);
   const ack = await s.timeout(5000).emitWithAck('message.send', { clientId: 'with-attachment-1', text: 'see attached', attachmentIds: [att.id] });
   expect(ack.ok, JSON.stringify(ack)).toBe(true);
-  expect(ack.message.attachments).toEqual([att]);
+  // To the visitor each attachment carries a fresh signed link; stored and to agents, none.
+  expect(ack.message.attachments.map(stripLink)).toEqual([plain]);
+  expect(ack.message.attachments[0].url).toMatch(new RegExp(`^/api/attachments/${att.id}\\?exp=\\d+&sig=[A-Za-z0-9_-]{43}$`));
   const stored = await h.hub.m.Message.findById(ack.message.id).lean();
-  expect(stored!.attachments).toEqual([att]);
+  expect(stored!.attachments).toEqual([plain]);
 
   // The agent sees it on the conversation and downloads it with a bearer token.
   const agent = await loginAs(h.url, 'agent1');
   const conv = await api(h.url, `/api/conversations/${ack.message.conversationId}`, { token: agent });
-  expect(conv.body.messages[0].attachments).toEqual([att]);
+  expect(conv.body.messages[0].attachments).toEqual([plain]);
   const byAgent = await download(att.id, { bearer: agent });
   expect(byAgent.status).toBe(200);
   expect(byAgent.bytes.equals(image)).toBe(true);
@@ -111,14 +114,14 @@ test('a PNG is uploaded (201), sent with a message, and downloaded by the agent 
   expect(byAgent.headers.get('x-content-type-options')).toBe('nosniff');
   expect(byAgent.headers.get('content-disposition')).toMatch(/^inline/);
 
-  // The visitor downloads it with ?token= (an <img src>).
-  const byVisitor = await download(att.id, { query: v.token });
+  // The widget shows it through its signed link (an <img src>: no token in the URL), or with its bearer token.
+  const byVisitor = await download(att.id, { link: ack.message.attachments[0].url });
   expect(byVisitor.status).toBe(200);
   expect(byVisitor.bytes.equals(image)).toBe(true);
+  expect((await download(att.id, { bearer: v.token })).status).toBe(200);
 
   // Another visitor: 404 (not 403: no hint that it exists), and cannot attach it to their own message.
   const other = await visitor('Nosy Visitor');
-  expect((await download(att.id, { query: other.token })).status).toBe(404);
   expect((await download(att.id, { bearer: other.token })).status).toBe(404);
   const os = await connect(other.token);
   const steal = await os.timeout(5000).emitWithAck('message.send', { clientId: 'steal-attach-1', text: 'mine', attachmentIds: [att.id] });
