@@ -10,6 +10,7 @@ import type { ConversationDoc } from './models/conversation.js';
 import type { MessageDoc } from './models/message.js';
 import { LIVE_STATUSES } from './models/types.js';
 import { conversationView } from './views.js';
+import { maskSensitive } from './mask.js';
 
 export class Conversations {
   constructor(private readonly hub: Hub) {}
@@ -58,7 +59,8 @@ export class Conversations {
       direction: 'out',
       channel: c.channel,
       author: { type: 'agent', id: u.id, name: u.name },
-      text,
+      // Masked like customer text: a reply is stored and shown to every console too.
+      text: maskSensitive(text),
       attachments: [],
       externalId: `out:${u.id}:${clientId}`,
       clientId,
@@ -82,7 +84,7 @@ export class Conversations {
       { new: true },
     ).lean()) as ConversationDoc;
     // Counters in the inbox view (written back to MongoDB in the background): answered = read.
-    const views = await this.hub.inbox.bump([{ id: String(c._id), resetUnread: true, messages: 1, at: now, preview: text.slice(0, 140) }]);
+    const views = await this.hub.inbox.bump([{ id: String(c._id), resetUnread: true, messages: 1, at: now, preview: maskSensitive(text).slice(0, 140) }]);
     this.hub.events.messageCreated(message, views.get(String(c._id)) ?? conversationView(conv));
     await this.hub.outbound.enqueue(message);
     return { message, duplicate: false };
@@ -93,7 +95,7 @@ export class Conversations {
     const openKey = c.openKey;
     const resolved = (await this.hub.m.Conversation.findOneAndUpdate(
       { _id: c._id, status: { $in: LIVE_STATUSES } },
-      { $set: { status: 'resolved', resolvedAt: now, openKey: `closed:${String(c._id)}`, disposition: { code, note, by: u.id, at: now }, updatedAt: now } },
+      { $set: { status: 'resolved', resolvedAt: now, openKey: `closed:${String(c._id)}`, disposition: { code, note: note === undefined ? undefined : maskSensitive(note), by: u.id, at: now }, updatedAt: now } },
       { new: true },
     ).lean()) as ConversationDoc | null;
     if (!resolved) throw conflict('already_resolved', 'conversation is already resolved');

@@ -74,17 +74,22 @@ export class AgentRealtime {
     this.io.of('/agent').to(rooms).emit(event, payload);
   }
 
-  /** Rooms that may see a conversation: its queue, its assignee, supervisors and admins. */
-  private rooms(c: ConversationDoc | ConversationView): string[] {
+  /**
+   * Rooms that may see a conversation: supervisors and admins, its assignee, and its queue — for what is
+   * said in it (messages, typing, reads) only while nobody has it (hub/visibility.ts): an agent does not
+   * follow a colleague's customer live. Its summary still reaches the queue, so lists drop it when taken.
+   */
+  private rooms(c: ConversationDoc | ConversationView, content = false): string[] {
     const assignee = 'assignee' in c ? c.assignee?.id : c.assigneeId;
-    const r = [`queue:${c.queue}`, 'role:supervisor', 'role:admin'];
+    const r = ['role:supervisor', 'role:admin'];
     if (assignee) r.push(`user:${assignee}`);
+    if (!assignee || !content) r.push(`queue:${c.queue}`);
     return r;
   }
 
   messageCreated(message: MessageDoc, conversation: ConversationView): void {
     const m = messageView(message);
-    this.io.of('/agent').to(this.rooms(conversation)).emit('message.created', { message: m, conversation, updatedAt: m.updatedAt });
+    this.io.of('/agent').to(this.rooms(conversation, true)).emit('message.created', { message: m, conversation, updatedAt: m.updatedAt });
   }
 
   conversationUpdated(v: ConversationView, previousAssignee?: string | null): void {
@@ -94,10 +99,10 @@ export class AgentRealtime {
   }
 
   typing(conversation: ConversationDoc | ConversationView, typing: boolean): void {
-    this.io.of('/agent').to(this.rooms(conversation)).emit('typing', { conversationId: conversationIdOf(conversation), typing, updatedAt: new Date().toISOString() });
+    this.io.of('/agent').to(this.rooms(conversation, true)).emit('typing', { conversationId: conversationIdOf(conversation), typing, updatedAt: new Date().toISOString() });
   }
 
   messageRead(conversation: ConversationDoc | ConversationView, upTo: string): void {
-    this.io.of('/agent').to(this.rooms(conversation)).emit('message.read', { conversationId: conversationIdOf(conversation), upTo, updatedAt: new Date().toISOString() });
+    this.io.of('/agent').to(this.rooms(conversation, true)).emit('message.read', { conversationId: conversationIdOf(conversation), upTo, updatedAt: new Date().toISOString() });
   }
 }

@@ -8,6 +8,7 @@ import type { Hub } from '../../hub/hub.js';
 import { AppError, badRequest, rateLimited, tooLarge, unsupportedType } from '../../hub/errors.js';
 import { parseBody } from '../../hub/api/validate.js';
 import { isOpen } from '../../hub/acd/hours.js';
+import { maskSensitive } from '../../shared/mask.js';
 
 const SessionBody = z.object({
   name: z.string().trim().min(1, 'name is required').max(100),
@@ -66,6 +67,7 @@ export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
 
   app.post('/api/webchat/session', async (req) => {
     const body = parseBody(SessionBody, req.body);
+    body.name = maskSensitive(body.name);
     // A resume counts against the IP's sessions too, and keeps the session's start: a session cannot be
     // renewed past its absolute lifetime (the token's expiry is capped by it; see Tokens.sign).
     await limitIp(req);
@@ -85,16 +87,22 @@ export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
   app.post('/api/webchat/offline', async (req) => {
     const body = parseBody(OfflineBody, req.body);
     await limitIp(req);
+    const formKey = body.formId ?? randomUUID();
+    // The e-mail typed into an anonymous form is unverified: it never attaches the message to the bank
+    // customer who owns that address (their tier, priority and history). The form is a customer of its
+    // own (the same one on a resend of the same form); the address is kept as unverified contact data
+    // and as where the answer goes.
     const r = await hub.ingest.ingest({
       channel: 'email',
-      externalId: `webchat-offline:${body.formId ?? randomUUID()}`,
-      customer: { identity: { channel: 'email', address: body.email }, name: body.name },
+      externalId: `webchat-offline:${formKey}`,
+      customer: { identity: { channel: 'webchat', address: `offline:${formKey}` }, name: body.name },
       from: body.email,
       subject: 'Web chat offline message',
       text: body.text,
       queue: hub.config.webchat.defaultQueue,
-      channelData: { source: 'webchat-offline' },
+      channelData: { source: 'webchat-offline', replyTo: body.email, verified: false },
     });
+    await hub.m.Customer.updateOne({ _id: r.conversation.customerId }, { $set: { 'consents.unverifiedContact': { email: body.email } } });
     return { conversationId: String(r.conversation._id) };
   });
 

@@ -9,6 +9,7 @@ import { conversationView, customerView, messageView } from '../views.js';
 import { bearer, requireUser, type SessionUser } from './auth-routes.js';
 import { parseBody } from './validate.js';
 import { WRAP_UP_CODES } from '../wrapup-codes.js';
+import { isLead, visibleWithoutOffers } from '../visibility.js';
 
 const objectId = z.string().regex(/^[0-9a-f]{24}$/, 'must be an id');
 const ListQuery = z.object({
@@ -21,7 +22,6 @@ const ListQuery = z.object({
 const ReplyBody = z.object({ text: z.string().trim().min(1, 'reply is empty').max(10_000), clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
 const ResolveBody = z.object({ wrapUpCode: z.string().min(1).max(64), note: z.string().max(2000).optional() });
 
-const isLead = (u: SessionUser) => u.role === 'supervisor' || u.role === 'admin';
 
 export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void {
   const inboxUser = requireUser(hub, ['agent', 'supervisor', 'admin']);
@@ -30,12 +30,17 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     if (!r.success) throw badRequest('conversation id is not valid');
     return new Types.ObjectId(r.data);
   };
-  /** Load a conversation and check the user may see it: their queue, assigned to them, or a lead. */
+  /**
+   * Load a conversation and check the user may see it (hub/visibility.ts): a lead, assigned to them,
+   * waiting unassigned in their queues, or offered to them now. Anything else is 404, as if missing.
+   */
   const load = async (u: SessionUser, id: Types.ObjectId): Promise<ConversationDoc> => {
     const c = (await hub.m.Conversation.findById(id).lean()) as ConversationDoc | null;
     if (!c) throw notFound('conversation');
-    if (!isLead(u) && c.assigneeId !== u.id && !u.queues.includes(c.queue)) throw notFound('conversation');
-    return c;
+    if (visibleWithoutOffers(u, c)) return c;
+    const task = await hub.acd.snapshotTask(String(c._id));
+    if (task?.state === 'offered' && task.agentId === u.id) return c;
+    throw notFound('conversation');
   };
   const actor = (u: SessionUser) => ({ type: 'user' as const, id: u.id, name: u.name, role: u.role });
 
@@ -80,7 +85,8 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
       conversation: await hub.inbox.view(c),
       customer: customer ? customerView(customer as never) : null,
       messages: messages.reverse().map((m) => messageView(m as never)),
-      history: history.filter((h) => String(h._id) !== String(c._id)).slice(0, 20).map((h) => conversationView(h as never)),
+      // The customer's other conversations, by the same rule: none the user could not open themselves.
+      history: history.filter((h) => String(h._id) !== String(c._id) && visibleWithoutOffers(u, h as ConversationDoc)).slice(0, 20).map((h) => conversationView(h as never)),
     };
   });
 

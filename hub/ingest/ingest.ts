@@ -5,6 +5,7 @@
  */
 import { Types } from 'mongoose';
 import sanitizeHtml from 'sanitize-html';
+import { maskSensitive } from '../mask.js';
 import { z } from 'zod';
 import { AppError, badRequest, isDuplicateKey } from '../errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
@@ -110,7 +111,9 @@ export class Ingest {
     opts.admit?.catch(() => undefined);
     const parsed = InboundMessageSchema.safeParse(stripNul(input));
     if (!parsed.success) throw badRequest(`invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const msg = parsed.data;
+    // Card and ID numbers are masked before anything is stored or announced: the originals are kept
+    // nowhere (docs/SECURITY.md), so no API, socket, log or backup can carry them.
+    const msg = maskInbound(parsed.data);
     const customerId = await this.resolveCustomer(msg);
     const conversation = await this.liveConversation(customerId, msg);
     const conversationId = conversation._id;
@@ -462,4 +465,16 @@ function shared<V>(inFlight: Map<string, Promise<V>>, key: string, start: () => 
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
   if (map.size >= CACHE_LIMIT) map.delete(map.keys().next().value as K);
   map.set(key, value);
+}
+
+/** A message with card and ID numbers masked in everything a person wrote: text, HTML, subject, names. */
+function maskInbound<M extends { text: string; html?: string; subject?: string; customer: { name?: string }; attachments: { name: string }[] }>(msg: M): M {
+  return {
+    ...msg,
+    text: maskSensitive(msg.text),
+    html: msg.html === undefined ? undefined : maskSensitive(msg.html),
+    subject: msg.subject === undefined ? undefined : maskSensitive(msg.subject),
+    customer: { ...msg.customer, name: msg.customer.name === undefined ? undefined : maskSensitive(msg.customer.name) },
+    attachments: msg.attachments.map((a) => ({ ...a, name: maskSensitive(a.name) })),
+  };
 }
