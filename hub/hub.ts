@@ -2,7 +2,7 @@
  * The hub process: HTTP API, socket.io realtime, ingest, outbound queue and channel connectors, wired
  * over one MongoDB connection and one Redis. Several hubs can share the same database and Redis.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -45,6 +45,7 @@ import { InboxView } from './inbox-view.js';
 import type { MessageDoc } from './models/message.js';
 import { isLive } from './models/types.js';
 import { findByIds } from './by-ids.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface HubEvents {
   messageCreated(message: MessageDoc, conversation: ConversationView): void;
@@ -241,6 +242,7 @@ export class Hub {
         cb(null, open ? { origin: true, methods: ['GET', 'POST'], allowedHeaders: ['Content-Type', 'Authorization'], maxAge: 600 } : { origin: false });
       },
     });
+    securityHeaders(this.app, { https: (this.config.publicUrl ?? '').startsWith('https:') });
     this.app.setErrorHandler((err, req, reply) => {
       const { status, body } = errorBody(err);
       const fastifyStatus = (err as { statusCode?: number }).statusCode;
@@ -271,7 +273,13 @@ export class Hub {
       this.log.warn({ down }, 'not ready');
       return reply.code(503).send({ ok: false, down });
     });
-    this.app.get('/metrics', async (_req, reply) => {
+    this.app.get('/metrics', async (req, reply) => {
+      // Behind a token when one is set; otherwise only for this machine (the socket's own address: a
+      // forwarded header could be written by anyone).
+      const token = this.config.metricsToken;
+      if (token ? !bearerIs(req.headers.authorization, token) : !isLoopbackAddress(req.socket.remoteAddress)) {
+        return reply.code(token ? 401 : 403).send({ error: { code: token ? 'unauthorized' : 'forbidden', message: token ? 'send the metrics token as a bearer token' : 'metrics are served to this machine only unless CCHUB_METRICS_TOKEN is set' } });
+      }
       reply.header('Content-Type', this.metrics.registry.contentType);
       return this.metrics.registry.metrics();
     });
@@ -376,3 +384,12 @@ export class Hub {
 function edgeCode(status: number): string {
   return ({ 413: 'too_large', 415: 'unsupported_type', 429: 'rate_limited' } as Record<number, string>)[status] ?? 'bad_request';
 }
+
+/** Whether an Authorization header carries exactly this bearer token (compared in constant time). */
+function bearerIs(header: string | undefined, token: string): boolean {
+  const got = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
+  const want = Buffer.from(token);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+const isLoopbackAddress = (a: string | undefined): boolean => !!a && (a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.'));

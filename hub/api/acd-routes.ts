@@ -14,6 +14,8 @@ import { findByIds } from '../by-ids.js';
 
 const REASONS = ['break', 'meal', 'training', 'meeting', 'rona', 'supervisor', 'other'] as const;
 const StateBody = z.object({ state: z.enum(['available', 'notready', 'offline']), reason: z.enum(REASONS).optional() });
+/** One's own state: `rona` and `supervisor` are set by routing and by supervisors, never by the agent (reports count them apart). */
+const OwnStateBody = z.object({ state: z.enum(['available', 'notready', 'offline']), reason: z.enum(['break', 'meal', 'training', 'meeting', 'other']).optional() });
 const ReassignBody = z.object({ agentId: z.string().regex(/^[0-9a-f]{24}$/), force: z.boolean().optional() });
 const MoveBody = z.object({ queue: z.string().min(1).max(64) });
 const PriorityBody = z.object({ priority: z.number().int().min(-100).max(100) });
@@ -53,7 +55,7 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
 
   app.post('/api/acd/me/state', async (req) => {
     const u = await agentish(req);
-    const body = parseBody(StateBody, req.body);
+    const body = parseBody(OwnStateBody, req.body);
     const p = await hub.acdBridge.profile(u.id);
     if (p) await hub.acd.send({ type: 'agent.profile', profile: { id: p.id, name: p.name, skills: p.skills, capacity: p.capacity } });
     await hub.acd.request({ type: 'agent.state', agentId: u.id, state: body.state, reason: body.reason });
@@ -139,7 +141,10 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
     const id = convId(req.params);
     const body = parseBody(ReassignBody, req.body);
     const c = await loadConv(id);
-    if (!(await hub.m.User.exists({ _id: body.agentId, active: true }))) throw notFound('agent');
+    // Only someone with an inbox can be given a customer: never a marketing user (nor a disabled account).
+    const target = await hub.m.User.findOne({ _id: body.agentId, active: true }, { role: 1 }).lean();
+    if (!target) throw notFound('agent');
+    if (target.role === 'marketing') throw badRequest('a marketing user has no inbox and cannot be given a conversation', 'invalid_target');
     await hub.acdBridge.ensureAgent(body.agentId);
     await ensureTask(c);
     await hub.acd.request({ type: 'reassign', taskId: id, agentId: body.agentId, force: body.force });
@@ -189,7 +194,9 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
     const agentId = (req.params as { id?: string }).id ?? '';
     if (!/^[0-9a-f]{24}$/.test(agentId)) throw badRequest('agent id is not valid');
     const body = parseBody(StateBody, req.body);
-    if (!(await hub.m.User.exists({ _id: agentId }))) throw notFound('agent');
+    const target = await hub.m.User.findById(agentId, { role: 1 }).lean();
+    if (!target) throw notFound('agent');
+    if (target.role === 'marketing') throw badRequest('a marketing user takes no contacts', 'invalid_target');
     await hub.acdBridge.ensureAgent(agentId);
     await hub.acd.request({ type: 'agent.state', agentId, state: body.state, reason: body.reason ?? (body.state === 'notready' ? 'supervisor' : undefined) });
     await hub.audit.record(actor(u), 'agent.force_state', { type: 'user', id: agentId }, body, req.ip);

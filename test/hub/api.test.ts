@@ -99,13 +99,13 @@ describe('roles are checked server-side', () => {
     }
   });
 
-  test("an agent cannot resolve another agent's conversation (403); a supervisor can", async () => {
+  test("an agent cannot resolve another agent's conversation (404: it is not theirs to see); a supervisor can", async () => {
     const c = await newConversation('general');
     expect((await api(h.url, `/api/conversations/${c}/claim`, { token: tok.agent1, body: {} })).status).toBe(200);
-    expectError(await api(h.url, `/api/conversations/${c}/resolve`, { token: tok.agent2, body: { wrapUpCode: 'resolved' } }), 403, 'forbidden');
+    expectError(await api(h.url, `/api/conversations/${c}/resolve`, { token: tok.agent2, body: { wrapUpCode: 'resolved' } }), 404, 'not_found');
     expect((await h.hub.m.Conversation.findById(c).lean())!.status).toBe('assigned');
     // Nor reply into it.
-    expectError(await api(h.url, `/api/conversations/${c}/messages`, { token: tok.agent2, body: { text: 'mine now', clientId: 'agent2-steal-1' } }), 409, 'not_assignee');
+    expectError(await api(h.url, `/api/conversations/${c}/messages`, { token: tok.agent2, body: { text: 'mine now', clientId: 'agent2-steal-1' } }), 404, 'not_found');
     const r = await api(h.url, `/api/conversations/${c}/resolve`, { token: tok.super1, body: { wrapUpCode: 'resolved' } });
     expect(r.status).toBe(200);
     expect(r.body.conversation.status).toBe('resolved');
