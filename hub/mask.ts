@@ -1,2 +1,2 @@
-/** Card and ID number masking: the one implementation shared with the console (shared/mask.ts). */
-export { maskSensitive, luhnValid, prcIdValid } from '../shared/mask.js';
+/** Card and ID number masking: the one implementation shared with the console (lib/mask.ts). */
+export { maskSensitive, luhnValid, prcIdValid } from '../lib/mask.js';

@@ -10,10 +10,10 @@ import type { Tokens, AgentClaims } from './auth/tokens.js';
 import type { Presence } from './presence.js';
 import { conversationIdOf, messageView, type ConversationView } from './views.js';
 import type { Models } from './models/index.js';
-import { AppError, forbidden, rateLimited, socketRefusal } from './errors.js';
+import { AppError, forbidden, rateLimited, socketRefusal } from '../lib/errors.js';
 import { sessionUser } from './auth/sessions.js';
 import type { SocketCap } from './socket-cap.js';
-import { guardEvents, type EventBudget } from './event-budget.js';
+import { guardEvents, type EventBudget } from '../lib/event-budget.js';
 
 /** Staff consoles send little (typing); this only stops a runaway or hostile client. */
 const AGENT_EVENT_BUDGET: EventBudget = { perSecond: 50, burst: 200, disconnectAfter: 1000 };

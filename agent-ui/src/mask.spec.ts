@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { maskSensitive } from './mask';
 
-// The console renders with the hub's own rules (shared/mask.ts): what the hub masks at ingest, the
+// The console renders with the hub's own rules (lib/mask.ts): what the hub masks at ingest, the
 // console masks the same way in anything older or not from a message.
 describe('maskSensitive (shared with the hub)', () => {
   it('masks Luhn-valid card numbers to the last four, keeping the separators', () => {

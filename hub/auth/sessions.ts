@@ -4,7 +4,7 @@
  */
 import type { Hub } from '../hub.js';
 import type { AgentClaims } from './tokens.js';
-import { unauthorized } from '../errors.js';
+import { unauthorized } from '../../lib/errors.js';
 import type { UserDoc } from '../models/user.js';
 
 /** The stored user behind a staff token, or a 401: unknown, disabled, or a token of an older version. */
