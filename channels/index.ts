@@ -1,0 +1,15 @@
+/**
+ * The registry: every connector the hub can run, one entry each (channels/contract.ts
+ * ConnectorDefinition). The hub builds the enabled ones from their config sections and knows none of
+ * them by name; config/ validates each one's section at start-up. Add a connector by adding its entry.
+ */
+import { z } from 'zod';
+import type { ConnectorDefinition } from './contract.js';
+import { webchat } from './webchat/index.js';
+
+export const connectors = [webchat] as const;
+
+/** A connector's full config section: its own keys plus `enabled`; absent means all defaults. */
+export function connectorSection<S extends z.ZodObject>(d: ConnectorDefinition<S>) {
+  return d.config.extend({ enabled: z.boolean().default(d.enabledByDefault) }).prefault({});
+}
