@@ -279,7 +279,10 @@ export interface ConnectorDefinition<S extends z.ZodObject = z.ZodObject, K exte
   enabledByDefault: boolean;
   /** Environment variable → key in the section (e.g. CCHUB_WEBCHAT_MESSAGES_PER_10S → messagesPer10s). */
   env?: Record<string, string>;
-  /** Keys of the section that hold secrets: printed and logged as [redacted]. */
+  /**
+   * Names of keys that hold secrets (e.g. `password`): wherever they occur in the section, nested
+   * objects and lists included, config is printed and logged with them as [redacted].
+   */
   secrets?: string[];
   /** Paths under which the connector's HTTP routes answer any origin (a widget on the bank's site). */
   publicPaths?: string[];

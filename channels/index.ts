@@ -11,5 +11,6 @@ export const connectors = [webchat] as const;
 
 /** A connector's full config section: its own keys plus `enabled`; absent means all defaults. */
 export function connectorSection<S extends z.ZodObject>(d: ConnectorDefinition<S>) {
-  return d.config.extend({ enabled: z.boolean().default(d.enabledByDefault) }).prefault({});
+  // safeExtend: a section may carry refinements (cross-field checks), which plain extend refuses.
+  return d.config.safeExtend({ enabled: z.boolean().default(d.enabledByDefault) }).prefault({});
 }

@@ -94,8 +94,10 @@ const ENV_MAP: Record<string, string> = {
 /** Paths read as on/off from the environment: anything but 0 or false is on. */
 const isSwitch = (path: string) => path === 'seedDemo' || path === 'trustProxy' || path.endsWith('.enabled');
 
-/** Paths whose values are never printed or logged: the hub's own and each connector's declared secrets. */
-const SECRET_PATHS = new Set(['jwtSecret', 'mongoUri', 'redisUrl', ...connectors.flatMap((d) => (d.secrets ?? []).map((k) => `${d.kind}.${k}`))]);
+/** The hub's own secrets (top-level keys), never printed or logged. */
+const SECRET_KEYS = new Set(['jwtSecret', 'mongoUri', 'redisUrl']);
+/** Each connector's secret key names, redacted at any depth of its section (ConnectorDefinition.secrets). */
+const SECTION_SECRETS = new Map<string, Set<string>>(connectors.map((d) => [d.kind, new Set((d as { secrets?: string[] }).secrets ?? [])]));
 
 export class ConfigError extends Error {}
 
@@ -138,15 +140,18 @@ export function loadConfig(overrides: Record<string, unknown> = {}, env: NodeJS.
 
 /** A copy safe to log: secrets replaced. */
 export function redactConfig(c: Config): Record<string, unknown> {
-  return redact(c as unknown as Record<string, unknown>, '');
-}
-
-function redact(node: Record<string, unknown>, at: string): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(node).map(([k, v]) => {
-      const path = at ? `${at}.${k}` : k;
-      if (SECRET_PATHS.has(path)) return [k, v === undefined || v === '' ? v : '[redacted]'];
-      return [k, v && typeof v === 'object' && !Array.isArray(v) ? redact(v as Record<string, unknown>, path) : v];
+    Object.entries(c).map(([k, v]) => {
+      if (SECRET_KEYS.has(k)) return [k, v ? '[redacted]' : v];
+      const names = SECTION_SECRETS.get(k);
+      return [k, names?.size ? redactNamed(v, names) : v];
     }),
   );
+}
+
+/** A copy of `v` with every key named in `names`, at any depth, replaced (unset ones stay unset). */
+export function redactNamed(v: unknown, names: Set<string>): unknown {
+  if (Array.isArray(v)) return v.map((x) => redactNamed(x, names));
+  if (!v || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, names.has(k) && x !== undefined && x !== '' ? '[redacted]' : redactNamed(x, names)]));
 }
