@@ -27,7 +27,7 @@ import { Ingest } from './ingest/ingest.js';
 import { AgentRealtime } from './realtime.js';
 import { Conversations } from './conversations.js';
 import { Outbound } from './outbound.js';
-import { errorBody } from './errors.js';
+import { errorBody } from '../lib/errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
