@@ -15,6 +15,9 @@ import { sessionUser } from './auth/sessions.js';
 import type { SocketCap } from './socket-cap.js';
 import { guardEvents, type EventBudget } from '../lib/event-budget.js';
 
+/** Enough of a conversation to find the consoles watching it (a connector's ConversationInfo is one). */
+type ConversationRooms = { id: string; queue: string; assigneeId: string | null };
+
 /** Staff consoles send little (typing); this only stops a runaway or hostile client. */
 const AGENT_EVENT_BUDGET: EventBudget = { perSecond: 50, burst: 200, disconnectAfter: 1000 };
 
@@ -79,7 +82,7 @@ export class AgentRealtime {
    * said in it (messages, typing, reads) only while nobody has it (hub/visibility.ts): an agent does not
    * follow a colleague's customer live. Its summary still reaches the queue, so lists drop it when taken.
    */
-  private rooms(c: ConversationDoc | ConversationView, content = false): string[] {
+  private rooms(c: ConversationDoc | ConversationView | ConversationRooms, content = false): string[] {
     const assignee = 'assignee' in c ? c.assignee?.id : c.assigneeId;
     const r = ['role:supervisor', 'role:admin'];
     if (assignee) r.push(`user:${assignee}`);
@@ -98,11 +101,11 @@ export class AgentRealtime {
     this.io.of('/agent').to(rooms).emit('conversation.updated', { conversation: v, updatedAt: v.updatedAt });
   }
 
-  typing(conversation: ConversationDoc | ConversationView, typing: boolean): void {
+  typing(conversation: ConversationDoc | ConversationView | ConversationRooms, typing: boolean): void {
     this.io.of('/agent').to(this.rooms(conversation, true)).emit('typing', { conversationId: conversationIdOf(conversation), typing, updatedAt: new Date().toISOString() });
   }
 
-  messageRead(conversation: ConversationDoc | ConversationView, upTo: string): void {
+  messageRead(conversation: ConversationDoc | ConversationView | ConversationRooms, upTo: string): void {
     this.io.of('/agent').to(this.rooms(conversation, true)).emit('message.read', { conversationId: conversationIdOf(conversation), upTo, updatedAt: new Date().toISOString() });
   }
 }

@@ -1,14 +1,12 @@
 /** Web chat HTTP edge: session, agent availability, offline form, attachment upload. */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Types, mongo } from 'mongoose';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Hub } from '../../hub/hub.js';
+import type { ConnectorContext } from '../contract.js';
 import { AppError, badRequest, rateLimited, tooLarge, unsupportedType } from '../../lib/errors.js';
-import { parseBody } from '../../lib/validate.js';
-import { isOpen } from '../../hub/acd/hours.js';
 import { maskSensitive } from '../../lib/mask.js';
+import { parseBody } from '../../lib/validate.js';
+import type { WebchatConfig } from './config.js';
 
 const SessionBody = z.object({
   name: z.string().trim().min(1, 'name is required').max(100),
@@ -30,8 +28,11 @@ const EXTENSION: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'j
 /** A safe file name: the client's base name without control characters, path parts or its own extension, plus ours. */
 export function storedName(clientName: string | undefined, type: string): string {
   const base = (clientName || 'file').split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '_').replace(/\.[^.]*$/, '').replace(/^\.+/, '').slice(0, 150) || 'file';
-  return `${base}.${EXTENSION[type]}`;
+  return `${maskSensitive(base)}.${EXTENSION[type]}`;
 }
+
+/** Multipart limits for uploads: one file, a handful of small fields, few parts and headers. */
+export const UPLOAD_LIMITS = (fileSize: number) => ({ fileSize, files: 1, fields: 4, fieldSize: 1024, fieldNameSize: 64, parts: 6, headerPairs: 20 });
 
 /** Allowed upload types, each with the magic bytes its content must start with (never trust the declared type alone). */
 const ALLOWED: Record<string, (b: Buffer) => boolean> = {
@@ -43,44 +44,34 @@ const ALLOWED: Record<string, (b: Buffer) => boolean> = {
   'text/plain': (b) => !b.subarray(0, 4096).includes(0),
 };
 
-/** Multipart limits for uploads: one file, a handful of small fields, few parts and headers. */
-export const UPLOAD_LIMITS = (fileSize: number) => ({ fileSize, files: 1, fields: 4, fieldSize: 1024, fieldNameSize: 64, parts: 6, headerPairs: 20 });
-
-export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
-  const perIp = new RateLimiterRedis({ storeClient: hub.redis, keyPrefix: `${hub.config.redisPrefix}:rl:webchat:ip`, points: hub.config.webchat.sessionsPerIpPerMinute, duration: 60 });
-  const limitIp = async (req: FastifyRequest) => {
-    try {
-      await perIp.consume(req.ip);
-    } catch (e) {
-      if (e instanceof Error) throw e;
-      throw rateLimited();
-    }
-  };
+export function registerWebchatHttp(ctx: ConnectorContext, config: WebchatConfig): void {
+  const app = ctx.http;
+  const perIp = ctx.limiter('ip', config.sessionsPerIpPerMinute, 60);
+  const limitIp = (req: FastifyRequest) => perIp.consume(req.ip);
 
   // Chat is offered when someone can answer now: an agent has the console open and the web chat queue
   // is within its business hours. `open: false` lets the widget say the bank is closed (not just busy).
   app.get('/api/webchat/status', async () => {
-    const [agents, queues] = await Promise.all([hub.presence.onlineCount(), hub.acdBridge.queuesCached()]);
-    const open = isOpen(queues.find((q) => q.id === hub.config.webchat.defaultQueue)?.hours, Date.now());
-    return { online: agents > 0 && open, open };
+    const { agentsOnline, open } = await ctx.routing.availability(config.defaultQueue);
+    return { online: agentsOnline > 0 && open, open };
   });
 
   app.post('/api/webchat/session', async (req) => {
     const body = parseBody(SessionBody, req.body);
     body.name = maskSensitive(body.name);
-    // A resume counts against the IP's sessions too, and keeps the session's start: a session cannot be
-    // renewed past its absolute lifetime (the token's expiry is capped by it; see Tokens.sign).
+    // A resume counts against the IP's sessions too, and keeps the session's start (in v): a session is
+    // never renewed past its absolute lifetime.
     await limitIp(req);
     if (body.token) {
-      const v = await hub.tokens.verify(body.token, 'visitor').catch(() => null);
-      if (v) return { visitorId: v.sub, token: await hub.tokens.sign({ kind: 'visitor', sub: v.sub, cid: v.cid, name: v.name, sst: v.sst }), name: v.name };
+      const v = await ctx.customers.verifySession(body.token).catch(() => null);
+      if (v) return { visitorId: v.sub, token: await ctx.customers.issueSession(v), name: v.name };
     }
     const visitorId = randomUUID();
     // A visitor is anonymous: the e-mail or phone typed into the form is kept as unverified contact
     // data, never used to link the chat to a bank customer's history.
-    const cid = await hub.ingest.resolveCustomer({ customer: { identity: { channel: 'webchat', address: visitorId }, name: body.name, language: body.locale } });
-    await hub.m.Customer.updateOne({ _id: cid }, { $set: { name: body.name, 'consents.unverifiedContact': { email: body.email || undefined, phone: body.phone || undefined } } });
-    const token = await hub.tokens.sign({ kind: 'visitor', sub: visitorId, cid: String(cid), name: body.name, sst: Math.floor(Date.now() / 1000) });
+    const cid = await ctx.customers.resolve({ channel: 'webchat', address: visitorId }, { name: body.name, language: body.locale });
+    await ctx.customers.setUnverifiedContact(cid, body.name, { email: body.email || undefined, phone: body.phone || undefined });
+    const token = await ctx.customers.issueSession({ sub: visitorId, cid, name: body.name });
     return { visitorId, token, name: body.name };
   });
 
@@ -92,70 +83,49 @@ export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
     // customer who owns that address (their tier, priority and history). The form is a customer of its
     // own (the same one on a resend of the same form); the address is kept as unverified contact data
     // and as where the answer goes.
-    const r = await hub.ingest.ingest({
+    const r = await ctx.ingest({
       channel: 'email',
       externalId: `webchat-offline:${formKey}`,
       customer: { identity: { channel: 'webchat', address: `offline:${formKey}` }, name: body.name },
       from: body.email,
       subject: 'Web chat offline message',
       text: body.text,
-      queue: hub.config.webchat.defaultQueue,
+      queue: config.defaultQueue,
       channelData: { source: 'webchat-offline', replyTo: body.email, verified: false },
     });
-    await hub.m.Customer.updateOne({ _id: r.conversation.customerId }, { $set: { 'consents.unverifiedContact': { email: body.email } } });
-    return { conversationId: String(r.conversation._id) };
+    const customerId = await ctx.customers.resolve({ channel: 'webchat', address: `offline:${formKey}` });
+    await ctx.customers.setUnverifiedContact(customerId, maskSensitive(body.name), { email: body.email });
+    return { conversationId: r.conversation.id };
   });
 
   /** Errors while reading the upload are the client's: a malformed or cut-off multipart body, a file too large. */
   const uploadError = (e: unknown): never => {
     const err = e as { code?: string; statusCode?: number; message?: string };
-    if (err.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(`file is larger than ${hub.config.webchat.maxAttachmentBytes} bytes`);
+    if (err.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(`file is larger than ${config.maxAttachmentBytes} bytes`);
     if (e instanceof AppError || (err.statusCode && err.statusCode < 500)) throw e;
     throw badRequest(`malformed upload: ${String(err.message ?? 'unreadable multipart body').slice(0, 200)}`, 'bad_upload');
   };
 
-  const { uploadsPerMinute, uploadBytesPerDay, maxAttachmentBytes } = hub.config.webchat;
-  const uploadsPerVisitor = new RateLimiterRedis({ storeClient: hub.redis, keyPrefix: `${hub.config.redisPrefix}:rl:upload:visitor`, points: uploadsPerMinute, duration: 60 });
-  const uploadsPerIp = new RateLimiterRedis({ storeClient: hub.redis, keyPrefix: `${hub.config.redisPrefix}:rl:upload:ip`, points: uploadsPerMinute * 5, duration: 60 });
-  const bytesKey = (visitorId: string) => `${hub.config.redisPrefix}:upload:bytes:${visitorId}:${new Date().toISOString().slice(0, 10)}`;
+  const uploadsPerVisitor = ctx.limiter('upload:visitor', config.uploadsPerMinute, 60, () => rateLimited('too many uploads; wait a minute'));
+  const uploadsPerIp = ctx.limiter('upload:ip', config.uploadsPerMinute * 5, 60, () => rateLimited('too many uploads; wait a minute'));
 
   app.post('/api/webchat/attachments', async (req, reply) => {
     const header = req.headers.authorization ?? '';
-    const v = await hub.tokens.verify(header.replace(/^Bearer /i, ''), 'visitor');
-    for (const [limiter, key] of [[uploadsPerVisitor, v.sub], [uploadsPerIp, req.ip]] as const) {
-      await limiter.consume(key).catch((e) => {
-        throw e instanceof Error ? e : rateLimited('too many uploads; wait a minute');
-      });
-    }
-    if (((Number(await hub.redis.get(bytesKey(v.sub)))) || 0) >= uploadBytesPerDay) throw rateLimited('this chat has uploaded as much as it may today');
+    const v = await ctx.customers.verifySession(header.replace(/^Bearer /i, ''));
+    await Promise.all([uploadsPerVisitor.consume(v.sub), uploadsPerIp.consume(req.ip)]);
     if (!req.isMultipart()) throw badRequest('send multipart/form-data with a file field');
     // Tight limits on everything around the file: fields before it are buffered in memory.
-    const file = await req.file({ limits: UPLOAD_LIMITS(maxAttachmentBytes) }).catch(uploadError);
+    const file = await req.file({ limits: UPLOAD_LIMITS(config.maxAttachmentBytes) }).catch(uploadError);
     if (!file) throw badRequest('no file in the upload');
     const check = ALLOWED[file.mimetype];
     if (!check) throw unsupportedType(`files of type ${file.mimetype} are not accepted (images, PDF, plain text)`);
     const buf = await file.toBuffer().catch(uploadError);
-    if (file.file.truncated) throw tooLarge(`file is larger than ${hub.config.webchat.maxAttachmentBytes} bytes`);
+    if (file.file.truncated) throw tooLarge(`file is larger than ${config.maxAttachmentBytes} bytes`);
     if (buf.length === 0) throw badRequest('file is empty');
     if (!check(buf)) throw unsupportedType(`the file's content is not ${file.mimetype}`);
-    // The day's quota, counted once the size is known (a refused file is taken back off it).
-    const key = bytesKey(v.sub);
-    const used = await hub.redis.incrby(key, buf.length);
-    await hub.redis.expire(key, 2 * 86400);
-    if (used > uploadBytesPerDay) {
-      await hub.redis.decrby(key, buf.length);
-      throw rateLimited('this chat has uploaded as much as it may today');
-    }
     const name = storedName(file.filename, file.mimetype);
-    const bucket = new mongo.GridFSBucket(hub.conn.db!, { bucketName: 'attachments' });
-    const id = new Types.ObjectId();
-    await new Promise<void>((resolve, reject) => {
-      const up = bucket.openUploadStreamWithId(id, name, { metadata: { contentType: file.mimetype, customerId: v.cid, visitorId: v.sub } });
-      up.on('error', reject).on('finish', () => resolve());
-      up.end(buf);
-    });
+    const attachment = await ctx.files.put(buf, { name, contentType: file.mimetype, customerId: v.cid, channelData: { visitorId: v.sub } });
     reply.code(201);
-    const link = hub.tokens.attachmentLink(String(id));
-    return { attachment: { id: String(id), name, contentType: file.mimetype, size: buf.length, url: `/api/attachments/${id}?exp=${link.exp}&sig=${link.sig}` } };
+    return { attachment: { ...attachment, url: ctx.files.link(attachment.id) } };
   });
 }

@@ -11,7 +11,7 @@ let h: TestHub;
 const sockets = new Sockets();
 
 beforeAll(async () => {
-  h = await startTestHub({ name: 'sec-uploads', overrides: { 'webchat.uploadsPerMinute': 4, 'webchat.uploadBytesPerDay': 3000 } });
+  h = await startTestHub({ name: 'sec-uploads', overrides: { 'webchat.uploadsPerMinute': 4, 'uploads.bytesPerCustomerPerDay': 3000 } });
 });
 afterAll(async () => {
   sockets.closeAll();
@@ -90,7 +90,7 @@ test('an upload never attached to a message is swept; an attached one stays', as
   // Too old to attach now (the sweep may be deleting it).
   const late = await s.timeout(5000).emitWithAck('message.send', { clientId: 'sweep-late-1', text: 'late', attachmentIds: [orphan.id] });
   expect(late.error?.code).toBe('unknown_attachment');
-  expect(await h.hub.webchat.uploads!.sweep()).toBeGreaterThanOrEqual(1);
+  expect(await h.hub.uploadSweep.sweep()).toBeGreaterThanOrEqual(1);
   expect(await col.countDocuments({ _id: new Types.ObjectId(orphan.id) })).toBe(0);
   expect(await h.hub.conn.db!.collection('attachments.chunks').countDocuments({ files_id: new Types.ObjectId(orphan.id) })).toBe(0);
   expect(await col.countDocuments({ _id: new Types.ObjectId(kept.id) })).toBe(1);
