@@ -5,7 +5,8 @@
  * forever.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
+import { SignJWT } from 'jose';
+import { api, loginAs, startTestHub, TEST_JWT_SECRET, type TestHub } from '../helpers/hub.js';
 import { Sockets } from '../helpers/sockets.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
 
@@ -149,6 +150,13 @@ test('a visitor session has an absolute lifetime: an old session can neither be 
   // The same session, begun eight days ago (the default lifetime is seven): a token signed for it now.
   const old = await h.hub.tokens.sign({ ...claims, kind: 'visitor', sst: Math.floor(Date.now() / 1000) - 8 * 86400 });
   expect(await refusal(sockets.connect(h.url, '/webchat', old))).toBe('unauthorized');
+  // Even a token whose own expiry is still ahead (signed with the secret, not capped) is refused by its start.
+  const forged = await new SignJWT({ ...claims, sst: Math.floor(Date.now() / 1000) - 8 * 86400 })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer('cchub')
+    .setExpirationTime(Math.floor(Date.now() / 1000) + 3600)
+    .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+  expect(await refusal(sockets.connect(h.url, '/webchat', forged))).toBe('unauthorized');
   const resumed = await api(h.url, '/api/webchat/session', { body: { name: 'Old Visitor', token: old } });
   expect(resumed.status).toBe(200);
   expect(resumed.body.visitorId).not.toBe(claims.sub); // a new, anonymous session: not the old history
