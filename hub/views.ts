@@ -68,5 +68,14 @@ export function customerView(c: CustomerDoc) {
     language: c.language ?? undefined,
     identities: (c.identities ?? []).map((i) => ({ channel: i.channel, address: maskSensitive(i.address ?? '') })),
     tags: c.tags ?? [],
+    // What a web chat visitor typed into the pre-chat form: shown to the agent, marked unverified.
+    unverifiedContact: unverifiedContact(c),
   };
+}
+
+function unverifiedContact(c: CustomerDoc): { email?: string; phone?: string } | undefined {
+  const u = (c as { consents?: { unverifiedContact?: { email?: unknown; phone?: unknown } } }).consents?.unverifiedContact;
+  const email = typeof u?.email === 'string' && u.email ? u.email : undefined;
+  const phone = typeof u?.phone === 'string' && u.phone ? u.phone : undefined; // a phone number, not a card: the console masks what looks like one
+  return email || phone ? { email, phone } : undefined;
 }
