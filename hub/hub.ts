@@ -27,6 +27,9 @@ import { Ingest } from './ingest/ingest.js';
 import { AgentRealtime } from './realtime.js';
 import { Conversations } from './conversations.js';
 import { Outbound } from './outbound.js';
+import { FileStore } from './files.js';
+import { Receipts } from './receipts.js';
+import { connectorContext } from './connector-context.js';
 import { errorBody } from './errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
@@ -61,6 +64,8 @@ export class Hub {
   readonly agents: AgentRealtime;
   readonly conversations: Conversations;
   readonly outbound: Outbound;
+  readonly files: FileStore;
+  readonly receipts: Receipts;
   readonly webchat: WebchatConnector;
   readonly connectors = new Map<Channel, ChannelConnector>();
   readonly metrics = new Metrics();
@@ -81,6 +86,7 @@ export class Hub {
     readonly redis: Redis,
   ) {
     this.m = createModels(conn);
+    this.files = new FileStore(conn, config.files);
     // A missing secret is only acceptable for a single local process; say so loudly.
     const secret = config.jwtSecret ?? randomBytes(32).toString('hex');
     if (!config.jwtSecret) log.warn('CCHUB_JWT_SECRET is not set: using a random secret; sessions end when this process stops and other hub processes cannot verify them');
@@ -130,7 +136,7 @@ export class Hub {
       },
       bump: (items) => this.inbox.bump(items),
       counterError: (e) => this.log.error({ err: e }, 'conversation counters not updated (messages are stored)'),
-    });
+    }, this.files);
     this.webchat = new WebchatConnector({
       io: this.io,
       m: this.m,
@@ -175,7 +181,8 @@ export class Hub {
       },
     );
     this.conversations = new Conversations(this);
-    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg));
+    this.receipts = new Receipts(this.m, redis, config.redisPrefix, config.receipts.pendingTtlSeconds, log.child({ mod: 'receipts' }), (msg) => this.outboundStatus(msg));
+    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
   }
@@ -193,6 +200,11 @@ export class Hub {
     return hub;
   }
 
+  /** What the hub gives one connector (channels/contract.ts ConnectorContext). */
+  connectorContext(kind: Channel) {
+    return connectorContext(kind, { ingest: this.ingest, files: this.files, receipts: this.receipts, log: this.log });
+  }
+
   forgetOpenConversation(openKey: string): void {
     this.ingest.forgetConversation(openKey);
     this.io.serverSideEmit('conversation.closed', openKey);
@@ -200,15 +212,7 @@ export class Hub {
 
   private async init(): Promise<void> {
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
-    const ctx = {
-      ingest: (...a: Parameters<Ingest['ingest']>) => this.ingest.ingest(...a),
-      reportStatus: async (messageId: string, status: MessageDoc['status']) => {
-        const upd = (await this.m.Message.findOneAndUpdate({ _id: messageId }, { $set: { status, updatedAt: new Date() } }, { new: true }).lean()) as MessageDoc | null;
-        if (upd) this.outboundStatus(upd);
-      },
-      log: this.log.child({ mod: 'webchat' }),
-    };
-    for (const c of this.connectors.values()) await c.start(ctx);
+    for (const c of this.connectors.values()) await c.start(this.connectorContext(c.kind));
     await this.acd.start();
     // Replies stored by a process that died before queueing them.
     void this.outbound.resumeStored().then(

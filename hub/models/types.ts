@@ -10,6 +10,20 @@ export const ROLES = ['agent', 'supervisor', 'marketing', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 export const DELIVERY_STATUSES = ['received', 'queued', 'sent', 'delivered', 'read', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+/**
+ * Which statuses an outbound message may move to from which: only forward (queued → sent → delivered →
+ * read), so a late or duplicated receipt never undoes a later one. `failed` ends it (its reason is kept)
+ * and may follow anything but `read`: an e-mail can bounce after the far server took it, but a message
+ * the customer read was delivered.
+ */
+export const STATUS_FROM: Record<DeliveryStatus, readonly DeliveryStatus[]> = {
+  received: [],
+  queued: [],
+  sent: ['queued'],
+  delivered: ['queued', 'sent'],
+  read: ['queued', 'sent', 'delivered'],
+  failed: ['queued', 'sent', 'delivered'],
+};
 
 export interface AttachmentRef {
   id: string;
