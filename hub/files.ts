@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { Types, mongo, type Connection } from 'mongoose';
 import type { Config } from '../config/index.js';
 import type { StoreFileMeta } from '../channels/contract.js';
-import { badRequest, tooLarge, unsupportedType } from './errors.js';
+import { badRequest, tooLarge, unsupportedType } from '../lib/errors.js';
 import type { AttachmentRef } from './models/types.js';
 
 export const BUCKET = 'attachments';

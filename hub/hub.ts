@@ -30,7 +30,7 @@ import { Outbound } from './outbound.js';
 import { FileStore } from './files.js';
 import { Receipts } from './receipts.js';
 import { connectorContext } from './connector-context.js';
-import { errorBody } from './errors.js';
+import { errorBody } from '../lib/errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';

@@ -5,7 +5,7 @@
  */
 import { Types } from 'mongoose';
 import sanitizeHtml from 'sanitize-html';
-import { badRequest } from './errors.js';
+import { badRequest } from '../lib/errors.js';
 import type { FileStore } from './files.js';
 import type { ConversationDoc } from './models/conversation.js';
 import type { AttachmentRef } from './models/types.js';

@@ -14,7 +14,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelConnector, OutboundMessage } from '../channels/contract.js';
-import { UnrecoverableSendError } from './errors.js';
+import { UnrecoverableSendError } from '../lib/errors.js';
 import type { FileStore } from './files.js';
 import type { Receipts } from './receipts.js';
 import type { ConversationDoc } from './models/conversation.js';

@@ -21,7 +21,7 @@ import { Types } from 'mongoose';
 import type { ReceiptOutcome } from '../channels/contract.js';
 import type { MessageDoc } from './models/message.js';
 import { DELIVERY_STATUSES, STATUS_FROM, type Channel, type DeliveryStatus, type Models } from './models/index.js';
-import { badRequest } from './errors.js';
+import { badRequest } from '../lib/errors.js';
 
 interface PendingReceipt {
   status: DeliveryStatus;

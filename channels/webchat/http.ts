@@ -4,8 +4,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Hub } from '../../hub/hub.js';
-import { AppError, badRequest, rateLimited, tooLarge } from '../../hub/errors.js';
-import { parseBody } from '../../hub/api/validate.js';
+import { AppError, badRequest, rateLimited, tooLarge } from '../../lib/errors.js';
+import { parseBody } from '../../lib/validate.js';
 import { isOpen } from '../../hub/acd/hours.js';
 
 const SessionBody = z.object({

@@ -12,7 +12,7 @@
  * one) starts again at 1 and finds the winner's conversation.
  */
 import type { Types } from 'mongoose';
-import { isDuplicateKey } from '../errors.js';
+import { isDuplicateKey } from '../../lib/errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import type { Channel, Models } from '../models/index.js';
 

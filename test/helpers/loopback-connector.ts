@@ -6,7 +6,7 @@
  */
 import type { ChannelConnector, ConnectorContext, OutboundMessage, SendResult } from '../../channels/contract.js';
 import type { DeliveryStatus } from '../../hub/models/types.js';
-import { RetryableError } from '../../hub/errors.js';
+import { RetryableError } from '../../lib/errors.js';
 import type { Hub } from '../../hub/hub.js';
 
 export interface SentCall {
