@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import type { ConversationDoc } from '../../hub/models/conversation.js';
 import { waitFor } from '../helpers/wait.js';
+import { threadConversation, threadOpenKey } from '../../hub/ingest/threads.js';
 
 let h: TestHub;
 let h2: TestHub;
@@ -131,4 +132,27 @@ test('idempotency on (channel, externalId) is unchanged with thread keys', async
   const all = await Promise.all([h, h2, h, h2].map((x) => x.hub.ingest.ingest(email(who, key, 'once', ext))));
   expect(all.filter((r) => !r.duplicate)).toHaveLength(1);
   expect(await h.hub.m.Message.countDocuments({ channel: 'email', externalId: ext })).toBe(1);
+});
+
+test('ten processes deciding at once (no in-process sharing): the resolved thread is reopened exactly once', async () => {
+  const who = `race-${hex()}@example.com`;
+  const key = `<race-${hex()}@example.com>`;
+  const first = await h.hub.ingest.ingest(email(who, key, 'start'));
+  const id = String(first.conversation._id);
+  await resolve(id);
+  let reopened = 0;
+  const openKey = threadOpenKey('email', key);
+  const got = await Promise.all(
+    Array.from({ length: 10 }, () =>
+      threadConversation(openKey, 'email', key, {
+        m: h.hub.m,
+        reopenWindowMs: 3600_000,
+        open: () => Promise.reject(new Error('must reopen, not open')),
+        reopened: () => void reopened++,
+      }),
+    ),
+  );
+  expect(new Set(got.map((c) => String(c._id)))).toEqual(new Set([id]));
+  expect(reopened).toBe(1);
+  expect((await conv(id)).reopenCount).toBe(1);
 });
