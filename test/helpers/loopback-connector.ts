@@ -57,7 +57,7 @@ export class LoopbackConnector implements ChannelConnector {
 /** Plug a loopback connector into a running hub, as the registry does with real ones. */
 export async function plugLoopback(hub: Hub): Promise<LoopbackConnector> {
   const c = new LoopbackConnector();
-  hub.connectors.set(c.kind, c);
+  hub.connectors.byChannel.set(c.kind, c);
   await c.start(hub.connectorContext(c.kind));
   return c;
 }

@@ -9,7 +9,8 @@
  * (unshare --mount) with a temp folder bound over /run and /var/spool, so test files running in
  * parallel (and other checkouts on the machine) each get their own. That needs root, as smtpd does.
  * Every recipient is accepted (a catch-all virtual table) and handed to Dovecot's LMTP with its
- * original address (`rcpt-to`), so plus-addresses reach their mailbox and show in Delivered-To.
+ * original address (`rcpt-to`), so plus-addresses reach their mailbox and show in Delivered-To;
+ * recipients @invalid.example are refused with a 5xx (a permanent failure to test against).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -166,6 +167,7 @@ service lmtp {
     `table vusers file:${dir}/vusers
 listen on 127.0.0.1 port ${smtpPort}
 action "lmtp" lmtp "127.0.0.1:${lmtpPort}" rcpt-to virtual <vusers>
+match from any for domain "invalid.example" reject
 match from any for any action "lmtp"
 `,
   );

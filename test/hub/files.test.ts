@@ -105,7 +105,7 @@ test('ingest takes attachment references only to stored files, with name, type a
   const customer = { identity: { channel: 'sms' as const, address: '+8613800138111' } };
   const r = await fax.ctx.ingest({ channel: 'sms', externalId: `att-${ref.id}`, customer, text: '', attachments: [{ ...ref, name: 'claimed.exe', size: 1 }] });
   expect(r.message.attachments).toEqual([ref]);
-  expect((await h.hub.m.Message.findById(r.message._id).lean())!.attachments).toEqual([ref]);
+  expect((await h.hub.m.Message.findById(r.message.id).lean())!.attachments).toEqual([ref]);
 
   const missing = String(new Types.ObjectId());
   await expect(fax.ctx.ingest({ channel: 'sms', externalId: `att-missing-${missing}`, customer, text: 'x', attachments: [{ id: missing, name: 'x.pdf', contentType: 'application/pdf', size: 10 }] })).rejects.toMatchObject({ status: 400, code: 'unknown_attachment' });

@@ -21,7 +21,7 @@ beforeAll(async () => {
   h = await startTestHub({ name: 'outbound_v2' });
   sms = await plugLoopback(h.hub);
   const r = await sms.ctx.ingest({ channel: 'sms', externalId: `in-${randomBytes(4).toString('hex')}`, threadKey: 'case-778', customer: { identity: { channel: 'sms', address: ADDRESS } }, text: 'send me the form', channelData: { smsc: 'cmcc-1' } });
-  conversationId = String(r.conversation._id);
+  conversationId = r.conversation.id;
   token = await loginAs(h.url, 'super1');
 });
 afterAll(async () => h?.close());
