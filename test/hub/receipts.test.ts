@@ -37,7 +37,11 @@ async function reply(text: string): Promise<string> {
 const stored = async (id: string) => h.hub.m.Message.findById(id).lean();
 const statusOf = async (id: string) => (await stored(id))?.status;
 async function sentWithId(id: string): Promise<string> {
-  await waitFor(async () => (await stored(id))?.sentId, 10_000, 'send result recorded');
+  // The id is recorded first, then the status: wait for both.
+  await waitFor(async () => {
+    const m = await stored(id);
+    return m?.sentId && m.status !== 'queued';
+  }, 10_000, 'send result recorded');
   return sms.idFor(id);
 }
 
