@@ -6,7 +6,7 @@
  */
 import type { ChannelConnector, ConnectorContext, OutboundMessage, SendResult } from '../../channels/contract.js';
 import type { DeliveryStatus } from '../../hub/models/types.js';
-import { RetryableError } from '../../lib/errors.js';
+import { RetryableError, UnrecoverableSendError } from '../../lib/errors.js';
 import type { Hub } from '../../hub/hub.js';
 
 export interface SentCall {
@@ -26,6 +26,8 @@ export class LoopbackConnector implements ChannelConnector {
   onSend?: (out: OutboundMessage) => void;
   /** How many of the next sends fail with a retryable error. */
   failNext = 0;
+  /** Set: the next send fails for good with this reason (an invalid number). */
+  refuseNext?: string;
 
   async start(ctx: ConnectorContext): Promise<void> {
     this.ctx = ctx;
@@ -38,6 +40,11 @@ export class LoopbackConnector implements ChannelConnector {
 
   async send(out: OutboundMessage): Promise<SendResult> {
     this.onSend?.(out);
+    if (this.refuseNext) {
+      const reason = this.refuseNext;
+      this.refuseNext = undefined;
+      throw new UnrecoverableSendError(reason);
+    }
     if (this.failNext > 0) {
       this.failNext--;
       throw new RetryableError('far end busy');

@@ -79,3 +79,18 @@ test('an attachment the conversation may not use (another customer\'s file, an u
   }
   expect(await h.hub.m.Message.countDocuments({ conversationId: new Types.ObjectId(conversationId) })).toBe(before);
 });
+
+test('a send the channel refuses for good is failed at once, with its reason, and not retried', async () => {
+  sms.refuseNext = 'invalid destination number';
+  const attempts: number[] = [];
+  sms.onSend = (out) => attempts.push(out.attempt);
+  const r = await api(h.url, `/api/conversations/${conversationId}/messages`, { token, body: { text: 'to a dead number', clientId: clientId() } });
+  const id = r.body.message.id;
+  const m = await waitFor(async () => {
+    const x = await h.hub.m.Message.findById(id).lean();
+    return x?.status === 'failed' ? x : null;
+  }, 10_000, 'failed');
+  sms.onSend = undefined;
+  expect(m.statusDetail).toBe('invalid destination number');
+  expect(attempts).toEqual([1]);
+});
