@@ -77,13 +77,14 @@ export class EmailConnector implements ChannelConnector {
 
   async send(out: OutboundMessage): Promise<SendResult> {
     const box = this.mailbox(out.channelData.mailbox);
-    const to = out.to;
+    const to = out.to ?? (typeof out.channelData.address === 'string' ? out.channelData.address : undefined);
     if (!to) throw new UnrecoverableSendError('no recipient address');
     const threadKey = typeof out.channelData.threadKey === 'string' ? out.channelData.threadKey : undefined;
     const threads = this.threads!;
     const last = threadKey ? await threads.last(threadKey) : undefined;
     const caseNumber = threadKey ? await threads.caseFor(threadKey) : undefined;
-    const subject = out.message.subject ?? (typeof out.channelData.subject === 'string' ? `Re: ${out.channelData.subject}` : '');
+    const first = typeof out.channelData.subject === 'string' ? out.channelData.subject : '';
+    const subject = out.message.subject ?? (/^\s*(re|回复|答复)\s*[:：]/i.test(first) ? first : `Re: ${first}`);
     try {
       const { messageId } = await this.senders.get(box.name)!.send({
         id: out.message.id,

@@ -74,7 +74,8 @@ export class EmailInbound {
       ...(parsed.html ? { html: parsed.html } : {}),
       attachments: parsed.attachments.slice(0, 20).map((a) => ({ id: a.ref.id, name: a.name, contentType: a.contentType, size: a.size })),
       queue: box.queue,
-      channelData: { mailbox: box.name, threadKey: thread.threadKey, ...(thread.forward ? { forward: true } : {}) },
+      // Kept on the conversation (at its start): where replies go and what they are about.
+      channelData: { mailbox: box.name, threadKey: thread.threadKey, address, subject: parsed.subject, ...(thread.forward ? { forward: true } : {}) },
       ...(parsed.date ? { receivedAt: parsed.date } : {}),
       threadKey: thread.threadKey,
     };
