@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ConnectorContext } from '../contract.js';
-import { AppError, badRequest, rateLimited, tooLarge, unsupportedType } from '../../lib/errors.js';
+import { AppError, badRequest, tooLarge, rateLimited } from '../../lib/errors.js';
 import { maskSensitive } from '../../lib/mask.js';
 import { parseBody } from '../../lib/validate.js';
 import type { WebchatConfig } from './config.js';
@@ -22,27 +22,21 @@ const OfflineBody = z.object({
   formId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional(),
 });
 
-/** The extension a stored file gets: from its verified type, never from the client's file name (`evil.html`). */
+/** What a visitor may upload (the hub's file store checks each one's content against its magic bytes). */
+const WEBCHAT_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain'];
+
+/** The extension a stored file gets: from its type (checked against its content by the file store), never from the client's file name (`evil.html`). */
 const EXTENSION: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp', 'application/pdf': 'pdf', 'text/plain': 'txt' };
 
 /** A safe file name: the client's base name without control characters, path parts or its own extension, plus ours. */
 export function storedName(clientName: string | undefined, type: string): string {
   const base = (clientName || 'file').split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '_').replace(/\.[^.]*$/, '').replace(/^\.+/, '').slice(0, 150) || 'file';
-  return `${maskSensitive(base)}.${EXTENSION[type]}`;
+  const ext = EXTENSION[type.toLowerCase().split(';')[0].trim()];
+  return ext ? `${maskSensitive(base)}.${ext}` : maskSensitive(base);
 }
 
 /** Multipart limits for uploads: one file, a handful of small fields, few parts and headers. */
 export const UPLOAD_LIMITS = (fileSize: number) => ({ fileSize, files: 1, fields: 4, fieldSize: 1024, fieldNameSize: 64, parts: 6, headerPairs: 20 });
-
-/** Allowed upload types, each with the magic bytes its content must start with (never trust the declared type alone). */
-const ALLOWED: Record<string, (b: Buffer) => boolean> = {
-  'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
-  'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
-  'image/gif': (b) => b.subarray(0, 4).toString('latin1') === 'GIF8',
-  'image/webp': (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
-  'application/pdf': (b) => b.subarray(0, 5).toString('latin1') === '%PDF-',
-  'text/plain': (b) => !b.subarray(0, 4096).includes(0),
-};
 
 export function registerWebchatHttp(ctx: ConnectorContext, config: WebchatConfig): void {
   const app = ctx.http;
@@ -117,14 +111,19 @@ export function registerWebchatHttp(ctx: ConnectorContext, config: WebchatConfig
     // Tight limits on everything around the file: fields before it are buffered in memory.
     const file = await req.file({ limits: UPLOAD_LIMITS(config.maxAttachmentBytes) }).catch(uploadError);
     if (!file) throw badRequest('no file in the upload');
-    const check = ALLOWED[file.mimetype];
-    if (!check) throw unsupportedType(`files of type ${file.mimetype} are not accepted (images, PDF, plain text)`);
-    const buf = await file.toBuffer().catch(uploadError);
-    if (file.file.truncated) throw tooLarge(`file is larger than ${config.maxAttachmentBytes} bytes`);
-    if (buf.length === 0) throw badRequest('file is empty');
-    if (!check(buf)) throw unsupportedType(`the file's content is not ${file.mimetype}`);
-    const name = storedName(file.filename, file.mimetype);
-    const attachment = await ctx.files.put(buf, { name, contentType: file.mimetype, customerId: v.cid, channelData: { visitorId: v.sub } });
+    const max = config.maxAttachmentBytes;
+    // The multipart limit cuts the stream at `max` bytes and says so with 'limit' (already, for a small
+    // body parsed at once: `truncated`): failing the stream makes the file store drop what it wrote, so
+    // a cut-off file is never kept.
+    const cut = () => tooLarge(`file is larger than ${max} bytes`);
+    if (file.file.truncated) {
+      file.file.resume();
+      throw cut();
+    }
+    file.file.once('limit', () => file.file.destroy(cut()));
+    const attachment = await ctx
+      .storeFile(file.file, { name: storedName(file.filename, file.mimetype), contentType: file.mimetype, maxBytes: max, allowedTypes: WEBCHAT_TYPES, metadata: { customerId: v.cid, visitorId: v.sub } })
+      .catch(uploadError);
     reply.code(201);
     return { attachment: { ...attachment, url: ctx.files.link(attachment.id) } };
   });
