@@ -17,6 +17,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
 import type { z } from 'zod';
@@ -295,6 +296,13 @@ export interface ConnectorContext {
    * Checks made in one event-loop turn cost one Redis call.
    */
   limiter(name: string, points: number, perSeconds: number, refusal?: () => AppError): Limiter;
+
+  /**
+   * The hub's Redis, for state a connector keeps itself and every hub process must share (the email
+   * channel's thread memory and IMAP checkpoints). Keys go under `keyPrefix` (`<redisPrefix>:<kind>`).
+   */
+  readonly redis: Redis;
+  readonly keyPrefix: string;
 
   /** The hub's HTTP server: put the connector's routes under /api/<kind>/. Throw lib/errors AppErrors for 4xx. */
   readonly http: FastifyInstance;

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { ConnectorDefinition } from '../channels/contract.js';
 import { connectors, connectorSection } from '../channels/index.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -90,7 +91,8 @@ const BaseSchema = z.object({
 
 type Connectors = (typeof connectors)[number];
 /** Each connector's section (channels/index.ts), under its kind: the connector declares it, config/ validates it. */
-const sections = Object.fromEntries(connectors.map((d) => [d.kind, connectorSection(d)])) as {
+// (Widened for the call: over a tuple of different connectors TypeScript cannot pick one schema type for `d`.)
+const sections = Object.fromEntries(connectors.map((d) => [d.kind, connectorSection(d as unknown as ConnectorDefinition)])) as {
   [D in Connectors as D['kind']]: ReturnType<typeof connectorSection<D['config']>>;
 };
 

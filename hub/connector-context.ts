@@ -111,6 +111,9 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
 
     limiter: (name, points, perSeconds, refusal) => new WindowLimiter(hub.redis, `${hub.config.redisPrefix}:rl:${kind}:${name}`, points, perSeconds, refusal),
 
+    redis: hub.redis,
+    keyPrefix: `${hub.config.redisPrefix}:${kind}`,
+
     http: hub.app,
     realtime: hub.io.of(`/${kind}`),
   };
