@@ -241,6 +241,11 @@ export interface ConnectorConversations {
 }
 
 export interface ConnectorFiles {
+  /**
+   * Deprecated: use ctx.storeFile, which streams. Stores a file already in memory owned by a customer,
+   * through the same file store and limits (kept for connectors written before storeFile).
+   */
+  put(content: Buffer, meta: { name: string; contentType: string; customerId: string; channelData?: Record<string, unknown> }): Promise<AttachmentRef>;
   /** Files by id that this customer uploaded; rejects with 400 unknown_attachment when any is not theirs. */
   owned(customerId: string, ids: string[]): Promise<AttachmentRef[]>;
   /** The files now belong to a conversation: agents' access to them is checked against it. */
