@@ -24,7 +24,7 @@ export default {
     waiting: 'Waiting for the connection: sent when it is back', readOnly: 'Assigned to {name}: you can read it; replying and resolving are theirs now.',
     notSentWhy: 'Not sent: {reason}',
   },
-  reply: { placeholder: 'Type a reply… (Ctrl+Enter to send)', send: 'Send', closed: 'This conversation is closed.' },
+  reply: { label: 'Reply to the customer', placeholderEnter: 'Type a reply… (Enter sends, Shift+Enter for a new line)', placeholder: 'Type a reply… (Ctrl+Enter to send)', send: 'Send', closed: 'This conversation is closed.' },
   resolve: {
     title: 'Resolve conversation', code: 'Wrap-up code', choose: 'Choose a code…', note: 'Note (optional)', confirm: 'Resolve',
     cancel: 'Cancel', required: 'Choose a wrap-up code.', loadError: 'Could not load wrap-up codes.',
@@ -36,6 +36,11 @@ export default {
   },
   time: { now: 'now', m: '{n}m', h: '{n}h', d: '{n}d' },
   nav: { inbox: 'Inbox', supervisor: 'Supervisor', admin: 'Administration', marketing: 'Marketing', label: 'Main' },
+  prefs: {
+    title: 'Settings', enterSends: 'Enter sends (Shift+Enter: new line)', sound: 'Sound for new work', desktop: 'Desktop notifications',
+    titleCount: 'Unread count in the tab title', desktopRefused: 'The browser refused notifications: allow them in its site settings.',
+  },
+  alert: { offer: 'Incoming {channel}: {name}', message: 'New message from {name}' },
   marketing: { title: 'Marketing', campaigns: 'Campaigns', empty: 'No campaigns yet. Outbound campaigns (SMS, email, voice) will be planned and followed here.' },
   acd: {
     state: { available: 'Available', busy: 'Busy', wrapup: 'Wrap-up', notready: 'Not ready', offline: 'Offline', disconnected: 'Disconnected' },

@@ -23,7 +23,7 @@ const zh: typeof en = {
     system: '系统', you: '我',
     waiting: '等待网络恢复，恢复后自动发送', readOnly: '该会话已分配给 {name}：您可以查看，回复和结束由对方处理。', notSentWhy: '发送失败：{reason}',
   },
-  reply: { placeholder: '输入回复…（Ctrl+Enter 发送）', send: '发送', closed: '该会话已关闭。' },
+  reply: { label: '回复客户', placeholderEnter: '输入回复…（回车发送，Shift+回车换行）', placeholder: '输入回复…（Ctrl+Enter 发送）', send: '发送', closed: '该会话已关闭。' },
   resolve: {
     title: '结束会话', code: '小结代码', choose: '请选择…', note: '备注（可选）', confirm: '结束', cancel: '取消',
     required: '请选择小结代码。', loadError: '小结代码加载失败。',
@@ -34,6 +34,11 @@ const zh: typeof en = {
   },
   time: { now: '刚刚', m: '{n}分钟', h: '{n}小时', d: '{n}天' },
   nav: { inbox: '收件箱', supervisor: '班长监控', admin: '系统管理', marketing: '营销', label: '主导航' },
+  prefs: {
+    title: '设置', enterSends: '回车发送（Shift+回车换行）', sound: '新工作提示音', desktop: '桌面通知',
+    titleCount: '标签页标题显示未读数', desktopRefused: '浏览器拒绝了通知权限，请在网站设置中允许。',
+  },
+  alert: { offer: '新{channel}接入：{name}', message: '{name} 发来新消息' },
   marketing: { title: '营销', campaigns: '营销活动', empty: '暂无营销活动。外呼营销（短信、邮件、语音）将在这里策划和跟踪。' },
   acd: {
     state: { available: '空闲', busy: '忙碌', wrapup: '话后处理', notready: '示忙', offline: '离线', disconnected: '已断开' },
