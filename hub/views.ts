@@ -18,6 +18,7 @@ export function messageView(m: MessageDoc) {
     subject: m.subject ?? undefined,
     attachments: (m.attachments ?? []).map((a) => ({ id: a.id, name: a.name, contentType: a.contentType, size: a.size })),
     clientId: m.clientId ?? undefined,
+    internal: (m as { internal?: boolean }).internal === true ? true : undefined,
     status: m.status,
     createdAt: iso(m.createdAt),
     updatedAt: iso(m.updatedAt),

@@ -270,7 +270,8 @@ export class WebchatConnector implements ChannelConnector {
     const v = socket.data.visitor;
     const msgs = await this.d.m.Message.find({ customerId: new Types.ObjectId(v.cid) }).sort({ createdAt: -1 }).limit(200).lean();
     const live = await this.liveConversation(socket);
-    return { messages: msgs.reverse().map((m) => messageView(m as never)), conversationId: live ? String(live._id) : null, status: live?.status ?? null };
+    // internal notes are for the bank's staff only (hub/notes.ts)
+    return { messages: msgs.reverse().filter((m) => !(m as { internal?: boolean }).internal).map((m) => messageView(m as never)), conversationId: live ? String(live._id) : null, status: live?.status ?? null };
   }
 
   /**

@@ -9,6 +9,7 @@ import { conversationView, customerView, messageView } from '../views.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
 import { parseBody } from '../../lib/validate.js';
 import { WRAP_UP_CODES } from '../wrapup-codes.js';
+import { addNote } from '../notes.js';
 
 const objectId = z.string().regex(/^[0-9a-f]{24}$/, 'must be an id');
 const ListQuery = z.object({
@@ -123,6 +124,18 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     const c = await load(u, idParam(req.params));
     const { message, duplicate } = await hub.conversations.reply(c, u, body.text, body.clientId);
     if (!duplicate) await hub.audit.record(actor(u), 'message.send', { type: 'conversation', id: String(c._id) }, { messageId: String(message._id) }, req.ip);
+    reply.code(duplicate ? 200 : 201);
+    return { message: messageView(message) };
+  });
+
+  // Internal note: anyone who may open the conversation (colleagues in its queue, supervisors), even when
+  // it is assigned to someone else or resolved; never sent to the customer (hub/notes.ts).
+  app.post('/api/conversations/:id/notes', async (req, reply) => {
+    const u = await inboxUser(req);
+    const body = parseBody(ReplyBody, req.body);
+    const c = await load(u, idParam(req.params));
+    const { message, duplicate } = await addNote(hub, c, u, body.text, body.clientId);
+    if (!duplicate) await hub.audit.record(actor(u), 'note.create', { type: 'conversation', id: String(c._id) }, { messageId: String(message._id) }, req.ip);
     reply.code(duplicate ? 200 : 201);
     return { message: messageView(message) };
   });

@@ -24,6 +24,8 @@ export const messageSchema = new Schema(
     clientId: String,
     status: { type: String, enum: DELIVERY_STATUSES, default: 'received' },
     error: String,
+    /** An internal note (hub/notes.ts): for colleagues only, never sent to the customer. */
+    internal: Boolean,
     channelData: Schema.Types.Mixed,
   },
   { timestamps: true },
