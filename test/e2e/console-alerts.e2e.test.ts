@@ -143,4 +143,22 @@ describe('alerts for new work, and Enter sends', () => {
     await a.keyboard.press('Control+Enter');
     await expect.poll(() => sent('first\nsecond'), { timeout: T }).toBe(1);
   });
+
+  it('6. an internal note: written from the same box, shown apart from replies, stored internal and never queued for the customer', async () => {
+    await a.getByTestId('mode-note').click();
+    expect(await a.getByTestId('mode-note').getAttribute('aria-pressed')).toBe('true');
+    const box = a.getByTestId('reply-box');
+    await box.click();
+    await a.keyboard.type('customer asked twice about fees / 客户两次询问手续费');
+    await a.keyboard.press('Control+Enter');
+    const bubble = a.locator('[data-testid=message][data-internal=true]').filter({ hasText: 'customer asked twice about fees' });
+    await bubble.waitFor({ timeout: T });
+    expect(await bubble.getByTestId('note-label').textContent()).toContain('Internal note');
+    // looks different from a reply: its own background
+    const bg = (sel: string) => a.locator(sel).first().locator('.bubble').evaluate((e) => getComputedStyle(e).backgroundColor);
+    expect(await bg('[data-testid=message][data-internal=true]')).not.toBe(await bg('[data-testid=message][data-direction=out]:not([data-internal])'));
+    const stored = await h.hub.m.Message.findOne({ conversationId: convId, text: /asked twice about fees/ }).lean();
+    expect(stored).toMatchObject({ internal: true, status: 'received' });
+    await a.screenshot({ path: '/tmp/cchub-shots/console-note.png' });
+  });
 });

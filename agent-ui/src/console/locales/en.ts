@@ -21,10 +21,12 @@ export default {
     resolve: 'Resolve', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',
     older: 'Load earlier messages', sending: 'Sending…', failed: 'Not sent', retry: 'Retry', empty: 'No messages yet.',
     alreadyAssigned: 'Someone else already took this conversation.', system: 'System', you: 'You',
+    internalNote: 'Internal note · not sent to the customer',
     waiting: 'Waiting for the connection: sent when it is back', readOnly: 'Assigned to {name}: you can read it; replying and resolving are theirs now.',
     notSentWhy: 'Not sent: {reason}',
   },
-  reply: { label: 'Reply to the customer', placeholderEnter: 'Type a reply… (Enter sends, Shift+Enter for a new line)', placeholder: 'Type a reply… (Ctrl+Enter to send)', send: 'Send', closed: 'This conversation is closed.' },
+  reply: { mode: 'Write', toCustomer: 'Reply', note: 'Internal note', addNote: 'Add note', notePlaceholder: 'Internal note: only colleagues see it, never the customer',
+    label: 'Reply to the customer', placeholderEnter: 'Type a reply… (Enter sends, Shift+Enter for a new line)', placeholder: 'Type a reply… (Ctrl+Enter to send)', send: 'Send', closed: 'This conversation is closed.' },
   resolve: {
     title: 'Resolve conversation', code: 'Wrap-up code', choose: 'Choose a code…', note: 'Note (optional)', confirm: 'Resolve',
     cancel: 'Cancel', required: 'Choose a wrap-up code.', loadError: 'Could not load wrap-up codes.',

@@ -21,9 +21,11 @@ const zh: typeof en = {
     unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
     sending: '发送中…', failed: '发送失败', retry: '重试', empty: '暂无消息。', alreadyAssigned: '该会话已被其他座席领取。',
     system: '系统', you: '我',
+    internalNote: '内部备注 · 不发送给客户',
     waiting: '等待网络恢复，恢复后自动发送', readOnly: '该会话已分配给 {name}：您可以查看，回复和结束由对方处理。', notSentWhy: '发送失败：{reason}',
   },
-  reply: { label: '回复客户', placeholderEnter: '输入回复…（回车发送，Shift+回车换行）', placeholder: '输入回复…（Ctrl+Enter 发送）', send: '发送', closed: '该会话已关闭。' },
+  reply: { mode: '撰写', toCustomer: '回复', note: '内部备注', addNote: '添加备注', notePlaceholder: '内部备注：仅同事可见，不会发送给客户',
+    label: '回复客户', placeholderEnter: '输入回复…（回车发送，Shift+回车换行）', placeholder: '输入回复…（Ctrl+Enter 发送）', send: '发送', closed: '该会话已关闭。' },
   resolve: {
     title: '结束会话', code: '小结代码', choose: '请选择…', note: '备注（可选）', confirm: '结束', cancel: '取消',
     required: '请选择小结代码。', loadError: '小结代码加载失败。',
