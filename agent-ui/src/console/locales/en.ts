@@ -21,7 +21,7 @@ export default {
     resolve: 'Resolve', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',
     older: 'Load earlier messages', sending: 'Sending…', failed: 'Not sent', retry: 'Retry', empty: 'No messages yet.',
     alreadyAssigned: 'Someone else already took this conversation.', system: 'System', you: 'You',
-    internalNote: 'Internal note · not sent to the customer',
+    internalNote: 'Internal note · not sent to the customer', messages: 'Messages',
     waiting: 'Waiting for the connection: sent when it is back', readOnly: 'Assigned to {name}: you can read it; replying and resolving are theirs now.',
     notSentWhy: 'Not sent: {reason}',
   },
@@ -77,7 +77,7 @@ export default {
     confirmTakeover: 'Take over this conversation from {name}? It is moved to you at once.', confirmTakeoverTitle: 'Take over',
     confirm: 'Confirm', cancel: 'Cancel', done: 'Done.',
     pickTitle: 'Reassign to an agent', pick: 'Reassign', force: 'Assign even if the agent is at capacity', full: 'full', noneSignedIn: 'No agent is signed in.',
-    you: 'you',
+    you: 'you', handoverNote: 'Note for the next agent (optional, internal)', handoverHint: 'Not sent to the customer',
   },
   admin: {
     title: 'Administration', tabs: 'Administration sections', loading: 'Loading…', retry: 'Retry', loadError: 'Could not load: {msg}',

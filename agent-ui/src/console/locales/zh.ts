@@ -21,7 +21,7 @@ const zh: typeof en = {
     unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
     sending: '发送中…', failed: '发送失败', retry: '重试', empty: '暂无消息。', alreadyAssigned: '该会话已被其他座席领取。',
     system: '系统', you: '我',
-    internalNote: '内部备注 · 不发送给客户',
+    internalNote: '内部备注 · 不发送给客户', messages: '消息记录',
     waiting: '等待网络恢复，恢复后自动发送', readOnly: '该会话已分配给 {name}：您可以查看，回复和结束由对方处理。', notSentWhy: '发送失败：{reason}',
   },
   reply: { mode: '撰写', toCustomer: '回复', note: '内部备注', addNote: '添加备注', notePlaceholder: '内部备注：仅同事可见，不会发送给客户',
@@ -75,7 +75,7 @@ const zh: typeof en = {
     confirmTakeover: '确定从 {name} 接管此会话吗？会话将立即转给您。', confirmTakeoverTitle: '接管会话',
     confirm: '确定', cancel: '取消', done: '已完成。',
     pickTitle: '改派给座席', pick: '改派', force: '即使座席已满负荷也分配', full: '已满', noneSignedIn: '没有已签入的座席。',
-    you: '我',
+    you: '我', handoverNote: '给接手座席的备注（可选，内部）', handoverHint: '不会发送给客户',
   },
   admin: {
     title: '系统管理', tabs: '系统管理分区', loading: '正在加载…', retry: '重试', loadError: '加载失败：{msg}',
