@@ -58,6 +58,8 @@ export interface MessageView {
   attachments: AttachmentRef[];
   clientId?: string;
   status: DeliveryStatus;
+  /** An internal note (agents only): the hub never hands one to a connector's send() or history(). */
+  internal?: boolean;
   /** Why the channel said what it said (a bounce reason, an SMSC error), for failed and other receipts. */
   statusDetail?: string;
   createdAt: string;

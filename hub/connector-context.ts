@@ -75,7 +75,8 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
       },
       history: async (customerId, limit) => {
         const msgs = await hub.m.Message.find({ customerId: new Types.ObjectId(customerId) }).sort({ createdAt: -1 }).limit(limit).lean();
-        return msgs.reverse().map((m) => messageView(m as never));
+        // Internal notes are for the bank's staff only (hub/notes.ts): no connector ever sees them here.
+        return msgs.reverse().filter((m) => !(m as { internal?: boolean }).internal).map((m) => messageView(m as never));
       },
       customerTyping: (c, typing) => hub.agents.typing(c, typing),
       customerRead: async (c, upTo) => {
