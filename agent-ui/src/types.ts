@@ -28,6 +28,8 @@ export interface ConversationSummary {
   customer: { id: string; name: string; tier: string };
   subject?: string; lastMessageAt: string; lastMessagePreview: string; unreadCount: number;
   tags: string[]; disposition?: { code: string; note?: string }; createdAt: string; updatedAt: string;
+  /** The channel's thread; previousConversationId: the resolved conversation of that thread this one continues. */
+  threadKey?: string; previousConversationId?: string; reopenedAt?: string;
 }
 export interface Customer {
   id: string; name: string; tier: 'standard' | 'gold' | 'vip' | string; segment?: string; language?: string;

@@ -18,7 +18,7 @@ export default {
   msgStatus: { received: 'received', queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' },
   conv: {
     loading: 'Loading conversation…', error: 'Could not load the conversation.', back: 'Back', claim: 'Claim', claiming: 'Claiming…',
-    resolve: 'Resolve', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',
+    resolve: 'Resolve', continues: 'Continues an earlier conversation of this thread', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',
     older: 'Load earlier messages', sending: 'Sending…', failed: 'Not sent', retry: 'Retry', empty: 'No messages yet.',
     alreadyAssigned: 'Someone else already took this conversation.', system: 'System', you: 'You',
     waiting: 'Waiting for the connection: sent when it is back', readOnly: 'Assigned to {name}: you can read it; replying and resolving are theirs now.',

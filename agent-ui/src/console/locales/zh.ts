@@ -18,7 +18,7 @@ const zh: typeof en = {
   msgStatus: { received: '已接收', queued: '排队中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
   conv: {
     loading: '正在加载会话…', error: '会话加载失败。', back: '返回', claim: '领取', claiming: '领取中…', resolve: '结束',
-    unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
+    continues: '接续本线索的先前会话', unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
     sending: '发送中…', failed: '发送失败', retry: '重试', empty: '暂无消息。', alreadyAssigned: '该会话已被其他座席领取。',
     system: '系统', you: '我',
     waiting: '等待网络恢复，恢复后自动发送', readOnly: '该会话已分配给 {name}：您可以查看，回复和结束由对方处理。', notSentWhy: '发送失败：{reason}',
