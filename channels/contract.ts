@@ -58,6 +58,8 @@ export interface MessageView {
   attachments: AttachmentRef[];
   clientId?: string;
   status: DeliveryStatus;
+  /** An internal note (agents only): the hub never hands one to a connector's send() or history(). */
+  internal?: boolean;
   /** Why the channel said what it said (a bounce reason, an SMSC error), for failed and other receipts. */
   statusDetail?: string;
   createdAt: string;
@@ -246,6 +248,11 @@ export interface ConnectorConversations {
 }
 
 export interface ConnectorFiles {
+  /**
+   * Deprecated: use ctx.storeFile, which streams. Stores a file already in memory owned by a customer,
+   * through the same file store and limits (kept for connectors written before storeFile).
+   */
+  put(content: Buffer, meta: { name: string; contentType: string; customerId: string; channelData?: Record<string, unknown> }): Promise<AttachmentRef>;
   /** Files by id that this customer uploaded; rejects with 400 unknown_attachment when any is not theirs. */
   owned(customerId: string, ids: string[]): Promise<AttachmentRef[]>;
   /** The files now belong to a conversation: agents' access to them is checked against it. */

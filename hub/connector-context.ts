@@ -2,6 +2,7 @@
  * The hub's side of channels/contract.ts ConnectorContext: what one connector may ask of the hub,
  * implemented over the hub's stores. Connectors never see the hub itself, its models or its tokens.
  */
+import { Readable } from 'node:stream';
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
 import type { ConnectorContext, ConversationInfo, Channel, LifecycleEvent, AttachmentRef } from '../channels/contract.js';
@@ -90,7 +91,8 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
       },
       history: async (customerId, limit) => {
         const msgs = await hub.m.Message.find({ customerId: new Types.ObjectId(customerId) }).sort({ createdAt: -1 }).limit(limit).lean();
-        return msgs.reverse().map((m) => messageView(m as never));
+        // Internal notes are for the bank's staff only (hub/notes.ts): no connector ever sees them here.
+        return msgs.reverse().filter((m) => !(m as { internal?: boolean }).internal).map((m) => messageView(m as never));
       },
       customerTyping: (c, typing) => hub.agents.typing(c, typing),
       customerRead: async (c, upTo) => {
@@ -103,6 +105,10 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
     },
 
     files: {
+      put: (content, meta) => {
+        const extra = Object.fromEntries(Object.entries(meta.channelData ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+        return hub.files.store(Readable.from([content]), { name: meta.name, contentType: meta.contentType, metadata: { ...extra, customerId: meta.customerId, channel: kind } });
+      },
       owned: async (customerId, ids): Promise<AttachmentRef[]> => {
         const files = await attachments()
           .find({ _id: { $in: ids.map((i) => new Types.ObjectId(i)) } })

@@ -70,6 +70,8 @@ export class Outbound {
     const msg = (await this.m.Message.findById(job.data.messageId).lean()) as MessageDoc | null;
     if (!msg) throw new UnrecoverableError('message not found');
     if (msg.direction !== 'out') throw new UnrecoverableError('refusing to send an inbound message');
+    // An internal note is for colleagues: whatever queued it, it never reaches the customer.
+    if ((msg as { internal?: boolean }).internal) throw new UnrecoverableError('refusing to send an internal note');
     if (msg.status !== 'queued') return; // already sent by an earlier attempt
     const connector = this.connectors.get(msg.channel as Channel);
     if (!connector) throw new UnrecoverableError(`no connector for channel ${msg.channel}`);

@@ -21,6 +21,7 @@ export function messageView(m: MessageDoc): MessageView {
     subject: m.subject ?? undefined,
     attachments: (m.attachments ?? []).map((a) => ({ id: a.id, name: a.name, contentType: a.contentType, size: a.size })),
     clientId: m.clientId ?? undefined,
+    internal: (m as { internal?: boolean }).internal === true ? true : undefined,
     status: m.status,
     statusDetail: m.statusDetail ?? undefined,
     createdAt: iso(m.createdAt),

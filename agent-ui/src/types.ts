@@ -12,6 +12,8 @@ export interface Message {
   author: { type: 'customer' | 'agent' | 'system'; id?: string; name?: string };
   text: string; html?: string; attachments: Attachment[];
   clientId?: string; status: 'received' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+  /** An internal note: for colleagues only, never sent to the customer. */
+  internal?: boolean;
   createdAt: string; updatedAt: string;
 }
 /** A message shown before the hub stored it (optimistic). */

@@ -36,6 +36,8 @@ export const messageSchema = new Schema(
     /** Outbound only: how many times send() was called for it (a retry after a crash says so to the connector). */
     sendAttempts: Number,
     error: String,
+    /** An internal note (hub/notes.ts): for colleagues only, never sent to the customer. */
+    internal: Boolean,
     channelData: Schema.Types.Mixed,
   },
   { timestamps: true },
