@@ -4,6 +4,7 @@
  * → environment variables. A bad value stops start-up with a message naming the key.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -56,6 +57,24 @@ export const ConfigSchema = z.object({
       defaultQueue: z.string().min(1).default('general'),
     })
     .prefault({}),
+  /** Customer identities. */
+  identities: z
+    .object({
+      /** Region (ISO 3166 alpha-2) a phone number without a country code is read in: 13800138000 → +8613800138000 with CN. */
+      defaultRegion: z
+        .string()
+        .refine((r) => isSupportedCountry(r), 'a region libphonenumber knows (ISO 3166 alpha-2), such as CN')
+        .transform((r) => r as CountryCode)
+        .default('CN'),
+    })
+    .prefault({}),
+  /** Agent-started conversations (POST /api/conversations). */
+  outreach: z
+    .object({
+      /** Conversations one agent may start per minute. */
+      startsPerMinute: z.coerce.number().int().min(1).default(20),
+    })
+    .prefault({}),
   /** Routing. */
   acd: z
     .object({
@@ -100,6 +119,7 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_DATA_DIR: 'dataDir',
   LOG_LEVEL: 'logLevel',
   CCHUB_SEED_DEMO: 'seedDemo',
+  CCHUB_DEFAULT_REGION: 'identities.defaultRegion',
   CCHUB_WEBCHAT_MAX_ATTACHMENT_BYTES: 'webchat.maxAttachmentBytes',
   CCHUB_WEBCHAT_MESSAGES_PER_10S: 'webchat.messagesPer10s',
   CCHUB_WEBCHAT_SESSIONS_PER_IP_PER_MINUTE: 'webchat.sessionsPerIpPerMinute',

@@ -8,7 +8,7 @@ import type { SessionUser } from './api/auth-routes.js';
 import { conflict, isDuplicateKey } from './errors.js';
 import type { ConversationDoc } from './models/conversation.js';
 import type { MessageDoc } from './models/message.js';
-import { LIVE_STATUSES } from './models/types.js';
+import { LIVE_STATUSES, type AttachmentRef } from './models/types.js';
 import { conversationView } from './views.js';
 
 export class Conversations {
@@ -45,11 +45,21 @@ export class Conversations {
     return upd;
   }
 
-  /** An agent's reply: stored first (idempotent on the client id), then sent by the outbound queue. */
-  async reply(c: ConversationDoc, u: SessionUser, text: string, clientId: string): Promise<{ message: MessageDoc; duplicate: boolean }> {
+  /**
+   * An agent's reply: stored first (idempotent on the client id), then sent by the outbound queue.
+   * `extra` carries what an agent-started message adds (hub/outreach.ts): subject, attachments, the
+   * recipient's address, and claim: false when its agent could not take it (it waits in its queue).
+   */
+  async reply(
+    c: ConversationDoc,
+    u: SessionUser,
+    text: string,
+    clientId: string,
+    extra: { subject?: string; attachments?: AttachmentRef[]; to?: string; claim?: boolean } = {},
+  ): Promise<{ message: MessageDoc; duplicate: boolean }> {
     if (!LIVE_STATUSES.includes(c.status as never)) throw conflict('conversation_closed', 'conversation is resolved; the customer must write again');
     if (c.assigneeId && c.assigneeId !== u.id && u.role === 'agent') throw conflict('not_assignee', `conversation is assigned to ${c.assigneeName}`);
-    if (!c.assigneeId) await this.claim(c._id, u);
+    if (!c.assigneeId && extra.claim !== false) await this.claim(c._id, u);
     const now = new Date();
     const doc = {
       _id: new Types.ObjectId(),
@@ -59,7 +69,9 @@ export class Conversations {
       channel: c.channel,
       author: { type: 'agent', id: u.id, name: u.name },
       text,
-      attachments: [],
+      subject: extra.subject,
+      to: extra.to,
+      attachments: extra.attachments ?? [],
       externalId: `out:${u.id}:${clientId}`,
       clientId,
       status: 'queued',

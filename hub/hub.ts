@@ -24,6 +24,9 @@ import { AuditLog } from './audit.js';
 import { Presence } from './presence.js';
 import { createModels, type Models, type Channel } from './models/index.js';
 import { Ingest } from './ingest/ingest.js';
+import { Identities } from './identities.js';
+import { CustomerMerge } from './customer-merge.js';
+import { Outreach } from './outreach.js';
 import { AgentRealtime } from './realtime.js';
 import { Conversations } from './conversations.js';
 import { Outbound } from './outbound.js';
@@ -32,6 +35,7 @@ import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
+import { registerCustomerRoutes } from './api/customer-routes.js';
 import { registerWebchatHttp } from '../channels/webchat/http.js';
 import { WebchatConnector } from '../channels/webchat/connector.js';
 import type { ChannelConnector } from '../channels/contract.js';
@@ -61,6 +65,8 @@ export class Hub {
   readonly agents: AgentRealtime;
   readonly conversations: Conversations;
   readonly outbound: Outbound;
+  readonly merges: CustomerMerge;
+  readonly outreach: Outreach;
   readonly webchat: WebchatConnector;
   readonly connectors = new Map<Channel, ChannelConnector>();
   readonly metrics = new Metrics();
@@ -114,9 +120,9 @@ export class Hub {
       },
     };
     this.ingest = new Ingest(this.m, config.ingest, {
-      conversationOpened: (c) => {
+      conversationOpened: (c, route) => {
         this.events.conversationUpdated(c);
-        void this.acdBridge.conversationOpened(c).catch((e) => this.log.error({ err: e }, 'routing arrival failed (reconciled by the next leader)'));
+        if (route) void this.acdBridge.conversationOpened(c).catch((e) => this.log.error({ err: e }, 'routing arrival failed (reconciled by the next leader)'));
       },
       stored: (r) => {
         this.metrics.messagesIngested.inc({ channel: r.message.channel });
@@ -130,7 +136,7 @@ export class Hub {
       },
       bump: (items) => this.inbox.bump(items),
       counterError: (e) => this.log.error({ err: e }, 'conversation counters not updated (messages are stored)'),
-    });
+    }, new Identities(this.m, config.identities));
     this.webchat = new WebchatConnector({
       io: this.io,
       m: this.m,
@@ -176,6 +182,8 @@ export class Hub {
     );
     this.conversations = new Conversations(this);
     this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg));
+    this.merges = new CustomerMerge(this);
+    this.outreach = new Outreach(this);
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
   }
@@ -200,6 +208,7 @@ export class Hub {
 
   private async init(): Promise<void> {
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
+    await this.ingest.ids.loadMerges();
     const ctx = {
       ingest: (...a: Parameters<Ingest['ingest']>) => this.ingest.ingest(...a),
       reportStatus: async (messageId: string, status: MessageDoc['status']) => {
@@ -272,6 +281,7 @@ export class Hub {
     registerConversationRoutes(this.app, this);
     registerAcdRoutes(this.app, this);
     registerAdminRoutes(this.app, this);
+    registerCustomerRoutes(this.app, this);
     registerWebchatHttp(this.app, this);
     this.serveUi();
   }

@@ -12,6 +12,7 @@ import type { MessageDoc } from '../models/message.js';
 import { CHANNELS, isLive, type Channel, type Models } from '../models/index.js';
 import { findByIds } from '../by-ids.js';
 import { stripNul } from '../storable.js';
+import { Identities } from '../identities.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import type { Bump } from '../inbox-view.js';
 import type { ConversationView } from '../views.js';
@@ -29,7 +30,8 @@ export const InboundMessageSchema = z.object({
   externalId: z.string().min(1).max(512),
   customer: z.object({
     id: z.string().regex(/^[0-9a-f]{24}$/).optional(),
-    identity: z.object({ channel: z.enum(CHANNELS), address: z.string().min(1).max(320) }).optional(),
+    /** verified: false for contact data typed into a form (never attaches to the customer holding it). */
+    identity: z.object({ channel: z.enum(CHANNELS), address: z.string().min(1).max(320), verified: z.boolean().optional() }).optional(),
     name: z.string().max(200).optional(),
     language: z.string().max(16).optional(),
   }),
@@ -66,8 +68,8 @@ export interface IngestOptions {
 }
 
 export interface IngestHooks {
-  /** A new conversation was opened (before its first message is stored). */
-  conversationOpened?(conversation: ConversationDoc): void;
+  /** A new conversation was opened (before its first message is stored); route: false when its agent claims it (agent-started). */
+  conversationOpened?(conversation: ConversationDoc, route: boolean): void;
   /** A new message was stored (not called for duplicates). */
   stored?(result: IngestResult): void;
   /**
@@ -91,16 +93,14 @@ export class Ingest {
   private openConversations = new Map<string, ConversationDoc>();
   /** openKey → lookup in progress (see liveConversation). */
   private opening = new Map<string, Promise<ConversationDoc>>();
-  /** "channel:address" → customer lookup in progress. */
-  private resolving = new Map<string, Promise<Types.ObjectId>>();
-  /** "channel:address" → customer id. Identities never move, so this never goes stale. */
-  private identities = new Map<string, Types.ObjectId>();
   private commit: GroupCommit<Prepared, IngestResult>;
 
   constructor(
     private readonly m: Models,
     opts: GroupCommitOptions,
     private readonly hooks: IngestHooks = {},
+    /** Who a contact is (normalised addresses, merges). */
+    readonly ids: Identities = new Identities(m, { defaultRegion: 'CN' }),
   ) {
     this.commit = new GroupCommit((items, release) => this.flush(items, release), opts);
   }
@@ -153,42 +153,15 @@ export class Ingest {
     return this.commit.drain();
   }
 
-  /** The customer an inbound message is from; concurrent first contacts of one identity share one lookup (in order, as liveConversation). */
+  /**
+   * The customer an inbound message is from (hub/identities.ts: addresses normalised, keyed by kind,
+   * merged customers followed); concurrent first contacts of one identity share one lookup.
+   */
   resolveCustomer(msg: Pick<Parsed, 'customer'>): Types.ObjectId | Promise<Types.ObjectId> {
-    if (msg.customer.id) return new Types.ObjectId(msg.customer.id);
+    if (msg.customer.id) return this.ids.current(new Types.ObjectId(msg.customer.id));
     const ident = msg.customer.identity;
     if (!ident) throw badRequest('invalid message: customer needs an id or an identity');
-    const key = `${ident.channel}:${ident.address.toLowerCase()}`;
-    const cached = this.identities.get(key);
-    if (cached) return cached;
-    return shared(this.resolving, key, () => this.findOrCreateCustomer(key, msg));
-  }
-
-  private async findOrCreateCustomer(key: string, msg: Pick<Parsed, 'customer'>): Promise<Types.ObjectId> {
-    const ident = msg.customer.identity!;
-    let row = await this.m.Identity.findById(key).lean();
-    if (!row) {
-      // Claim the identity first, then create the customer it points to; a concurrent first contact
-      // loses the claim on the unique _id and uses the winner's customer.
-      const fresh = new Types.ObjectId();
-      try {
-        await this.m.Identity.create({ _id: key, customerId: fresh });
-        row = { _id: key, customerId: fresh } as never;
-      } catch (e) {
-        if (!isDuplicateKey(e)) throw e;
-        row = await this.m.Identity.findById(key).lean();
-        if (!row) throw e;
-      }
-    }
-    const customerId = row!.customerId as Types.ObjectId;
-    // Idempotent: a crash between the claim and this upsert is repaired by the next contact.
-    await this.m.Customer.updateOne(
-      { _id: customerId },
-      { $setOnInsert: { name: msg.customer.name ?? ident.address, tier: 'standard', identities: [{ channel: ident.channel, address: ident.address }], language: msg.customer.language } },
-      { upsert: true },
-    );
-    remember(this.identities, key, customerId);
-    return customerId;
+    return this.ids.resolve(ident, { name: msg.customer.name, language: msg.customer.language });
   }
 
   /**
@@ -196,14 +169,24 @@ export class Ingest {
    * counters). Concurrent lookups of one conversation share one: they resume in the order they came,
    * so a customer's messages are submitted (and their events sent) in the order they arrived.
    */
-  private liveConversation(customerId: Types.ObjectId, msg: Parsed): ConversationDoc | Promise<ConversationDoc> {
+  private liveConversation(customerId: Types.ObjectId, msg: Parsed, route = true): ConversationDoc | Promise<ConversationDoc> {
     const openKey = `${msg.channel}:${String(customerId)}`;
     const cached = this.openConversations.get(openKey);
     if (cached) return cached;
-    return shared(this.opening, openKey, () => this.findOrOpen(openKey, customerId, msg));
+    return shared(this.opening, openKey, () => this.findOrOpen(openKey, customerId, msg, route));
   }
 
-  private async findOrOpen(openKey: string, customerId: Types.ObjectId, msg: Parsed): Promise<ConversationDoc> {
+  /**
+   * The customer's live conversation on a channel for a conversation an agent starts (hub/outreach.ts):
+   * the one the customer's next message would join, or a new one opened without routing (its agent
+   * claims it) and announced to the consoles.
+   */
+  async conversationFor(customerId: Types.ObjectId, init: { channel: Channel; subject?: string; queue?: string; channelData?: Record<string, unknown> }): Promise<ConversationDoc> {
+    const msg = { channel: init.channel, subject: init.subject, queue: init.queue, channelData: init.channelData, customer: {} } as Parsed;
+    return this.liveConversation(customerId, msg, false);
+  }
+
+  private async findOrOpen(openKey: string, customerId: Types.ObjectId, msg: Parsed, route = true): Promise<ConversationDoc> {
     const existing = (await this.m.Conversation.findOne({ openKey }).lean()) as ConversationDoc | null;
     if (existing) {
       remember(this.openConversations, openKey, existing);
@@ -248,8 +231,16 @@ export class Ingest {
       conv = (await this.m.Conversation.findOne({ openKey }).lean()) as ConversationDoc | null;
     }
     if (!conv) throw new Error('could not open a conversation');
+    // Opened for a customer merged meanwhile (its identity was read before the merge): a merge moves
+    // what is stored when it runs, and again once every hub has heard of it, so what is opened after
+    // that second move is moved here (hub/customer-merge.ts).
+    const now2 = this.ids.current(customerId);
+    if (created && String(now2) !== String(customerId)) {
+      await this.m.Conversation.updateOne({ _id: conv._id, customerId }, { $set: { customerId: now2 } });
+      conv = { ...conv, customerId: now2 };
+    }
     remember(this.openConversations, openKey, conv);
-    if (created) this.hooks.conversationOpened?.(conv);
+    if (created) this.hooks.conversationOpened?.(conv, route);
     return conv;
   }
 
