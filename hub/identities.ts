@@ -57,8 +57,16 @@ export function normaliseAddress(channel: Channel, raw: string, region: CountryC
 /** The identity key of a normalised address. */
 export const identityKey = (a: Pick<NormalisedAddress, 'kind' | 'address'>, verified = true): string => `${verified ? '' : 'unverified:'}${a.kind}:${a.address}`;
 
-/** The key this address had before identities were keyed by kind (read as a fallback). */
-export const legacyKey = (channel: Channel, raw: string): string => `${channel}:${raw.toLowerCase()}`;
+/**
+ * The keys this address may have had before identities were keyed by kind ("channel:address as sent,
+ * lowercased"): as sent and as normalised, on every channel of its kind (the seeded customers and
+ * connectors wrote E.164 on the voice or SMS channel).
+ */
+export function legacyKeys(channel: Channel, raw: string, norm: NormalisedAddress): string[] {
+  const channels = (Object.keys(KIND_OF_CHANNEL) as Channel[]).filter((c) => KIND_OF_CHANNEL[c] === norm.kind);
+  const forms = [...new Set([raw.toLowerCase(), raw.trim().toLowerCase(), norm.address.toLowerCase()])];
+  return [channel, ...channels.filter((c) => c !== channel)].flatMap((c) => forms.map((f) => `${c}:${f}`));
+}
 
 export interface IdentityInput {
   channel: Channel;
@@ -126,10 +134,12 @@ export class Identities {
     const key = identityKey(norm, ident.verified !== false);
     const cached = this.cache.get(key);
     if (cached && this.seenOn.has(`${key}|${ident.channel}`)) return this.current(cached);
-    let p = this.resolving.get(key);
+    // Shared per identity and channel (the channel is recorded on the identity), in arrival order.
+    const flight = `${key}|${ident.channel}`;
+    let p = this.resolving.get(flight);
     if (!p) {
-      p = this.findOrCreate(key, norm, ident, profile).finally(() => this.resolving.delete(key));
-      this.resolving.set(key, p);
+      p = this.findOrCreate(key, norm, ident, profile).finally(() => this.resolving.delete(flight));
+      this.resolving.set(flight, p);
     }
     return p.then((id) => this.current(id));
   }
@@ -137,15 +147,23 @@ export class Identities {
   /** The customer holding an address, if any (no customer is created). */
   async find(channel: Channel, raw: string): Promise<Types.ObjectId | null> {
     const norm = this.normalise(channel, raw);
-    const row = (await this.m.Identity.findById(identityKey(norm)).lean()) ?? (await this.m.Identity.findById(legacyKey(channel, raw)).lean());
+    const row = (await this.m.Identity.findById(identityKey(norm)).lean()) ?? (await this.legacy(channel, raw, norm));
     return row ? this.current(row.customerId as Types.ObjectId) : null;
+  }
+
+  /** An identity stored under an old key, if any (the first of legacyKeys that exists). */
+  private async legacy(channel: Channel, raw: string, norm: NormalisedAddress): Promise<IdentityRow | null> {
+    const keys = legacyKeys(channel, raw, norm).filter((k) => k !== identityKey(norm));
+    if (!keys.length) return null;
+    const rows = (await this.m.Identity.find({ _id: { $in: keys } }).lean()) as (IdentityRow & { _id: string })[];
+    return keys.map((k) => rows.find((r) => r._id === k)).find(Boolean) ?? null;
   }
 
   private async findOrCreate(key: string, norm: NormalisedAddress, ident: IdentityInput, profile: { name?: string; language?: string }): Promise<Types.ObjectId> {
     let row: IdentityRow | null = (await this.m.Identity.findById(key).lean()) as IdentityRow | null;
     if (!row && ident.verified !== false) {
       // Stored before identities were keyed by kind: adopt its customer under the new key.
-      const old = await this.m.Identity.findById(legacyKey(ident.channel, ident.address)).lean();
+      const old = await this.legacy(ident.channel, ident.address, norm);
       if (old) row = await this.claim(key, norm, ident.channel, old.customerId as Types.ObjectId);
     }
     // Claim the identity first, then create the customer it points to; a concurrent first contact
