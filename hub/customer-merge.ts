@@ -95,12 +95,13 @@ export class CustomerMerge {
       const set: Record<string, unknown> = { customerId: into, customerName: who.name, customerTier: who.tier, updatedAt: new Date() };
       let upd: ConversationDoc | null = null;
       const rekey = isLive(c.status) && c.openKey.includes(String(from)) ? c.openKey.split(String(from)).join(String(into)) : null;
-      if (rekey) {
+      if (rekey && !(await m.Conversation.exists({ openKey: rekey }))) {
         openKeys.push(c.openKey, rekey);
         try {
           upd = (await m.Conversation.findOneAndUpdate({ _id: c._id, customerId: from, openKey: c.openKey }, { $set: { ...set, openKey: rekey } }, { new: true }).lean()) as ConversationDoc | null;
         } catch (e) {
-          if (!isDuplicateKey(e)) throw e;
+          // Taken meanwhile. The embedded store reports a unique violation in findAndModify as PostgreSQL's 23505, not 11000.
+          if (!isDuplicateKey(e) && !/SQLSTATE 23505|duplicate key/.test(String((e as Error).message))) throw e;
         }
       }
       // Not live, the survivor already has a live one here, or resolved meanwhile: move it as it is.
