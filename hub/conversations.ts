@@ -5,7 +5,7 @@
 import { Types } from 'mongoose';
 import type { Hub } from './hub.js';
 import type { SessionUser } from './api/auth-routes.js';
-import { conflict, isDuplicateKey } from './errors.js';
+import { conflict, isDuplicateKey } from '../lib/errors.js';
 import type { ConversationDoc } from './models/conversation.js';
 import type { MessageDoc } from './models/message.js';
 import { LIVE_STATUSES, type AttachmentRef } from './models/types.js';

@@ -17,7 +17,7 @@
 import { Types } from 'mongoose';
 import type { Hub } from './hub.js';
 import type { SessionUser } from './api/auth-routes.js';
-import { badRequest, conflict, isDuplicateKey, notFound } from './errors.js';
+import { badRequest, conflict, isDuplicateKey, notFound } from '../lib/errors.js';
 import type { ConversationDoc } from './models/conversation.js';
 import { isLive } from './models/types.js';
 

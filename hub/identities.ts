@@ -15,7 +15,7 @@
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import { Types } from 'mongoose';
-import { badRequest, isDuplicateKey } from './errors.js';
+import { badRequest, isDuplicateKey } from '../lib/errors.js';
 import type { Channel, Models } from './models/index.js';
 
 export type AddressKind = 'phone' | 'email' | 'webchat';

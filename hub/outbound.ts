@@ -7,7 +7,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelConnector } from '../channels/contract.js';
-import { UnrecoverableSendError } from './errors.js';
+import { UnrecoverableSendError } from '../lib/errors.js';
 import type { MessageDoc } from './models/message.js';
 import type { Channel, Models } from './models/index.js';
 import { messageView } from './views.js';

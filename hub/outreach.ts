@@ -9,7 +9,7 @@ import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { Types } from 'mongoose';
 import type { Hub } from './hub.js';
 import type { SessionUser } from './api/auth-routes.js';
-import { AppError, badRequest, notFound, rateLimited } from './errors.js';
+import { AppError, badRequest, notFound, rateLimited } from '../lib/errors.js';
 import { identityKey } from './identities.js';
 import type { ConversationDoc } from './models/conversation.js';
 import type { MessageDoc } from './models/message.js';

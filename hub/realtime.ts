@@ -10,8 +10,8 @@ import type { Tokens, AgentClaims } from './auth/tokens.js';
 import type { Presence } from './presence.js';
 import { conversationIdOf, messageView, type ConversationView } from './views.js';
 import type { Models } from './models/index.js';
-import { AppError, forbidden, socketRefusal, unauthorized } from './errors.js';
-import { guardEvents, type EventBudget } from './event-budget.js';
+import { AppError, forbidden, socketRefusal, unauthorized } from '../lib/errors.js';
+import { guardEvents, type EventBudget } from '../lib/event-budget.js';
 
 /** Staff consoles send little (typing); this only stops a runaway or hostile client. */
 const AGENT_EVENT_BUDGET: EventBudget = { perSecond: 50, burst: 200, disconnectAfter: 1000 };

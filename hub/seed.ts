@@ -5,7 +5,7 @@
 import { Types } from 'mongoose';
 import type { Models } from './models/index.js';
 import { hashPassword } from './auth/password.js';
-import { isDuplicateKey } from './errors.js';
+import { isDuplicateKey } from '../lib/errors.js';
 import { identityKey, normaliseAddress } from './identities.js';
 
 export const DEMO_USERS = [

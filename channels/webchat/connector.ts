@@ -11,10 +11,10 @@ import type { ChannelConnector, ConnectorContext, OutboundMessage, SendResult } 
 import type { Tokens, VisitorClaims } from '../../hub/auth/tokens.js';
 import type { Models } from '../../hub/models/index.js';
 import { isLive, type DeliveryStatus } from '../../hub/models/types.js';
-import { WindowLimiter } from '../../hub/rate-limit.js';
-import { guardEvents } from '../../hub/event-budget.js';
+import { WindowLimiter } from '../../lib/rate-limit.js';
+import { guardEvents } from '../../lib/event-budget.js';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { AppError, badRequest, clientError, rateLimited, socketRefusal, UnrecoverableSendError } from '../../hub/errors.js';
+import { AppError, badRequest, clientError, rateLimited, socketRefusal, UnrecoverableSendError } from '../../lib/errors.js';
 import { conversationIdOf, messageView, type ConversationView, type MessageView } from '../../hub/views.js';
 import type { Config } from '../../config/index.js';
 import type { ConversationDoc } from '../../hub/models/conversation.js';

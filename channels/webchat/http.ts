@@ -5,8 +5,8 @@ import { Types, mongo } from 'mongoose';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Hub } from '../../hub/hub.js';
-import { AppError, badRequest, rateLimited, tooLarge, unsupportedType } from '../../hub/errors.js';
-import { parseBody } from '../../hub/api/validate.js';
+import { AppError, badRequest, rateLimited, tooLarge, unsupportedType } from '../../lib/errors.js';
+import { parseBody } from '../../lib/validate.js';
 import { isOpen } from '../../hub/acd/hours.js';
 
 const SessionBody = z.object({

@@ -8,12 +8,12 @@ import type { FastifyInstance } from 'fastify';
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { Hub } from '../hub.js';
-import { badRequest, notFound } from '../errors.js';
+import { badRequest, notFound } from '../../lib/errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import { CHANNELS } from '../models/types.js';
 import { conversationView, messageView } from '../views.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
-import { parseBody } from './validate.js';
+import { parseBody } from '../../lib/validate.js';
 
 const objectId = z.string().regex(/^[0-9a-f]{24}$/, 'must be an id');
 const MergeBody = z.object({ from: objectId }).strict();

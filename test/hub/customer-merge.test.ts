@@ -55,7 +55,7 @@ describe('merging two customers', () => {
       const hub = i % 2 ? B : A;
       return i % 3 === 0 ? send(hub, 'sms', keepPhone) : i % 3 === 1 ? send(hub, 'sms', gonePhone) : send(hub, 'fax', gonePhone);
     });
-    const merged = nextEvent(superSocket, 'customer.merged', (p: { into: string }) => p.into === keep, 15_000);
+    const merged = nextEvent(superSocket, 'customer.merged', (p: { into: string; from: string }) => p.into === keep, 15_000);
     const res = await api(A.url, `/api/customers/${keep}/merge`, { token: superToken, body: { from: gone } });
     const results = await Promise.all(burst);
     expect(res.status).toBe(200);
