@@ -10,7 +10,7 @@ import { Types } from 'mongoose';
 import type { Hub } from './hub.js';
 import type { SessionUser } from './api/auth-routes.js';
 import { AppError, badRequest, notFound, rateLimited } from '../lib/errors.js';
-import { identityKey } from './identities.js';
+import { identityKey, type NormalisedAddress } from './identities.js';
 import type { ConversationDoc } from './models/conversation.js';
 import type { MessageDoc } from './models/message.js';
 import type { AttachmentRef, Channel } from './models/types.js';
@@ -51,13 +51,16 @@ export class Outreach {
       const conversation = (await hub.m.Conversation.findById(earlier.conversationId).lean()) as ConversationDoc;
       return { conversation, message: earlier, duplicate: true };
     }
+    // Checked before anything is written or counted: a mistyped number costs the agent nothing.
+    const norm = input.channel === 'webchat' ? null : hub.ingest.ids.parseRecipient(input.channel, input.to);
+    const visitor = input.channel === 'webchat' ? await this.visitor(input.to) : null;
     try {
       await this.limiter.consume(u.id);
     } catch (e) {
       if (e instanceof Error) throw e;
       throw rateLimited(`at most ${hub.config.outreach.startsPerMinute} new conversations a minute`);
     }
-    const { customerId, address, channelData } = await this.recipient(input.channel, input.to);
+    const { customerId, address, channelData } = visitor ?? (await this.recipient(input.channel, norm!));
     const attachments = await this.attachments(input.attachments ?? [], customerId, u);
     let conversation = await hub.ingest.conversationFor(customerId, { channel: input.channel, subject: input.subject, queue: input.queue, channelData });
     let claim = true;
@@ -76,19 +79,17 @@ export class Outreach {
     return { conversation: ((await hub.m.Conversation.findById(conversation._id).lean()) as ConversationDoc) ?? conversation, message, duplicate };
   }
 
-  /** The customer at `to` on a channel (created when new), the address as normalised, and the conversation's channel part. */
-  private async recipient(channel: Channel, to: string): Promise<{ customerId: Types.ObjectId; address: string; channelData: Record<string, unknown> }> {
-    const ids = this.hub.ingest.ids;
-    if (channel === 'webchat') {
-      // Only a visitor who came to us: a web chat cannot be opened to someone who never chatted.
-      const visitorId = to.trim().toLowerCase();
-      const customerId = await ids.find('webchat', visitorId);
-      if (!customerId) throw notFound('web chat visitor');
-      return { customerId, address: visitorId, channelData: { visitorId } };
-    }
-    const norm = ids.parseRecipient(channel, to);
-    // The agent vouches for the address (verified), so it joins the customer who holds it.
-    const customerId = await ids.resolve({ channel, address: norm.address });
+  /** A web chat goes only to a visitor who came to us: one cannot be opened to someone who never chatted. */
+  private async visitor(to: string): Promise<{ customerId: Types.ObjectId; address: string; channelData: Record<string, unknown> }> {
+    const visitorId = to.trim().toLowerCase();
+    const customerId = await this.hub.ingest.ids.find('webchat', visitorId);
+    if (!customerId) throw notFound('web chat visitor');
+    return { customerId, address: visitorId, channelData: { visitorId } };
+  }
+
+  /** The customer at a phone number or e-mail address (created when new). The agent vouches for the address (verified), so it joins the customer who holds it. */
+  private async recipient(channel: Channel, norm: NormalisedAddress): Promise<{ customerId: Types.ObjectId; address: string; channelData: Record<string, unknown> }> {
+    const customerId = await this.hub.ingest.ids.resolve({ channel, address: norm.address });
     return { customerId, address: norm.address, channelData: { address: norm.address, identity: identityKey(norm) } };
   }
 
