@@ -36,7 +36,7 @@ export default {
   newConv: {
     action: 'New conversation', shortcut: 'New conversation (n)', title: 'New conversation', channel: 'Channel', to: 'To', subject: 'Subject',
     message: 'Message', placeholder: 'Write the first message… (Ctrl+Enter to send)', send: 'Send', required: 'Fill in the recipient, the message and (for e-mail) the subject.',
-    hint: { sms: 'Mobile number, e.g. 138 0013 8000', voice: 'Phone number', fax: 'Fax number', email: 'name@example.com', webchat: 'Visitor id' },
+    hint: { sms: 'Mobile number, e.g. 138 0013 8000', voice: 'Phone number', fax: 'Fax number', email: "name{'@'}example.com", webchat: 'Visitor id' },
     err: {
       channel_unavailable: 'This channel is not available on this hub.', invalid_address: 'That address is not valid for this channel.',
       not_found: 'No such web chat visitor.', rate_limited: 'Too many new conversations; wait a minute.', not_assignee: 'Another agent has this customer\'s conversation on that channel.',

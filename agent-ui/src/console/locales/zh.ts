@@ -36,7 +36,7 @@ const zh: typeof en = {
   newConv: {
     action: '新建会话', shortcut: '新建会话 (n)', title: '新建会话', channel: '渠道', to: '收件人', subject: '主题',
     message: '内容', placeholder: '输入第一条消息…（Ctrl+Enter 发送）', send: '发送', required: '请填写收件人、内容（邮件还需主题）。',
-    hint: { sms: '手机号码，如 138 0013 8000', voice: '电话号码', fax: '传真号码', email: 'name@example.com', webchat: '访客 ID' },
+    hint: { sms: '手机号码，如 138 0013 8000', voice: '电话号码', fax: '传真号码', email: "name{'@'}example.com", webchat: '访客 ID' },
     err: {
       channel_unavailable: '本系统未开通该渠道。', invalid_address: '该渠道的地址无效。',
       not_found: '没有这个网页访客。', rate_limited: '新建会话过于频繁，请稍候一分钟。', not_assignee: '该客户在此渠道的会话已由其他坐席处理。',
