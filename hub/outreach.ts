@@ -42,7 +42,7 @@ export class Outreach {
 
   async start(u: SessionUser, input: StartInput): Promise<StartResult> {
     const hub = this.hub;
-    if (!hub.connectors.has(input.channel)) throw new AppError(422, 'channel_unavailable', `no ${input.channel} connector is enabled on this hub`);
+    if (!hub.connectors.get(input.channel)) throw new AppError(422, 'channel_unavailable', `no ${input.channel} connector is enabled on this hub`);
     // A retry of a request that was stored: answer with what it stored (queued again if it never was).
     const externalId = `out:${u.id}:${input.clientId}`;
     const earlier = (await hub.m.Message.findOne({ channel: input.channel, externalId }).lean()) as MessageDoc | null;

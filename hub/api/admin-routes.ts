@@ -202,6 +202,8 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
       const old = ((before.queues as string[]) ?? []).filter((q) => !body.queues!.includes(q));
       if (old.length) agents.in(`user:${id}`).socketsLeave(old.map((q) => `queue:${q}`));
       agents.in(`user:${id}`).socketsJoin(body.queues.map((q) => `queue:${q}`));
+      // Their consoles read the user again (GET /api/me): the "My queues" list filters by the user's queues.
+      agents.to(`user:${id}`).emit('user.updated', { userId: id, updatedAt: new Date().toISOString() });
     }
     return { user: userView(after as never) };
   });

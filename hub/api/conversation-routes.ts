@@ -44,6 +44,14 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     return { items: WRAP_UP_CODES };
   });
 
+  // Queue names for the inbox (agents see labels, as supervisors do, not ids).
+  app.get('/api/queues', async (req) => {
+    await inboxUser(req);
+    const rows = await hub.m.Queue.find({}, { label: 1 }).lean();
+    const items = rows.map((r) => ({ id: String(r._id), label: { en: String((r.label as { en?: string })?.en ?? ''), zh: String((r.label as { zh?: string })?.zh ?? '') } }));
+    return { items };
+  });
+
   app.get('/api/conversations', async (req) => {
     const u = await inboxUser(req);
     const r = ListQuery.safeParse(req.query);

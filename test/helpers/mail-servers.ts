@@ -9,7 +9,8 @@
  * (unshare --mount) with a temp folder bound over /run and /var/spool, so test files running in
  * parallel (and other checkouts on the machine) each get their own. That needs root, as smtpd does.
  * Every recipient is accepted (a catch-all virtual table) and handed to Dovecot's LMTP with its
- * original address (`rcpt-to`), so plus-addresses reach their mailbox and show in Delivered-To.
+ * original address (`rcpt-to`), so plus-addresses reach their mailbox and show in Delivered-To;
+ * recipients @invalid.example are refused with a 5xx (a permanent failure to test against).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,11 @@ export interface MailServers {
   lmtpPort: number;
   smtpPort: number;
   dir: string;
-  /** Add a mailbox user (Dovecot re-reads its passwd-file when it changes). */
+  /**
+   * Add a mailbox user. Dovecot re-reads its passwd-file when it changes, but looks at most once a
+   * second: a user added within a second of the last login may not be seen yet. Prefer passing the
+   * users to startMailServers.
+   */
   addUser(user: MailUser): void;
   /** Stop the SMTP server only (e.g. to test a send that cannot connect); start it again with startSmtp. */
   stopSmtp(): Promise<void>;
@@ -166,6 +171,7 @@ service lmtp {
     `table vusers file:${dir}/vusers
 listen on 127.0.0.1 port ${smtpPort}
 action "lmtp" lmtp "127.0.0.1:${lmtpPort}" rcpt-to virtual <vusers>
+match from any for domain "invalid.example" reject
 match from any for any action "lmtp"
 `,
   );
@@ -203,7 +209,16 @@ match from any for any action "lmtp"
     addUser,
     stopSmtp: () => stopChild(smtpd),
     startSmtp,
-    stopImap: () => stopChild(dovecot),
+    async stopImap() {
+      // Dovecot's imap processes outlive their master for a while (~10 s): kick every session
+      // first, so clients see their connection drop now, as when a server goes down.
+      try {
+        execFileSync('doveadm', ['-c', dovecotConf, 'kick', '*'], { stdio: 'ignore' });
+      } catch {
+        // nobody logged in
+      }
+      await stopChild(dovecot);
+    },
     startImap,
     logs,
     async stop() {

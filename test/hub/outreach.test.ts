@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { ChannelConnector, OutboundMessage, SendResult } from '../../channels/contract.js';
+import { z } from 'zod';
+import { defineConnector, type ChannelConnector, type OutboundMessage, type SendResult } from '../../channels/contract.js';
+import { webchat } from '../../channels/webchat/index.js';
 import type { Channel } from '../../hub/models/types.js';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
@@ -35,9 +37,8 @@ let agent: string;
 let sup: string;
 
 beforeAll(async () => {
-  h = await startTestHub({ name: 'outreach', overrides: { outreach: { startsPerMinute: 6 } } });
-  h.hub.connectors.set('sms', sms);
-  h.hub.connectors.set('email', email);
+  const recording = (c: RecordingConnector) => defineConnector({ kind: c.kind, config: z.object({}), enabledByDefault: true, create: () => c });
+  h = await startTestHub({ name: 'outreach', overrides: { outreach: { startsPerMinute: 6 } }, connectors: [webchat, recording(sms), recording(email)] });
   agent = await loginAs(h.url, 'agent1');
   sup = await loginAs(h.url, 'super1');
 });
