@@ -5,6 +5,7 @@
  * cached), the consoles hear of it, and it is audited. Real store, Redis and sockets.
  */
 import { randomBytes } from 'node:crypto';
+import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { Channel } from '../../hub/models/types.js';
@@ -85,12 +86,18 @@ describe('merging two customers', () => {
     expect(String(nextSms.conversation._id)).toBe(String(smsConvs.find((c) => c.openKey === `sms:${keep}`)!._id));
     expect(String(nextSms.message.customerId)).toBe(keep);
 
+    // A lookup that read the merged customer before the merge and opens a conversation only now (hub B):
+    // it is moved to the survivor as it opens.
+    const late = await B.hub.ingest.conversationFor(new Types.ObjectId(gone), { channel: 'email' });
+    expect(String(late.customerId)).toBe(keep);
+    expect(await A.hub.m.Conversation.countDocuments({ customerId: gone })).toBe(0);
+
     // The customer panel: one customer, every identity, one timeline across channels; the old id shows the survivor.
     const panel = await api(A.url, `/api/customers/${gone}`, { token: superToken });
     expect(panel.status).toBe(200);
     expect(panel.body.customer).toMatchObject({ id: keep, mergedFrom: gone });
     expect(panel.body.identities.map((i: { kind: string; address: string }) => `${i.kind}:${i.address}`).sort()).toEqual([`phone:${gonePhone}`, `phone:${keepPhone}`].sort());
-    expect(new Set(panel.body.timeline.map((c: { channel: string }) => c.channel))).toEqual(new Set(['sms', 'voice', 'fax']));
+    expect(new Set(panel.body.timeline.map((c: { channel: string }) => c.channel))).toEqual(new Set(['sms', 'voice', 'fax', 'email']));
 
     const audit = await A.hub.m.Audit.findOne({ action: 'customer.merge', 'target.id': keep }).lean();
     expect(audit?.details).toMatchObject({ from: gone });
