@@ -67,7 +67,9 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
 
     conversations: {
       live: async (customerId) => {
-        const c = (await hub.m.Conversation.findOne({ openKey: `${kind}:${customerId}` }).lean()) as ConversationDoc | null;
+        // A session issued before its customer was merged names the merged one: follow it (hub/customer-merge.ts).
+        const current = hub.ingest.ids.current(new Types.ObjectId(customerId));
+        const c = (await hub.m.Conversation.findOne({ openKey: `${kind}:${String(current)}` }).lean()) as ConversationDoc | null;
         return c ? conversationInfo(c) : null;
       },
       summary: async (id) => {
@@ -75,7 +77,13 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
         return v ? infoOfView(v) : null;
       },
       history: async (customerId, limit) => {
-        const msgs = await hub.m.Message.find({ customerId: new Types.ObjectId(customerId) }).sort({ createdAt: -1 }).limit(limit).lean();
+        // This channel's messages only, under the customer id and, once merged, the survivor's (messages
+        // keep the id they were stored under): a web visitor merged with a bank customer never sees the
+        // customer's e-mails or SMS in the widget.
+        const id = new Types.ObjectId(customerId);
+        const current = hub.ingest.ids.current(id);
+        const ids = String(current) === customerId ? id : { $in: [id, current] };
+        const msgs = await hub.m.Message.find({ customerId: ids, channel: kind }).sort({ createdAt: -1 }).limit(limit).lean();
         return msgs.reverse().map((m) => messageView(m as never));
       },
       customerTyping: (c, typing) => hub.agents.typing(c, typing),

@@ -103,6 +103,24 @@ describe('merging two customers', () => {
     expect(audit?.details).toMatchObject({ from: gone });
   });
 
+  test('a web chat visitor merged into a bank customer keeps chatting in the same conversation; the widget history stays web chat only', async () => {
+    const sess = await api(A.url, '/api/webchat/session', { body: { name: 'Visitor Later Identified' } });
+    const widget = await sockets.connect(A.url, '/webchat', sess.body.token);
+    const first = await widget.timeout(10_000).emitWithAck('message.send', { clientId: uniq('v1'), text: 'before the merge' });
+    const visitorCustomer = String((await A.hub.m.Message.findById(first.message.id).lean())!.customerId);
+    const bank = await send(A, 'sms', phone(), 'an SMS the visitor must not see in the widget');
+    const keep = String(bank.message.customerId);
+    expect((await api(A.url, `/api/customers/${keep}/merge`, { token: superToken, body: { from: visitorCustomer } })).status).toBe(200);
+    // The visitor's token still names the merged customer: their next message joins the same (moved) conversation.
+    const second = await widget.timeout(10_000).emitWithAck('message.send', { clientId: uniq('v2'), text: 'after the merge' });
+    expect(second.message.conversationId).toBe(first.message.conversationId);
+    const conv = await A.hub.m.Conversation.findById(first.message.conversationId).lean();
+    expect(String(conv!.customerId)).toBe(keep);
+    const hist = await widget.timeout(10_000).emitWithAck('history', {});
+    expect(hist.messages.map((m: { text: string }) => m.text)).toEqual(['before the merge', 'after the merge']);
+    expect(hist.conversationId).toBe(first.message.conversationId);
+  });
+
   test('only supervisors and admins merge; bad requests change nothing', async () => {
     const a = String((await send(A, 'sms', phone())).message.customerId);
     const b = String((await send(A, 'sms', phone())).message.customerId);
