@@ -30,6 +30,8 @@ import { Outreach } from './outreach.js';
 import { AgentRealtime } from './realtime.js';
 import { Conversations } from './conversations.js';
 import { Outbound } from './outbound.js';
+import { FileStore } from './files.js';
+import { Receipts } from './receipts.js';
 import { errorBody } from '../lib/errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
@@ -37,7 +39,7 @@ import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
 import { registerCustomerRoutes } from './api/customer-routes.js';
 import { connectors as registry } from '../channels/index.js';
-import type { ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
+import type { Channel, ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
 import { Connectors } from './connectors.js';
 import { connectorContext } from './connector-context.js';
 import { Metrics } from './metrics.js';
@@ -68,6 +70,8 @@ export class Hub {
   readonly outbound: Outbound;
   readonly merges: CustomerMerge;
   readonly outreach: Outreach;
+  readonly files: FileStore;
+  readonly receipts: Receipts;
   /** The enabled channel connectors (channels/index.ts), their lifecycle states and hooks. */
   readonly connectors: Connectors;
   readonly metrics = new Metrics();
@@ -89,6 +93,7 @@ export class Hub {
     connectorDefs: readonly ConnectorDefinition[],
   ) {
     this.m = createModels(conn);
+    this.files = new FileStore(conn, config.files);
     // A missing secret is only acceptable for a single local process; say so loudly.
     const secret = config.jwtSecret ?? randomBytes(32).toString('hex');
     if (!config.jwtSecret) log.warn('CCHUB_JWT_SECRET is not set: using a random secret; sessions end when this process stops and other hub processes cannot verify them');
@@ -138,7 +143,7 @@ export class Hub {
       },
       bump: (items) => this.inbox.bump(items),
       counterError: (e) => this.log.error({ err: e }, 'conversation counters not updated (messages are stored)'),
-    }, new Identities(this.m, config.identities));
+    }, this.files, new Identities(this.m, config.identities));
     this.connectors = new Connectors(connectorDefs, config, log.child({ mod: 'connectors' }), this.metrics);
     this.acdBridge = new AcdBridge(this);
     this.acd = new AcdService({
@@ -172,7 +177,8 @@ export class Hub {
       },
     );
     this.conversations = new Conversations(this);
-    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.byChannel, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg));
+    this.receipts = new Receipts(this.m, redis, config.redisPrefix, config.receipts.pendingTtlSeconds, log.child({ mod: 'receipts' }), (msg) => this.outboundStatus(msg));
+    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.byChannel, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
     this.merges = new CustomerMerge(this);
     this.outreach = new Outreach(this);
     // A conversation resolved in another process must leave this process's live cache too.
@@ -191,6 +197,11 @@ export class Hub {
     const hub = new Hub(config, log, conn, redis, opts.connectors ?? registry);
     await hub.init();
     return hub;
+  }
+
+  /** What the hub gives one connector (channels/contract.ts ConnectorContext). */
+  connectorContext(kind: Channel) {
+    return connectorContext(this, kind, this.log.child({ connector: kind }), (e) => this.connectors.report(kind, e));
   }
 
   forgetOpenConversation(openKey: string): void {

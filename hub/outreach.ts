@@ -9,11 +9,11 @@ import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { Types } from 'mongoose';
 import type { Hub } from './hub.js';
 import type { SessionUser } from './api/auth-routes.js';
-import { AppError, badRequest, notFound, rateLimited } from '../lib/errors.js';
+import { AppError, notFound, rateLimited } from '../lib/errors.js';
 import { identityKey, type NormalisedAddress } from './identities.js';
 import type { ConversationDoc } from './models/conversation.js';
 import type { MessageDoc } from './models/message.js';
-import type { AttachmentRef, Channel } from './models/types.js';
+import type { Channel } from './models/types.js';
 
 export interface StartInput {
   channel: Channel;
@@ -21,7 +21,7 @@ export interface StartInput {
   to: string;
   text: string;
   subject?: string;
-  /** Ids of files already stored (attachments.files) for this customer or by this agent. */
+  /** Ids of stored files (hub/files.ts) this agent stored, or of the reused conversation's own files. */
   attachments?: string[];
   clientId: string;
   queue?: string;
@@ -61,7 +61,6 @@ export class Outreach {
       throw rateLimited(`at most ${hub.config.outreach.startsPerMinute} new conversations a minute`);
     }
     const { customerId, address, channelData } = visitor ?? (await this.recipient(input.channel, norm!));
-    const attachments = await this.attachments(input.attachments ?? [], customerId, u);
     let conversation = await hub.ingest.conversationFor(customerId, { channel: input.channel, subject: input.subject, queue: input.queue, channelData });
     let claim = true;
     if (!conversation.assigneeId) {
@@ -75,7 +74,7 @@ export class Outreach {
         await hub.acd.send({ type: 'arrive', task: hub.acdBridge.taskFor(conversation, u.id) });
       }
     }
-    const { message, duplicate } = await hub.conversations.reply(conversation, u, input.text, input.clientId, { subject: input.subject, attachments, to: address, claim });
+    const { message, duplicate } = await hub.conversations.reply(conversation, u, { text: input.text, subject: input.subject, attachmentIds: input.attachments, to: address }, input.clientId, { claim });
     return { conversation: ((await hub.m.Conversation.findById(conversation._id).lean()) as ConversationDoc) ?? conversation, message, duplicate };
   }
 
@@ -91,13 +90,5 @@ export class Outreach {
   private async recipient(channel: Channel, norm: NormalisedAddress): Promise<{ customerId: Types.ObjectId; address: string; channelData: Record<string, unknown> }> {
     const customerId = await this.hub.ingest.ids.resolve({ channel, address: norm.address });
     return { customerId, address: norm.address, channelData: { address: norm.address, identity: identityKey(norm) } };
-  }
-
-  private async attachments(ids: string[], customerId: Types.ObjectId, u: SessionUser): Promise<AttachmentRef[]> {
-    if (!ids.length) return [];
-    const files = await this.hub.conn.db!.collection('attachments.files').find({ _id: { $in: ids.map((i) => new Types.ObjectId(i)) } }).toArray();
-    const mine = (f: (typeof files)[number]) => f.metadata?.customerId === String(customerId) || f.metadata?.uploadedBy === u.id;
-    if (files.length !== new Set(ids).size || !files.every(mine)) throw badRequest('unknown attachment', 'unknown_attachment');
-    return files.map((f) => ({ id: String(f._id), name: String(f.filename), contentType: String(f.metadata?.contentType ?? 'application/octet-stream'), size: Number(f.length) }));
   }
 }

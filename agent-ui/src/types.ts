@@ -11,6 +11,8 @@ export interface Message {
   author: { type: 'customer' | 'agent' | 'system'; id?: string; name?: string };
   text: string; html?: string; attachments: Attachment[];
   clientId?: string; status: 'received' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+  /** An internal note: for colleagues only, never sent to the customer. */
+  internal?: boolean;
   createdAt: string; updatedAt: string;
 }
 /** A message shown before the hub stored it (optimistic). */
@@ -28,6 +30,8 @@ export interface ConversationSummary {
   customer: { id: string; name: string; tier: string };
   subject?: string; lastMessageAt: string; lastMessagePreview: string; unreadCount: number;
   tags: string[]; disposition?: { code: string; note?: string }; createdAt: string; updatedAt: string;
+  /** The channel's thread; previousConversationId: the resolved conversation of that thread this one continues. */
+  threadKey?: string; previousConversationId?: string; reopenedAt?: string;
 }
 export interface Customer {
   id: string; name: string; tier: 'standard' | 'gold' | 'vip' | string; segment?: string; language?: string;

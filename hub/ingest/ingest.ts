@@ -14,6 +14,8 @@ import { findByIds } from '../by-ids.js';
 import { stripNul } from '../../lib/storable.js';
 import { Identities } from '../identities.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+import { threadConversation, threadOpenKey } from './threads.js';
+import type { FileStore } from '../files.js';
 import type { Bump } from '../inbox-view.js';
 import type { ConversationView } from '../views.js';
 
@@ -45,6 +47,11 @@ export const InboundMessageSchema = z.object({
   queue: z.string().max(64).optional(),
   channelData: z.record(z.string(), z.unknown()).optional(),
   receivedAt: z.date().optional(),
+  /**
+   * The channel's thread this message belongs to (e.g. the first Message-ID of an e-mail thread): the
+   * message joins that thread's conversation, not the customer's live one (hub/ingest/threads.ts).
+   */
+  threadKey: z.string().min(1).max(512).optional(),
 });
 export type InboundMessage = z.input<typeof InboundMessageSchema>;
 type Parsed = z.output<typeof InboundMessageSchema>;
@@ -95,13 +102,18 @@ export class Ingest {
   private opening = new Map<string, Promise<ConversationDoc>>();
   private commit: GroupCommit<Prepared, IngestResult>;
 
+  private readonly reopenWindowMs: number;
+
   constructor(
     private readonly m: Models,
-    opts: GroupCommitOptions,
+    opts: GroupCommitOptions & { reopenWindowHours?: number },
     private readonly hooks: IngestHooks = {},
+    /** Attachment references are checked against it (they must name a stored file within its limit). */
+    private readonly files?: FileStore,
     /** Who a contact is (normalised addresses, merges). */
     readonly ids: Identities = new Identities(m, { defaultRegion: 'CN' }),
   ) {
+    this.reopenWindowMs = (opts.reopenWindowHours ?? 72) * 3600_000;
     this.commit = new GroupCommit((items, release) => this.flush(items, release), opts);
   }
 
@@ -111,6 +123,8 @@ export class Ingest {
     const parsed = InboundMessageSchema.safeParse(stripNul(input));
     if (!parsed.success) throw badRequest(`invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const msg = parsed.data;
+    // Name, type and size as stored, never as claimed; an unknown id or one past the limit is refused.
+    if (msg.attachments.length && this.files) msg.attachments = await this.files.validateRefs(msg.attachments);
     const customerId = await this.resolveCustomer(msg);
     const conversation = await this.liveConversation(customerId, msg);
     const conversationId = conversation._id;
@@ -170,10 +184,10 @@ export class Ingest {
    * so a customer's messages are submitted (and their events sent) in the order they arrived.
    */
   private liveConversation(customerId: Types.ObjectId, msg: Parsed, route = true): ConversationDoc | Promise<ConversationDoc> {
-    const openKey = `${msg.channel}:${String(customerId)}`;
+    const openKey = msg.threadKey ? threadOpenKey(msg.channel, msg.threadKey) : `${msg.channel}:${String(customerId)}`;
     const cached = this.openConversations.get(openKey);
     if (cached) return cached;
-    return shared(this.opening, openKey, () => this.findOrOpen(openKey, customerId, msg, route));
+    return shared(this.opening, openKey, () => (msg.threadKey ? this.findOrOpenThread(openKey, customerId, msg, msg.threadKey) : this.findOrOpen(openKey, customerId, msg, undefined, false, route)));
   }
 
   /**
@@ -186,8 +200,20 @@ export class Ingest {
     return this.liveConversation(customerId, msg, false);
   }
 
-  private async findOrOpen(openKey: string, customerId: Types.ObjectId, msg: Parsed, route = true): Promise<ConversationDoc> {
-    const existing = (await this.m.Conversation.findOne({ openKey }).lean()) as ConversationDoc | null;
+  /** The thread's live conversation, reopened or opened anew (hub/ingest/threads.ts). */
+  private async findOrOpenThread(openKey: string, customerId: Types.ObjectId, msg: Parsed, threadKey: string): Promise<ConversationDoc> {
+    const conv = await threadConversation(openKey, msg.channel, threadKey, {
+      m: this.m,
+      reopenWindowMs: this.reopenWindowMs,
+      open: (previous) => this.findOrOpen(openKey, customerId, msg, previous, true),
+      reopened: (c) => this.hooks.conversationOpened?.(c, true),
+    });
+    remember(this.openConversations, openKey, conv);
+    return conv;
+  }
+
+  private async findOrOpen(openKey: string, customerId: Types.ObjectId, msg: Parsed, previous?: Types.ObjectId, looked = false, route = true): Promise<ConversationDoc> {
+    const existing = looked ? null : ((await this.m.Conversation.findOne({ openKey }).lean()) as ConversationDoc | null);
     if (existing) {
       remember(this.openConversations, openKey, existing);
       return existing;
@@ -219,6 +245,8 @@ export class Ingest {
             tags: [],
             requiredSkills: [],
             channelData: msg.channelData ?? {},
+            ...(msg.threadKey ? { threadKey: msg.threadKey } : {}),
+            ...(previous ? { previousConversationId: previous } : {}),
           },
         },
         { upsert: true, new: true, setDefaultsOnInsert: false, includeResultMetadata: true },

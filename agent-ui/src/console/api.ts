@@ -64,6 +64,8 @@ export const api = {
     request<{ items: Message[] }>('GET', `/api/conversations/${id}/messages${qs({ before, limit: 50 })}`),
   reply: (id: string, text: string, clientId: string) =>
     request<{ message: Message }>('POST', `/api/conversations/${id}/messages`, { text, clientId }),
+  note: (id: string, text: string, clientId: string) =>
+    request<{ message: Message }>('POST', `/api/conversations/${id}/notes`, { text, clientId }),
   claim: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/claim`),
   read: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/read`),
   resolve: (id: string, wrapUpCode: string, note?: string) =>

@@ -18,12 +18,14 @@ const zh: typeof en = {
   msgStatus: { received: '已接收', queued: '排队中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
   conv: {
     loading: '正在加载会话…', error: '会话加载失败。', back: '返回', claim: '领取', claiming: '领取中…', resolve: '结束',
-    unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
+    continues: '接续本线索的先前会话', unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
     sending: '发送中…', failed: '发送失败', retry: '重试', empty: '暂无消息。', alreadyAssigned: '该会话已被其他座席领取。',
     system: '系统', you: '我',
+    internalNote: '内部备注 · 不发送给客户', messages: '消息记录',
     waiting: '等待网络恢复，恢复后自动发送', readOnly: '该会话已分配给 {name}：您可以查看，回复和结束由对方处理。', notSentWhy: '发送失败：{reason}',
   },
-  reply: { placeholder: '输入回复…（Ctrl+Enter 发送）', send: '发送', closed: '该会话已关闭。' },
+  reply: { mode: '撰写', toCustomer: '回复', note: '内部备注', addNote: '添加备注', notePlaceholder: '内部备注：仅同事可见，不会发送给客户',
+    label: '回复客户', placeholderEnter: '输入回复…（回车发送，Shift+回车换行）', placeholder: '输入回复…（Ctrl+Enter 发送）', send: '发送', closed: '该会话已关闭。' },
   resolve: {
     title: '结束会话', code: '小结代码', choose: '请选择…', note: '备注（可选）', confirm: '结束', cancel: '取消',
     required: '请选择小结代码。', loadError: '小结代码加载失败。',
@@ -48,6 +50,11 @@ const zh: typeof en = {
   },
   time: { now: '刚刚', m: '{n}分钟', h: '{n}小时', d: '{n}天' },
   nav: { inbox: '收件箱', supervisor: '班长监控', admin: '系统管理', marketing: '营销', label: '主导航' },
+  prefs: {
+    title: '设置', enterSends: '回车发送（Shift+回车换行）', sound: '新工作提示音', desktop: '桌面通知',
+    titleCount: '标签页标题显示未读数', desktopRefused: '浏览器拒绝了通知权限，请在网站设置中允许。',
+  },
+  alert: { offer: '新{channel}接入：{name}', message: '{name} 发来新消息' },
   marketing: { title: '营销', campaigns: '营销活动', empty: '暂无营销活动。外呼营销（短信、邮件、语音）将在这里策划和跟踪。' },
   acd: {
     state: { available: '空闲', busy: '忙碌', wrapup: '话后处理', notready: '示忙', offline: '离线', disconnected: '已断开' },
@@ -82,7 +89,7 @@ const zh: typeof en = {
     confirmTakeover: '确定从 {name} 接管此会话吗？会话将立即转给您。', confirmTakeoverTitle: '接管会话',
     confirm: '确定', cancel: '取消', done: '已完成。',
     pickTitle: '改派给座席', pick: '改派', force: '即使座席已满负荷也分配', full: '已满', noneSignedIn: '没有已签入的座席。',
-    you: '我',
+    you: '我', handoverNote: '给接手座席的备注（可选，内部）', handoverHint: '不会发送给客户',
   },
   admin: {
     title: '系统管理', tabs: '系统管理分区', loading: '正在加载…', retry: '重试', loadError: '加载失败：{msg}',
