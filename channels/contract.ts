@@ -74,8 +74,13 @@ export interface InboundMessage {
   channel: Channel;
   /** The channel's own id for this message: the idempotency key. */
   externalId: string;
-  /** Who wrote: a known customer id, or an identity (channel + address) the hub finds or creates. */
-  customer: { id?: string; identity?: { channel: Channel; address: string }; name?: string; language?: string };
+  /**
+   * Who wrote: a known customer id, or an identity (channel + address) the hub finds or creates. The
+   * hub normalises the address (phones to E.164, e-mail lowercased) and keys it by kind, so the same
+   * number on SMS and voice is one customer. `verified: false` for an address someone typed that the
+   * channel does not vouch for (a web form): it never attaches to the customer who holds that address.
+   */
+  customer: { id?: string; identity?: { channel: Channel; address: string; verified?: boolean }; name?: string; language?: string };
   from?: string;
   to?: string;
   text: string;
@@ -224,8 +229,8 @@ export interface CustomerSession {
 }
 
 export interface ConnectorCustomers {
-  /** Find or create the customer holding this identity; returns its id. */
-  resolve(identity: { channel: Channel; address: string }, profile?: { name?: string; language?: string }): Promise<string>;
+  /** Find or create the customer holding this identity (see InboundMessage.customer); returns its id. */
+  resolve(identity: { channel: Channel; address: string; verified?: boolean }, profile?: { name?: string; language?: string }): Promise<string>;
   /** Contact details the customer typed but nobody verified: kept apart, never used to link histories. */
   setUnverifiedContact(customerId: string, name: string, contact: { email?: string; phone?: string }): Promise<void>;
   /** Session tokens for customers who talk to us directly (a widget, an app). */

@@ -4,6 +4,7 @@
  * → environment variables. A bad value stops start-up with a message naming the key.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import type { ConnectorDefinition } from '../channels/contract.js';
 import { connectors, connectorSection } from '../channels/index.js';
@@ -68,6 +69,24 @@ const BaseSchema = z.object({
    * asked for (`npm start` asks); refused when the hub listens beyond loopback.
    */
   seedDemo: z.coerce.boolean().default(false),
+  /** Customer identities. */
+  identities: z
+    .object({
+      /** Region (ISO 3166 alpha-2) a phone number without a country code is read in: 13800138000 → +8613800138000 with CN. */
+      defaultRegion: z
+        .string()
+        .refine((r) => isSupportedCountry(r), 'a region libphonenumber knows (ISO 3166 alpha-2), such as CN')
+        .transform((r) => r as CountryCode)
+        .default('CN'),
+    })
+    .prefault({}),
+  /** Agent-started conversations (POST /api/conversations). */
+  outreach: z
+    .object({
+      /** Conversations one agent may start per minute. */
+      startsPerMinute: z.coerce.number().int().min(1).default(20),
+    })
+    .prefault({}),
   /** Routing. */
   acd: z
     .object({
@@ -151,6 +170,7 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_AGENT_SOCKETS_PER_USER: 'agentSocketsPerUser',
   CCHUB_VISITOR_SESSION_MAX_AGE: 'visitorSessionMaxAge',
   CCHUB_UPLOAD_BYTES_PER_DAY: 'uploads.bytesPerCustomerPerDay',
+  CCHUB_DEFAULT_REGION: 'identities.defaultRegion',
   CCHUB_REOPEN_WINDOW_HOURS: 'ingest.reopenWindowHours',
   CCHUB_FILES_MAX_BYTES: 'files.maxBytes',
   // ... and each connector's own variables (its definition's env), under its section.

@@ -82,7 +82,9 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
 
     conversations: {
       live: async (customerId) => {
-        const c = (await hub.m.Conversation.findOne({ openKey: `${kind}:${customerId}` }).lean()) as ConversationDoc | null;
+        // A session issued before its customer was merged names the merged one: follow it (hub/customer-merge.ts).
+        const current = hub.ingest.ids.current(new Types.ObjectId(customerId));
+        const c = (await hub.m.Conversation.findOne({ openKey: `${kind}:${String(current)}` }).lean()) as ConversationDoc | null;
         return c ? conversationInfo(c) : null;
       },
       summary: async (id) => {
@@ -90,7 +92,13 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
         return v ? infoOfView(v) : null;
       },
       history: async (customerId, limit) => {
-        const msgs = await hub.m.Message.find({ customerId: new Types.ObjectId(customerId) }).sort({ createdAt: -1 }).limit(limit).lean();
+        // This channel's messages only, under the customer id and, once merged, the survivor's (messages
+        // keep the id they were stored under): a web visitor merged with a bank customer never sees the
+        // customer's e-mails or SMS in the widget.
+        const id = new Types.ObjectId(customerId);
+        const current = hub.ingest.ids.current(id);
+        const ids = String(current) === customerId ? id : { $in: [id, current] };
+        const msgs = await hub.m.Message.find({ customerId: ids, channel: kind }).sort({ createdAt: -1 }).limit(limit).lean();
         // Internal notes are for the bank's staff only (hub/notes.ts): no connector ever sees them here.
         return msgs.reverse().filter((m) => !(m as { internal?: boolean }).internal).map((m) => messageView(m as never));
       },

@@ -47,8 +47,12 @@ export class Conversations {
     return upd;
   }
 
-  /** An agent's reply: stored first (idempotent on the client id), then sent by the outbound queue. */
-  async reply(c: ConversationDoc, u: SessionUser, text: string | OutboundContent, clientId: string): Promise<{ message: MessageDoc; duplicate: boolean }> {
+  /**
+   * An agent's reply: stored first (idempotent on the client id), then sent by the outbound queue.
+   * `opts.claim: false` for an agent-started message whose agent could not take the conversation
+   * (hub/outreach.ts: it waits in its queue).
+   */
+  async reply(c: ConversationDoc, u: SessionUser, text: string | OutboundContent, clientId: string, opts: { claim?: boolean } = {}): Promise<{ message: MessageDoc; duplicate: boolean }> {
     if (!LIVE_STATUSES.includes(c.status as never)) throw conflict('conversation_closed', 'conversation is resolved; the customer must write again');
     if (c.assigneeId && c.assigneeId !== u.id && u.role === 'agent') throw conflict('not_assignee', `conversation is assigned to ${c.assigneeName}`);
     const raw = typeof text === 'string' ? { text } : text;
@@ -56,7 +60,7 @@ export class Conversations {
     const content: OutboundContent = { ...raw, text: maskSensitive(raw.text), ...(raw.html !== undefined ? { html: maskSensitive(raw.html) } : {}), ...(raw.subject !== undefined ? { subject: maskSensitive(raw.subject) } : {}) };
     // Checked (attachments, HTML) before the claim: a refused reply changes nothing.
     const doc = await outboundDoc(this.hub.files, c, { type: 'agent', id: u.id, name: u.name }, content, `out:${u.id}:${clientId}`, clientId);
-    if (!c.assigneeId) await this.claim(c._id, u);
+    if (!c.assigneeId && opts.claim !== false) await this.claim(c._id, u);
     const now = doc.createdAt;
     try {
       await this.hub.m.Message.collection.insertOne(doc);

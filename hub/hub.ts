@@ -26,6 +26,9 @@ import { SocketCap } from './socket-cap.js';
 import { UploadSweep } from './upload-sweep.js';
 import { createModels, type Models } from './models/index.js';
 import { Ingest } from './ingest/ingest.js';
+import { Identities } from './identities.js';
+import { CustomerMerge } from './customer-merge.js';
+import { Outreach } from './outreach.js';
 import { AgentRealtime } from './realtime.js';
 import { Conversations } from './conversations.js';
 import { Outbound } from './outbound.js';
@@ -36,6 +39,7 @@ import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
+import { registerCustomerRoutes } from './api/customer-routes.js';
 import { connectors as registry } from '../channels/index.js';
 import type { Channel, ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
 import { Connectors } from './connectors.js';
@@ -69,6 +73,8 @@ export class Hub {
   readonly agents: AgentRealtime;
   readonly conversations: Conversations;
   readonly outbound: Outbound;
+  readonly merges: CustomerMerge;
+  readonly outreach: Outreach;
   readonly files: FileStore;
   readonly receipts: Receipts;
   /** The enabled channel connectors (channels/index.ts), their lifecycle states and hooks. */
@@ -130,9 +136,9 @@ export class Hub {
       },
     };
     this.ingest = new Ingest(this.m, config.ingest, {
-      conversationOpened: (c) => {
+      conversationOpened: (c, route) => {
         this.events.conversationUpdated(c);
-        void this.acdBridge.conversationOpened(c).catch((e) => this.log.error({ err: e }, 'routing arrival failed (reconciled by the next leader)'));
+        if (route) void this.acdBridge.conversationOpened(c).catch((e) => this.log.error({ err: e }, 'routing arrival failed (reconciled by the next leader)'));
       },
       stored: (r) => {
         this.metrics.messagesIngested.inc({ channel: r.message.channel });
@@ -146,7 +152,7 @@ export class Hub {
       },
       bump: (items) => this.inbox.bump(items),
       counterError: (e) => this.log.error({ err: e }, 'conversation counters not updated (messages are stored)'),
-    }, this.files);
+    }, this.files, new Identities(this.m, config.identities));
     this.connectors = new Connectors(connectorDefs, config, log.child({ mod: 'connectors' }), this.metrics);
     this.acdBridge = new AcdBridge(this);
     this.acd = new AcdService({
@@ -183,6 +189,8 @@ export class Hub {
     this.conversations = new Conversations(this);
     this.receipts = new Receipts(this.m, redis, config.redisPrefix, config.receipts.pendingTtlSeconds, log.child({ mod: 'receipts' }), (msg) => this.outboundStatus(msg));
     this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.byChannel, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
+    this.merges = new CustomerMerge(this);
+    this.outreach = new Outreach(this);
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
   }
@@ -213,6 +221,7 @@ export class Hub {
 
   private async init(): Promise<void> {
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
+    await this.ingest.ids.loadMerges();
     // Tight limits for every multipart body: fields are buffered in memory before a file is reached.
     await this.app.register(multipart, { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 4, fieldSize: 1024, fieldNameSize: 64, parts: 6, headerPairs: 20 } });
     securityHeaders(this.app, { https: (this.config.publicUrl ?? '').startsWith('https:') });
@@ -296,6 +305,7 @@ export class Hub {
     registerConversationRoutes(this.app, this);
     registerAcdRoutes(this.app, this);
     registerAdminRoutes(this.app, this);
+    registerCustomerRoutes(this.app, this);
     this.serveUi();
   }
 

@@ -40,6 +40,14 @@ export interface Customer {
   /** Typed by a web chat visitor into the pre-chat form; not verified. */
   unverifiedContact?: { email?: string; phone?: string };
 }
+/** A contact point of a customer: its kind, normalised address and the channels it was seen on (GET /api/customers/:id). */
+export interface CustomerIdentity { kind: 'phone' | 'email' | 'webchat' | string; address: string; channels: Channel[]; verified: boolean }
+export interface CustomerProfile {
+  customer: { id: string; name: string; tier: string; segment?: string; language?: string; tags: string[]; mergedFrom?: string };
+  identities: CustomerIdentity[];
+  /** Every conversation of the customer on every channel, newest activity first. */
+  timeline: ConversationSummary[];
+}
 export interface ConversationDetail {
   conversation: ConversationSummary; customer: Customer; messages: Message[]; history: ConversationSummary[];
 }

@@ -2,7 +2,7 @@
 // `{error:{code,message}}` bodies into ApiError, and signs out on 401.
 import type {
   AcdOverview, AdminQueue, AdminQueueBody, AdminTeam, AdminUser, AdminUserCreate, AdminUserPatch, AgentView, Capacity, ConversationDetail,
-  ConversationSummary, Message, NotReadyReason, Offer, User, WrapUpCode,
+  ConversationSummary, CustomerProfile, Message, NotReadyReason, Offer, User, WrapUpCode,
 } from '../types';
 
 export class ApiError extends Error {
@@ -70,6 +70,9 @@ export const api = {
   read: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/read`),
   resolve: (id: string, wrapUpCode: string, note?: string) =>
     request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/resolve`, { wrapUpCode, note }),
+  customer: (id: string) => request<CustomerProfile>('GET', `/api/customers/${id}`),
+  startConversation: (body: { channel: string; to: string; text: string; subject?: string; clientId: string }) =>
+    request<{ conversation: ConversationSummary; message: Message }>('POST', '/api/conversations', body),
   wrapUpCodes: () => request<{ items: WrapUpCode[] }>('GET', '/api/wrapup-codes'),
   // ACD: the agent's own routing state and offers
   acdMe: () => request<{ agent: AgentView | null; offers: Offer[] }>('GET', '/api/acd/me'),

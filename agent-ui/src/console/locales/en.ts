@@ -34,7 +34,20 @@ export default {
   customer: {
     title: 'Customer', tier: 'Tier', segment: 'Segment', language: 'Language', identities: 'Contact points',
     history: 'Past conversations', noHistory: 'No earlier conversations.',
+    timeline: 'All conversations', noTimeline: 'No conversations yet.', current: 'this one', unverifiedTag: 'unverified',
+    kind: { phone: 'Phone', email: 'Email', webchat: 'Web chat visitor' }, startOn: 'New {channel} to {address}', loadError: 'Could not load the customer.',
     email: 'Email', phone: 'Phone', unverified: 'From the chat form (not verified)',
+  },
+  newConv: {
+    action: 'New conversation', shortcut: 'New conversation (n)', title: 'New conversation', channel: 'Channel', to: 'To', subject: 'Subject',
+    message: 'Message', placeholder: 'Write the first message… (Ctrl+Enter to send)', send: 'Send', required: 'Fill in the recipient, the message and (for e-mail) the subject.',
+    hint: { sms: 'Mobile number, e.g. 138 0013 8000', voice: 'Phone number', fax: 'Fax number', email: "name{'@'}example.com", webchat: 'Visitor id' },
+    err: {
+      channel_unavailable: 'This channel is not available on this hub.', invalid_address: 'That address is not valid for this channel.',
+      not_found: 'No such web chat visitor.', rate_limited: 'Too many new conversations; wait a minute.', not_assignee: 'Another agent has this customer\'s conversation on that channel.',
+      already_assigned: 'Another agent has this customer\'s conversation on that channel.', over_capacity: 'You have no room for another conversation on this channel.',
+      network_error: 'Cannot reach the server.', generic: 'Could not start the conversation: {msg}',
+    },
   },
   time: { now: 'now', m: '{n}m', h: '{n}h', d: '{n}d' },
   nav: { inbox: 'Inbox', supervisor: 'Supervisor', admin: 'Administration', marketing: 'Marketing', label: 'Main' },

@@ -32,7 +32,21 @@ const zh: typeof en = {
   },
   customer: {
     title: '客户信息', tier: '等级', segment: '客群', language: '语言', identities: '联系方式', history: '历史会话',
-    noHistory: '没有更早的会话。', email: '邮箱', phone: '手机号', unverified: '咨询表单填写（未验证）',
+    noHistory: '没有更早的会话。',
+    timeline: '全部会话', noTimeline: '暂无会话。', current: '当前', unverifiedTag: '未验证',
+    kind: { phone: '电话', email: '邮箱', webchat: '网页访客' }, startOn: '发起{channel}至 {address}', loadError: '无法加载客户信息。',
+    email: '邮箱', phone: '手机号', unverified: '咨询表单填写（未验证）',
+  },
+  newConv: {
+    action: '新建会话', shortcut: '新建会话 (n)', title: '新建会话', channel: '渠道', to: '收件人', subject: '主题',
+    message: '内容', placeholder: '输入第一条消息…（Ctrl+Enter 发送）', send: '发送', required: '请填写收件人、内容（邮件还需主题）。',
+    hint: { sms: '手机号码，如 138 0013 8000', voice: '电话号码', fax: '传真号码', email: "name{'@'}example.com", webchat: '访客 ID' },
+    err: {
+      channel_unavailable: '本系统未开通该渠道。', invalid_address: '该渠道的地址无效。',
+      not_found: '没有这个网页访客。', rate_limited: '新建会话过于频繁，请稍候一分钟。', not_assignee: '该客户在此渠道的会话已由其他坐席处理。',
+      already_assigned: '该客户在此渠道的会话已由其他坐席处理。', over_capacity: '您在该渠道已满负荷。',
+      network_error: '无法连接服务器。', generic: '无法发起会话：{msg}',
+    },
   },
   time: { now: '刚刚', m: '{n}分钟', h: '{n}小时', d: '{n}天' },
   nav: { inbox: '收件箱', supervisor: '班长监控', admin: '系统管理', marketing: '营销', label: '主导航' },
