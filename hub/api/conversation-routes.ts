@@ -123,7 +123,14 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
 
   app.post('/api/conversations/:id/claim', async (req) => {
     const u = await inboxUser(req);
-    const c = await load(u, idParam(req.params));
+    const id = idParam(req.params);
+    // A colleague took it a moment ago (two agents of the queue claimed at once): say it is taken (they
+    // saw it waiting in their queue), not that it does not exist; nothing of it is shown.
+    const c = await load(u, id).catch(async (e) => {
+      const taken = (await hub.m.Conversation.findById(id, { queue: 1, assigneeId: 1 }).lean()) as ConversationDoc | null;
+      if (taken?.assigneeId && u.queues.includes(taken.queue)) throw conflict('already_assigned', 'conversation is assigned to another agent');
+      throw e;
+    });
     const claimed = await hub.conversations.claim(c._id, u);
     await hub.audit.record(actor(u), 'conversation.claim', { type: 'conversation', id: String(c._id) }, undefined, req.ip);
     return { conversation: conversationView(claimed) };

@@ -82,11 +82,15 @@ test("an agent cannot open, read the messages of, or mark read a colleague's con
   // agent1 and agent2 share 'general'; agent1 takes it.
   expect((await api(h.url, `/api/conversations/${c}/claim`, { token: tok.agent1, body: {} })).status).toBe(200);
   const unreadBefore = (await h.hub.m.Message.find({ conversationId: c, direction: 'in' }).lean()).map((m) => m.status);
-  for (const [method, path] of [['GET', ''], ['GET', '/messages'], ['POST', '/read'], ['POST', '/claim']] as const) {
+  for (const [method, path] of [['GET', ''], ['GET', '/messages'], ['POST', '/read']] as const) {
     const r = await api(h.url, `/api/conversations/${c}${path}`, { method, token: tok.agent2, ...(method === 'POST' ? { body: {} } : {}) });
     expect(r.status, `${method} ${path}`).toBe(404);
     expect(r.body.error.code).toBe('not_found');
   }
+  // Claiming it says only that it is taken (agent2 saw it waiting in the queue), nothing of its content.
+  const claim = await api(h.url, `/api/conversations/${c}/claim`, { token: tok.agent2, body: {} });
+  expect(claim.status).toBe(409);
+  expect(claim.body).toEqual({ error: { code: 'already_assigned', message: 'conversation is assigned to another agent' } });
   expect((await h.hub.m.Message.find({ conversationId: c, direction: 'in' }).lean()).map((m) => m.status)).toEqual(unreadBefore);
   // Its owner and a supervisor still can.
   expect((await api(h.url, `/api/conversations/${c}`, { token: tok.agent1 })).status).toBe(200);
