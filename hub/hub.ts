@@ -27,7 +27,7 @@ import { Ingest } from './ingest/ingest.js';
 import { AgentRealtime } from './realtime.js';
 import { Conversations } from './conversations.js';
 import { Outbound } from './outbound.js';
-import { errorBody } from './errors.js';
+import { errorBody, unsupportedType } from './errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
@@ -225,6 +225,11 @@ export class Hub {
     this.flushTimer = setInterval(() => void this.inbox.flush(perTick).catch((e) => this.log.warn({ err: e }, 'counter write-back failed')), 100);
     this.flushTimer.unref();
     await this.app.register(multipart);
+    // A multipart body is read only by routes that take uploads (config.multipart); anywhere else it
+    // would reach the JSON validation as no body at all (`{}`), so a PUT of defaults would pass as valid.
+    this.app.addHook('preValidation', async (req) => {
+      if (req.isMultipart() && !(req.routeOptions.config as { multipart?: boolean } | undefined)?.multipart) throw unsupportedType('this route takes a JSON body, not multipart/form-data');
+    });
     // The widget runs on the bank's own site: its endpoints answer any origin. Tokens travel in headers,
     // never cookies, so this opens nothing to cross-site requests; the agent API allows no other origin.
     await this.app.register(cors, {

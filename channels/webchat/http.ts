@@ -92,7 +92,7 @@ export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
     throw badRequest(`malformed upload: ${String(err.message ?? 'unreadable multipart body').slice(0, 200)}`, 'bad_upload');
   };
 
-  app.post('/api/webchat/attachments', async (req, reply) => {
+  app.post('/api/webchat/attachments', { config: { multipart: true } }, async (req, reply) => {
     const header = req.headers.authorization ?? '';
     const v = await hub.tokens.verify(header.replace(/^Bearer /i, ''), 'visitor');
     if (!req.isMultipart()) throw badRequest('send multipart/form-data with a file field');
