@@ -30,7 +30,11 @@ export interface MailServers {
   lmtpPort: number;
   smtpPort: number;
   dir: string;
-  /** Add a mailbox user (Dovecot re-reads its passwd-file when it changes). */
+  /**
+   * Add a mailbox user. Dovecot re-reads its passwd-file when it changes, but looks at most once a
+   * second: a user added within a second of the last login may not be seen yet. Prefer passing the
+   * users to startMailServers.
+   */
   addUser(user: MailUser): void;
   /** Stop the SMTP server only (e.g. to test a send that cannot connect); start it again with startSmtp. */
   stopSmtp(): Promise<void>;
@@ -205,7 +209,16 @@ match from any for any action "lmtp"
     addUser,
     stopSmtp: () => stopChild(smtpd),
     startSmtp,
-    stopImap: () => stopChild(dovecot),
+    async stopImap() {
+      // Dovecot's imap processes outlive their master for a while (~10 s): kick every session
+      // first, so clients see their connection drop now, as when a server goes down.
+      try {
+        execFileSync('doveadm', ['-c', dovecotConf, 'kick', '*'], { stdio: 'ignore' });
+      } catch {
+        // nobody logged in
+      }
+      await stopChild(dovecot);
+    },
     startImap,
     logs,
     async stop() {
