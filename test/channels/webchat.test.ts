@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import { WebchatConnector } from '../../channels/webchat/connector.js';
 import { api, loginAs } from '../helpers/hub.js';
-import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
+import { restartHubProcess, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { startOwnServices } from '../helpers/own-services.js';
 import { waitFor } from '../helpers/wait.js';
 import { WidgetPeer } from '../helpers/widget.js';
@@ -58,16 +58,10 @@ async function webchatAdapter(): Promise<ConformanceAdapter> {
     storedCount: (inboundId) => messages.countDocuments({ channel: 'webchat', clientId: inboundId }),
     crash() {
       const unackedAtKill = w.pending;
-      const dead = h.kill9(); // the signal goes out now, before any await
+      const next = restartHubProcess(h, hubOpts); // the signal goes out now, before any await
       return (async () => {
-        await dead;
-        try {
-          // Same port: the widget's own reconnect loop finds the new hub, as behind a load balancer.
-          h = await startHubProcess({ ...hubOpts, port: h.port });
-        } catch {
-          h = await startHubProcess(hubOpts);
-          w.moveTo(h.url);
-        }
+        h = await next;
+        if (!(await next).samePort) w.moveTo(h.url);
         agentToken = undefined;
         await waitFor(() => w.socket.connected, 20_000, 'widget reconnects to the new hub');
         return { unackedAtKill };

@@ -84,3 +84,17 @@ export function startHubProcess(opts: HubProcessOptions): Promise<HubProcess> {
     });
   });
 }
+
+/**
+ * restartHub: SIGKILL `h` (the signal goes out before this returns its promise) and start the next hub
+ * process on the same port when it is free — a stable address, as behind a load balancer, where
+ * clients' own reconnect loops find it — else on any port (`samePort` false: point clients at `url`).
+ */
+export async function restartHubProcess(h: HubProcess, opts: HubProcessOptions): Promise<HubProcess & { samePort: boolean }> {
+  await h.kill9();
+  try {
+    return { ...(await startHubProcess({ ...opts, port: h.port })), samePort: true };
+  } catch {
+    return { ...(await startHubProcess({ ...opts, port: 0 })), samePort: false };
+  }
+}

@@ -10,7 +10,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { testMongoUri, testRedisUrl } from '../helpers/db.js';
 import { api } from '../helpers/hub.js';
-import { startHubProcess, type HubProcess } from '../helpers/hub-process.js';
+import { restartHubProcess, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { WidgetPeer, type SendAck } from '../helpers/widget.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -24,12 +24,14 @@ const hubs: HubProcess[] = [];
 let db: Connection;
 let peer: WidgetPeer | undefined;
 
+const hubOpts = {
+  mongoUri, redisUrl: testRedisUrl(), redisPrefix,
+  env: { CCHUB_WEBCHAT_MESSAGES_PER_10S: '100000', CCHUB_WEBCHAT_EVENTS_PER_SECOND: '100000', CCHUB_WEBCHAT_EVENT_BURST: '100000' },
+};
+
 /** A hub process on this file's database and Redis prefix (killed in afterAll if a test did not). */
-async function startHub(port = 0): Promise<HubProcess> {
-  const h = await startHubProcess({
-    mongoUri, redisUrl: testRedisUrl(), redisPrefix, port,
-    env: { CCHUB_WEBCHAT_MESSAGES_PER_10S: '100000', CCHUB_WEBCHAT_EVENTS_PER_SECOND: '100000', CCHUB_WEBCHAT_EVENT_BURST: '100000' },
-  });
+async function startHub(): Promise<HubProcess> {
+  const h = await startHubProcess(hubOpts);
   hubs.push(h);
   return h;
 }
@@ -45,7 +47,6 @@ afterAll(async () => {
 
 test('SIGKILL mid-stream: after restart and resend, all 200 messages are stored exactly once', async () => {
   const first = await startHub();
-  const port = first.port;
   const sess = await api(first.url, '/api/webchat/session', { body: { name: 'Crash Visitor' } });
   expect(sess.status).toBe(200);
   peer = new WidgetPeer(first.url, sess.body.token, sess.body.visitorId);
@@ -83,13 +84,9 @@ test('SIGKILL mid-stream: after restart and resend, all 200 messages are stored 
 
   // A new hub process on the same database and Redis. Same port when free, as behind a stable address:
   // the widget's own reconnect loop finds it and resends its outbox.
-  let second: HubProcess;
-  try {
-    second = await startHub(port);
-  } catch {
-    second = await startHub(0);
-    w.moveTo(second.url);
-  }
+  const second = await restartHubProcess(first, hubOpts);
+  hubs.push(second);
+  if (!second.samePort) w.moveTo(second.url);
   await sendAll;
   expect(acks.size).toBe(TOTAL);
   expect(w.pending).toBe(0);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { Sockets } from '../helpers/sockets.js';
 import { waitFor } from '../helpers/wait.js';
+import { newVisitor } from '../helpers/visitor.js';
 
 let h: TestHub;
 const sockets = new Sockets();
@@ -21,11 +22,7 @@ afterAll(async () => {
 
 /** A visitor writes `text`; resolves with the preview an agent's inbox shows for that conversation, over HTTP. */
 async function previewOf(text: string): Promise<{ list: string; one: string }> {
-  const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Masking Visitor' } });
-  const s = await sockets.connect(h.url, '/webchat', sess.body.token);
-  const ack = await s.timeout(10_000).emitWithAck('message.send', { clientId: `mask-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, text });
-  expect(ack.ok, JSON.stringify(ack)).toBe(true);
-  const id = ack.message.conversationId;
+  const { conversationId: id } = await (await newVisitor(h.url, sockets, 'Masking Visitor')).send(text);
   const token = await loginAs(h.url, 'super1');
   const list = await waitFor(async () => {
     const r = await api(h.url, '/api/conversations?scope=all', { token });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { Sockets } from '../helpers/sockets.js';
+import { newVisitor } from '../helpers/visitor.js';
 
 let h: TestHub;
 const sockets = new Sockets();
@@ -58,9 +59,8 @@ test('/metrics is Prometheus text and its counters move with the traffic', async
   const ingested0 = sample(t0, 'cchub_messages_ingested_total', 'channel="webchat"');
   const http0 = sample(t0, 'cchub_http_requests_total', 'status="404"');
 
-  const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Metrics Visitor' } });
-  const s = await sockets.connect(h.url, '/webchat', sess.body.token);
-  for (let i = 0; i < 3; i++) expect((await s.timeout(10_000).emitWithAck('message.send', { clientId: `metrics-${i}-${randomBytes(3).toString('hex')}`, text: `m${i}` })).ok).toBe(true);
+  const v = await newVisitor(h.url, sockets, 'Metrics Visitor');
+  for (let i = 0; i < 3; i++) await v.send(`m${i}`);
   expect((await api(h.url, '/api/no-such-route')).status).toBe(404);
 
   const t1 = await (await fetch(`${h.url}/metrics`)).text();

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { Sockets } from '../helpers/sockets.js';
+import { newVisitor } from '../helpers/visitor.js';
 
 let h: TestHub;
 const sockets = new Sockets();
@@ -26,12 +27,7 @@ afterAll(async () => {
 
 /** A visitor's new conversation in the general queue (nobody routes: it waits). */
 async function newConversation(): Promise<string> {
-  const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Controls Visitor' } });
-  const s = await sockets.connect(h.url, '/webchat', sess.body.token);
-  const ack = await s.timeout(10_000).emitWithAck('message.send', { clientId: `ctl-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, text: 'help' });
-  expect(ack.ok, JSON.stringify(ack)).toBe(true);
-  s.close();
-  return ack.message.conversationId;
+  return (await (await newVisitor(h.url, sockets, 'Controls Visitor')).send('help')).conversationId;
 }
 
 const audits = (action: string, id: string) => h.hub.m.Audit.find({ action, 'target.id': id }).lean();
