@@ -15,7 +15,8 @@ import { waitFor } from '../helpers/wait.js';
 import { WidgetPeer } from '../helpers/widget.js';
 import { describeConnectorConformance, type ConformanceAdapter } from './conformance.js';
 
-const ENV = { CCHUB_WEBCHAT_MESSAGES_PER_10S: '100000', CCHUB_WEBCHAT_EVENTS_PER_SECOND: '100000', CCHUB_WEBCHAT_EVENT_BURST: '100000' };
+const FILE_LIMIT = 600 * 1024;
+const ENV = { CCHUB_WEBCHAT_MESSAGES_PER_10S: '100000', CCHUB_WEBCHAT_EVENTS_PER_SECOND: '100000', CCHUB_WEBCHAT_EVENT_BURST: '100000', CCHUB_WEBCHAT_MAX_ATTACHMENT_BYTES: String(FILE_LIMIT) };
 
 async function webchatAdapter(): Promise<ConformanceAdapter> {
   const svc = await startOwnServices('webchat-conf');
@@ -107,6 +108,20 @@ async function webchatAdapter(): Promise<ConformanceAdapter> {
       const r = await w.socket.timeout(5000).emitWithAck('read', { upTo: messageId });
       if (!r.ok) throw new Error('read failed');
       return true;
+    },
+    // v2: the widget's upload route (no threads, no receipts by a channel id: those tests skip).
+    fileLimit: FILE_LIMIT,
+    async sendFile(bytes) {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(Math.max(0, bytes - 9), 0x41)]))], { type: 'application/pdf' }), 'conformance.pdf');
+      const r = await fetch(`${h.url}/api/webchat/attachments`, { method: 'POST', body: form, headers: { authorization: `Bearer ${w.token}` } });
+      await r.arrayBuffer();
+      if (r.status !== 201 && r.status !== 413) throw new Error(`upload: ${r.status}`);
+      return { accepted: r.status === 201 };
+    },
+    async storedFiles() {
+      const [files, chunks] = await Promise.all([db!.collection('attachments.files').countDocuments(), db!.collection('attachments.chunks').countDocuments()]);
+      return { files, chunks };
     },
     // The hub runs in another process; the mapping is a pure table on the class (it reads no state).
     connector: () => WebchatConnector.prototype,
