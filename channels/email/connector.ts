@@ -79,7 +79,7 @@ export class EmailConnector implements ChannelConnector {
     const box = this.mailbox(out.channelData.mailbox);
     const to = out.to ?? (typeof out.channelData.address === 'string' ? out.channelData.address : undefined);
     if (!to) throw new UnrecoverableSendError('no recipient address');
-    const threadKey = typeof out.channelData.threadKey === 'string' ? out.channelData.threadKey : undefined;
+    const threadKey = out.threadKey ?? (typeof out.channelData.threadKey === 'string' ? out.channelData.threadKey : undefined);
     const threads = this.threads!;
     const last = threadKey ? await threads.last(threadKey) : undefined;
     const caseNumber = threadKey ? await threads.caseFor(threadKey) : undefined;
@@ -93,9 +93,12 @@ export class EmailConnector implements ChannelConnector {
         text: out.message.text,
         ...(out.message.html ? { html: out.message.html } : {}),
         ...(last ? { inReplyTo: last.messageId, references: last.references } : {}),
+        // Streams are opened by the sender when it writes the mail (a retry opens fresh ones).
+        attachments: out.attachments.map((a) => ({ name: a.name, contentType: a.contentType, stream: () => a.stream() })),
         ...(caseNumber ? { caseNumber } : {}),
       });
-      // A reply to this mail joins the thread by its Message-ID.
+      // A reply to this mail joins the thread by its Message-ID. (The Message-ID comes from our message
+      // id, so a resend after a lost result — out.attempt > 1 — is the same mail to the receiver.)
       if (threadKey) await threads.remember(threadKey, [{ kind: 'mid', value: messageId }], []);
       return { externalId: messageId, status: 'sent' };
     } catch (e) {

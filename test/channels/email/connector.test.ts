@@ -106,3 +106,25 @@ test('mail in, reply out threaded, answer joins, bounce fails the reply', async 
   await waitFor(async () => ((await h.hub.m.Message.findById(replyId).lean()) as any)?.status === 'failed', 15_000, 'reply failed by the bounce');
   expect(await h.hub.m.Message.countDocuments({})).toBe(before);
 });
+
+test('two matters from one customer stay two conversations; attachments are stored and linked', async () => {
+  await smtp().sendMail({ from: 'wang@example.cn', to: 'service@bank.example', subject: '挂失银行卡', text: '卡丢了', messageId: '<lost-card@example.cn>' });
+  await smtp().sendMail({
+    from: 'wang@example.cn',
+    to: 'service@bank.example',
+    subject: '更新地址',
+    text: '见附件',
+    messageId: '<address@example.cn>',
+    attachments: [{ filename: '地址证明.txt', content: '北京市朝阳区', contentType: 'text/plain' }],
+  });
+  const card = (await stored('lost-card@example.cn')) as any;
+  const address = (await stored('address@example.cn')) as any;
+  expect(String(address.conversationId)).not.toBe(String(card.conversationId));
+  expect(address.attachments).toHaveLength(1);
+  expect(address.attachments[0]).toMatchObject({ name: '地址证明.txt', size: Buffer.byteLength('北京市朝阳区') });
+  const file = await h.hub.conn.db!.collection('attachments.files').findOne({ _id: new (await import('mongoose')).Types.ObjectId(address.attachments[0].id) });
+  expect(file?.length).toBe(Buffer.byteLength('北京市朝阳区'));
+  // A reply to the first matter joins it, not the latest one.
+  await smtp().sendMail({ from: 'wang@example.cn', to: 'service@bank.example', subject: 'Re: 挂失银行卡', text: '找到了', messageId: '<lost-card-2@example.cn>', inReplyTo: '<lost-card@example.cn>', references: ['<lost-card@example.cn>'] });
+  expect(String(((await stored('lost-card-2@example.cn')) as any).conversationId)).toBe(String(card.conversationId));
+});
