@@ -72,6 +72,12 @@ export const ConfigSchema = z.object({
        * long without coming back, and what they held goes back to the queue.
        */
       logoutGraceSeconds: z.coerce.number().min(0).default(15),
+      /**
+       * An assignment whose agent has a console open but which no console acknowledged (it never
+       * reached the agent's screen) is announced again after this long, and after as long again it
+       * goes back to the queue and the agent is marked not answering (ring-no-answer).
+       */
+      ackSeconds: z.coerce.number().min(0.5).default(5),
     })
     .prefault({}),
   /** Group commit of inbound messages: most insertMany calls in flight, and largest batch. */
@@ -106,6 +112,10 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_WEBCHAT_EVENTS_PER_SECOND: 'webchat.eventsPerSecond',
   CCHUB_WEBCHAT_EVENT_BURST: 'webchat.eventBurst',
   CCHUB_WEBCHAT_CONNECTIONS_PER_MINUTE: 'webchat.connectionsPerMinute',
+  CCHUB_ACD_ORPHAN_SWEEP_SECONDS: 'acd.orphanSweepSeconds',
+  CCHUB_ACD_ORPHAN_GRACE_SECONDS: 'acd.orphanGraceSeconds',
+  CCHUB_ACD_LOGOUT_GRACE_SECONDS: 'acd.logoutGraceSeconds',
+  CCHUB_ACD_ACK_SECONDS: 'acd.ackSeconds',
 };
 
 const SECRET_KEYS = new Set(['jwtSecret', 'mongoUri', 'redisUrl']);
