@@ -1,6 +1,7 @@
 /**
- * What a channel connector is. Every connector (webchat, email, fax, sms, voice) implements this and
- * passes the shared conformance suite in test/channels/conformance.ts.
+ * What a channel connector is, and everything the hub offers it. A connector (webchat, email, fax, sms,
+ * voice) imports this file and lib/ only — never hub/ — and passes test/channels/conformance.ts.
+ * The hub imports the shared types below from here, so there is one definition of each.
  *
  * Inbound: the connector turns its protocol into an InboundMessage, calls ctx.ingest, and acknowledges
  * to its channel (SMPP resp, IMAP checkpoint, chat ack, SIP 200) only after ingest resolves: the message
@@ -9,12 +10,121 @@
  *
  * Outbound: the hub stores an outbound message and enqueues a BullMQ job; the job calls send(). Throw
  * RetryableError for transient failures (retried with backoff) and UnrecoverableSendError for permanent
- * ones (not retried; the message is marked failed).
+ * ones (not retried; the message is marked failed) — both from lib/errors.ts.
+ *
+ * Registration: channels/index.ts lists every connector's ConnectorDefinition (kind, config section,
+ * factory). README.md "Writing a connector" walks through it.
  */
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { IngestOptions, IngestResult, InboundMessage } from '../hub/ingest/ingest.js';
-import type { Channel, DeliveryStatus } from '../hub/models/types.js';
-import type { MessageView } from '../hub/views.js';
+import type { Namespace } from 'socket.io';
+import type { z } from 'zod';
+import type { AppError } from '../lib/errors.js';
+
+// ---------------------------------------------------------------------------------------------------
+// Shared vocabulary (the hub's models use these same definitions)
+
+export const CHANNELS = ['webchat', 'email', 'sms', 'voice', 'fax'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export const CONVERSATION_STATUSES = ['open', 'queued', 'assigned', 'pending', 'resolved', 'closed'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+/** Statuses in which a conversation still takes new inbound messages. */
+export const LIVE_STATUSES: ConversationStatus[] = ['open', 'queued', 'assigned', 'pending'];
+/** Whether a status (as stored, or from a summary) is live. */
+export const isLive = (status: string | null | undefined): boolean => !!status && (LIVE_STATUSES as readonly string[]).includes(status);
+export const DELIVERY_STATUSES = ['received', 'queued', 'sent', 'delivered', 'read', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A stored file (GridFS bucket `attachments`) referenced by a message. */
+export interface AttachmentRef {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+}
+
+/** A message as every client (console, widget, connector) sees it; docs/API.md "Message". */
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  direction: 'in' | 'out';
+  channel: Channel;
+  author: { type: 'customer' | 'agent' | 'system'; id?: string; name?: string };
+  text: string;
+  html?: string;
+  subject?: string;
+  attachments: AttachmentRef[];
+  clientId?: string;
+  status: DeliveryStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Inbound
+
+export interface InboundMessage {
+  /** Usually the connector's own kind (web chat's offline form files an e-mail case). */
+  channel: Channel;
+  /** The channel's own id for this message: the idempotency key. */
+  externalId: string;
+  /** Who wrote: a known customer id, or an identity (channel + address) the hub finds or creates. */
+  customer: { id?: string; identity?: { channel: Channel; address: string }; name?: string; language?: string };
+  from?: string;
+  to?: string;
+  text: string;
+  html?: string;
+  subject?: string;
+  /** Files already stored (see ConnectorFiles). */
+  attachments?: AttachmentRef[];
+  /** The client's own id (web chat echoes it so the widget can match its outbox). */
+  clientId?: string;
+  /** Queue a new conversation lands in. */
+  queue?: string;
+  /** Kept on the conversation and handed back to send() and the hooks below (e.g. the web chat visitor). */
+  channelData?: Record<string, unknown>;
+  receivedAt?: Date;
+}
+
+export interface IngestOptions {
+  /**
+   * Admission check the message must pass before it is written (e.g. a rate limit in Redis). It runs
+   * while the message waits for its batch, so its round trip costs no latency under load; if it
+   * rejects, the message is not stored and ingest rejects with its error.
+   */
+  admit?: Promise<unknown>;
+}
+
+/** A conversation as a connector sees it. */
+export interface ConversationInfo {
+  id: string;
+  channel: Channel;
+  status: ConversationStatus;
+  queue: string;
+  assigneeId: string | null;
+  updatedAt: string;
+}
+
+export interface IngestResult {
+  message: MessageView;
+  conversation: ConversationInfo;
+  /** True when this external id was stored before: nothing new was written. */
+  duplicate: boolean;
+}
+
+/**
+ * What the hub passes to a connector's hooks about a conversation: the parts that never change, read
+ * once and cached by the hub (hooks run per event and must not cost a database read each).
+ */
+export interface ConversationTarget {
+  id: string;
+  channel: Channel;
+  customerId: string;
+  channelData: Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Outbound
 
 export interface OutboundMessage {
   message: MessageView;
@@ -30,19 +140,154 @@ export interface SendResult {
   status: DeliveryStatus;
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Lifecycle
+
+/**
+ * What a connector reports about its link to the outside world. `started` once start() has its
+ * transport up, `degraded` when it loses it (IMAP login refused, SMSC unbound) with a reason a person
+ * can act on (no secrets), `reconnected` when it is back, `stopped` at shutdown (the hub reports
+ * `stopped` itself after stop() returns). /readyz lists each connector's state and /metrics has a gauge
+ * per state; a degraded connector does NOT make the hub not-ready (README "Writing a connector").
+ */
+export type LifecycleEvent = { type: 'started' } | { type: 'degraded'; reason: string } | { type: 'reconnected' } | { type: 'stopped' };
+export const CONNECTOR_STATES = ['starting', 'up', 'degraded', 'stopped'] as const;
+export type ConnectorState = (typeof CONNECTOR_STATES)[number];
+
+// ---------------------------------------------------------------------------------------------------
+// What the hub gives a connector
+
+/** A customer's session token (web chat visitors): signed by the hub, verified on every connection. */
+export interface CustomerSession {
+  /** The session's own id (web chat: the visitor id, its socket room). */
+  sub: string;
+  /** The customer's id. */
+  cid: string;
+  name: string;
+}
+
+export interface ConnectorCustomers {
+  /** Find or create the customer holding this identity; returns its id. */
+  resolve(identity: { channel: Channel; address: string }, profile?: { name?: string; language?: string }): Promise<string>;
+  /** Contact details the customer typed but nobody verified: kept apart, never used to link histories. */
+  setUnverifiedContact(customerId: string, name: string, contact: { email?: string; phone?: string }): Promise<void>;
+  /** Session tokens for customers who talk to us directly (a widget, an app). */
+  issueSession(session: CustomerSession): Promise<string>;
+  /** Rejects with a 401 AppError when the token is missing, forged or expired. */
+  verifySession(token: unknown): Promise<CustomerSession>;
+}
+
+export interface ConnectorConversations {
+  /** The customer's live conversation on this connector's channel, if any (a database read). */
+  live(customerId: string): Promise<ConversationInfo | null>;
+  /** A conversation's current summary from the hub's Redis view: cheap, null when not (yet) known there. */
+  summary(conversationId: string): Promise<ConversationInfo | null>;
+  /** The customer's latest messages on every channel, oldest first. */
+  history(customerId: string, limit: number): Promise<MessageView[]>;
+  /** The customer is (not) typing: shown to the agents watching the conversation. */
+  customerTyping(conversation: ConversationInfo, typing: boolean): void;
+  /** The customer read our messages up to `upTo` (a message id): their status becomes `read`, agents are told. */
+  customerRead(conversation: ConversationInfo, upTo: string): Promise<void>;
+}
+
+export interface ConnectorFiles {
+  /**
+   * Store an uploaded file (GridFS `attachments`) owned by a customer, before any message refers to it.
+   * The connector has checked its type and size. (Context v2 replaces this with a streaming storeFile.)
+   */
+  put(content: Buffer, meta: { name: string; contentType: string; customerId: string; channelData?: Record<string, unknown> }): Promise<AttachmentRef>;
+  /** Files by id that this customer uploaded; rejects with 400 unknown_attachment when any is not theirs. */
+  owned(customerId: string, ids: string[]): Promise<AttachmentRef[]>;
+  /** The files now belong to a conversation: agents' access to them is checked against it. */
+  bindToConversation(ids: string[], conversationId: string): Promise<void>;
+}
+
+export interface ConnectorRouting {
+  /** Whether someone can answer now: agents with a console open, and whether the queue is within its business hours. */
+  availability(queue: string): Promise<{ agentsOnline: number; open: boolean }>;
+  /** Ask the routing leader to send this customer's queue position again (the queuePosition hook), e.g. after a reconnect. */
+  refreshQueuePosition(customerId: string): Promise<void>;
+}
+
+export interface Limiter {
+  /** Resolves if `key` may take one more point in its window; rejects with the refusal (a 429 AppError) otherwise. */
+  consume(key: string): Promise<void>;
+}
+
 export interface ConnectorContext {
+  /** The connector's channel. */
+  readonly kind: Channel;
+  /** A logger tagged `{ connector: kind }`. Never log secrets, message text or addresses above debug. */
+  readonly log: Logger;
+  /** Report a lifecycle change (see LifecycleEvent). */
+  lifecycle(event: LifecycleEvent): void;
+
+  /** Store an inbound message (see the top of this file). */
   ingest(msg: InboundMessage, opts?: IngestOptions): Promise<IngestResult>;
-  /** A delivery receipt or read report for one of our outbound messages. */
+  /** A delivery receipt or read report for one of our outbound messages, by our message id. */
   reportStatus(messageId: string, status: DeliveryStatus, detail?: string): Promise<void>;
-  log: Logger;
+  // Context v2 adds here: storeFile(stream, meta), statusByExternalId(externalId, status, detail, at).
+
+  readonly customers: ConnectorCustomers;
+  readonly conversations: ConnectorConversations;
+  readonly files: ConnectorFiles;
+  readonly routing: ConnectorRouting;
+  /**
+   * A fixed-window limit kept in Redis (holds across hub processes), keyed `<prefix>:rl:<kind>:<name>`.
+   * Checks made in one event-loop turn cost one Redis call.
+   */
+  limiter(name: string, points: number, perSeconds: number, refusal?: () => AppError): Limiter;
+
+  /** The hub's HTTP server: put the connector's routes under /api/<kind>/. Throw lib/errors AppErrors for 4xx. */
+  readonly http: FastifyInstance;
+  /** The socket.io namespace /<kind>, shared by every hub process through the Redis adapter. */
+  readonly realtime: Namespace;
 }
 
 export interface ChannelConnector {
   readonly kind: Channel;
+  /** Called once the hub's HTTP server and stores are ready, before it listens. */
   start(ctx: ConnectorContext): Promise<void>;
   /** Stop taking new inbound work and close connections; in-flight ingests finish first. */
   stop(): Promise<void>;
   send(out: OutboundMessage): Promise<SendResult>;
   /** Map the channel's own delivery state names to ours. */
   mapStatus(native: string): DeliveryStatus | undefined;
+
+  // Optional hooks: the hub calls them on the connector of the conversation's channel, on every hub
+  // process (each reaches the customers connected to it). They must not throw or block.
+  /** The conversation's status changed (assigned, resolved...). */
+  conversationUpdated?(c: ConversationTarget, now: { status: ConversationStatus; updatedAt: string }): void;
+  /** The customer's place in the queue and the expected wait (only for connectors that define this hook). */
+  queuePosition?(c: ConversationTarget, position: number, ewtSec: number): void;
+  /** The agent on the conversation is (not) typing. */
+  agentTyping?(c: ConversationTarget, typing: boolean): void;
+  /** The agent read the customer's messages up to `upTo`. */
+  agentRead?(c: ConversationTarget, upTo: string): void;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Registration (channels/index.ts)
+
+export interface ConnectorDefinition<S extends z.ZodObject = z.ZodObject, K extends Channel = Channel> {
+  kind: K;
+  /**
+   * The connector's config section, the top-level key `kind` of cchub.config.json. The registry adds
+   * `enabled` (default `enabledByDefault`). Validated at start-up with the rest of config/.
+   */
+  config: S;
+  enabledByDefault: boolean;
+  /** Environment variable → key in the section (e.g. CCHUB_WEBCHAT_MESSAGES_PER_10S → messagesPer10s). */
+  env?: Record<string, string>;
+  /**
+   * Names of keys that hold secrets (e.g. `password`): wherever they occur in the section, nested
+   * objects and lists included, config is printed and logged with them as [redacted].
+   */
+  secrets?: string[];
+  /** Paths under which the connector's HTTP routes answer any origin (a widget on the bank's site). */
+  publicPaths?: string[];
+  create(config: z.output<S>): ChannelConnector;
+}
+
+/** Identity function that keeps the section's type for create(). */
+export const defineConnector = <S extends z.ZodObject, K extends Channel>(d: ConnectorDefinition<S, K>): ConnectorDefinition<S, K> => d;

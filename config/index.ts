@@ -5,10 +5,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { connectors, connectorSection } from '../channels/index.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
-export const ConfigSchema = z.object({
+const BaseSchema = z.object({
   /** HTTP + socket.io listen port (0 = pick a free one, for tests). */
   port: port.default(8080),
   /** Interface to bind. */
@@ -35,27 +36,6 @@ export const ConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seed demo users, queues and customers at start-up when the database is empty. */
   seedDemo: z.coerce.boolean().default(true),
-  /** Web chat limits. */
-  webchat: z
-    .object({
-      /** Largest attachment in bytes. */
-      maxAttachmentBytes: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
-      /** Largest text message in characters. */
-      maxTextLength: z.coerce.number().int().min(1).default(4000),
-      /** Messages a visitor may send per 10 s. */
-      messagesPer10s: z.coerce.number().int().min(1).default(20),
-      /** Socket events (messages, typing, read, history) one widget connection may send per second, sustained. */
-      eventsPerSecond: z.coerce.number().min(0.1).default(20),
-      /** ... and at once after a quiet spell; a connection refused this many events in a row is closed (×4). */
-      eventBurst: z.coerce.number().int().min(1).default(60),
-      /** Socket connections one visitor (all tabs, reconnects) may open per minute. */
-      connectionsPerMinute: z.coerce.number().int().min(1).default(30),
-      /** Sessions one IP may open per minute. */
-      sessionsPerIpPerMinute: z.coerce.number().int().min(1).default(30),
-      /** Queue new web chats land in. */
-      defaultQueue: z.string().min(1).default('general'),
-    })
-    .prefault({}),
   /** Routing. */
   acd: z
     .object({
@@ -91,6 +71,14 @@ export const ConfigSchema = z.object({
     .prefault({}),
 });
 
+type Connectors = (typeof connectors)[number];
+/** Each connector's section (channels/index.ts), under its kind: the connector declares it, config/ validates it. */
+const sections = Object.fromEntries(connectors.map((d) => [d.kind, connectorSection(d)])) as {
+  [D in Connectors as D['kind']]: ReturnType<typeof connectorSection<D['config']>>;
+};
+
+export const ConfigSchema = BaseSchema.extend(sections);
+
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** Environment variable → config path. */
@@ -106,19 +94,20 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_DATA_DIR: 'dataDir',
   LOG_LEVEL: 'logLevel',
   CCHUB_SEED_DEMO: 'seedDemo',
-  CCHUB_WEBCHAT_MAX_ATTACHMENT_BYTES: 'webchat.maxAttachmentBytes',
-  CCHUB_WEBCHAT_MESSAGES_PER_10S: 'webchat.messagesPer10s',
-  CCHUB_WEBCHAT_SESSIONS_PER_IP_PER_MINUTE: 'webchat.sessionsPerIpPerMinute',
-  CCHUB_WEBCHAT_EVENTS_PER_SECOND: 'webchat.eventsPerSecond',
-  CCHUB_WEBCHAT_EVENT_BURST: 'webchat.eventBurst',
-  CCHUB_WEBCHAT_CONNECTIONS_PER_MINUTE: 'webchat.connectionsPerMinute',
   CCHUB_ACD_ORPHAN_SWEEP_SECONDS: 'acd.orphanSweepSeconds',
   CCHUB_ACD_ORPHAN_GRACE_SECONDS: 'acd.orphanGraceSeconds',
   CCHUB_ACD_LOGOUT_GRACE_SECONDS: 'acd.logoutGraceSeconds',
   CCHUB_ACD_ACK_SECONDS: 'acd.ackSeconds',
+  // ... and each connector's own variables (its definition's env), under its section.
+  ...Object.fromEntries(connectors.flatMap((d) => Object.entries(d.env ?? {}).map(([name, key]) => [name, `${d.kind}.${key}`]))),
 };
+/** Paths read as on/off from the environment: anything but 0 or false is on. */
+const isSwitch = (path: string) => path === 'seedDemo' || path === 'trustProxy' || path.endsWith('.enabled');
 
+/** The hub's own secrets (top-level keys), never printed or logged. */
 const SECRET_KEYS = new Set(['jwtSecret', 'mongoUri', 'redisUrl']);
+/** Each connector's secret key names, redacted at any depth of its section (ConnectorDefinition.secrets). */
+const SECTION_SECRETS = new Map<string, Set<string>>(connectors.map((d) => [d.kind, new Set((d as { secrets?: string[] }).secrets ?? [])]));
 
 export class ConfigError extends Error {}
 
@@ -145,7 +134,7 @@ export function loadConfig(overrides: Record<string, unknown> = {}, env: NodeJS.
   }
   for (const [name, path] of Object.entries(ENV_MAP)) {
     const v = env[name];
-    if (v !== undefined && v !== '') setPath(raw, path, path === 'seedDemo' || path === 'trustProxy' ? v !== '0' && v !== 'false' : v);
+    if (v !== undefined && v !== '') setPath(raw, path, isSwitch(path) ? v !== '0' && v !== 'false' : v);
   }
   for (const [k, v] of Object.entries(overrides)) setPath(raw, k, v);
   const parsed = ConfigSchema.safeParse(raw);
@@ -161,5 +150,18 @@ export function loadConfig(overrides: Record<string, unknown> = {}, env: NodeJS.
 
 /** A copy safe to log: secrets replaced. */
 export function redactConfig(c: Config): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, SECRET_KEYS.has(k) && v ? '[redacted]' : v]));
+  return Object.fromEntries(
+    Object.entries(c).map(([k, v]) => {
+      if (SECRET_KEYS.has(k)) return [k, v ? '[redacted]' : v];
+      const names = SECTION_SECRETS.get(k);
+      return [k, names?.size ? redactNamed(v, names) : v];
+    }),
+  );
+}
+
+/** A copy of `v` with every key named in `names`, at any depth, replaced (unset ones stay unset). */
+export function redactNamed(v: unknown, names: Set<string>): unknown {
+  if (Array.isArray(v)) return v.map((x) => redactNamed(x, names));
+  if (!v || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, names.has(k) && x !== undefined && x !== '' ? '[redacted]' : redactNamed(x, names)]));
 }

@@ -5,11 +5,11 @@
 import { Types } from 'mongoose';
 import type { Hub } from './hub.js';
 import type { SessionUser } from './api/auth-routes.js';
-import { conflict, isDuplicateKey } from './errors.js';
+import { conflict, isDuplicateKey } from '../lib/errors.js';
 import type { ConversationDoc } from './models/conversation.js';
 import type { MessageDoc } from './models/message.js';
 import { LIVE_STATUSES } from './models/types.js';
-import { conversationView } from './views.js';
+import { conversationTarget, conversationView } from './views.js';
 
 export class Conversations {
   constructor(private readonly hub: Hub) {}
@@ -38,7 +38,7 @@ export class Conversations {
     const lastIn = await this.hub.m.Message.findOne({ conversationId: c._id, direction: 'in' }, { _id: 1 }).sort({ createdAt: -1 }).lean();
     if (lastIn) {
       await this.hub.m.Message.updateMany({ conversationId: c._id, direction: 'in', status: 'received' }, { $set: { status: 'read' } });
-      this.hub.webchat.agentRead(upd, String(lastIn._id));
+      this.hub.connectors.hook(conversationTarget(upd), 'agentRead', String(lastIn._id));
     }
     this.hub.events.conversationUpdated(upd);
     void u;

@@ -22,21 +22,22 @@ import type { Config } from '../config/index.js';
 import { Tokens } from './auth/tokens.js';
 import { AuditLog } from './audit.js';
 import { Presence } from './presence.js';
-import { createModels, type Models, type Channel } from './models/index.js';
+import { createModels, type Models } from './models/index.js';
 import { Ingest } from './ingest/ingest.js';
 import { AgentRealtime } from './realtime.js';
 import { Conversations } from './conversations.js';
 import { Outbound } from './outbound.js';
-import { errorBody } from './errors.js';
+import { errorBody } from '../lib/errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
-import { registerWebchatHttp } from '../channels/webchat/http.js';
-import { WebchatConnector } from '../channels/webchat/connector.js';
-import type { ChannelConnector } from '../channels/contract.js';
+import { connectors as registry } from '../channels/index.js';
+import type { ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
+import { Connectors } from './connectors.js';
+import { connectorContext } from './connector-context.js';
 import { Metrics } from './metrics.js';
-import { conversationView, type ConversationView } from './views.js';
+import { conversationTarget, conversationView, type ConversationView } from './views.js';
 import type { ConversationDoc } from './models/conversation.js';
 import { AcdService } from './acd/service.js';
 import { AcdBridge } from './acd/bridge.js';
@@ -61,8 +62,8 @@ export class Hub {
   readonly agents: AgentRealtime;
   readonly conversations: Conversations;
   readonly outbound: Outbound;
-  readonly webchat: WebchatConnector;
-  readonly connectors = new Map<Channel, ChannelConnector>();
+  /** The enabled channel connectors (channels/index.ts), their lifecycle states and hooks. */
+  readonly connectors: Connectors;
   readonly metrics = new Metrics();
   readonly acd: AcdService;
   readonly inbox: InboxView;
@@ -70,8 +71,8 @@ export class Hub {
   readonly events: HubEvents;
   private subRedis: Redis;
   private closing = false;
-  /** conversation id → its web chat visitor (see visitorsOf). */
-  private visitorOfConversation = new Map<string, string | null>();
+  /** conversation id → what connectors' hooks get about it (see targetsOf). */
+  private targetOfConversation = new Map<string, ConversationTarget | null>();
   private flushTimer?: NodeJS.Timeout;
 
   private constructor(
@@ -79,6 +80,7 @@ export class Hub {
     readonly log: Logger,
     readonly conn: Connection,
     readonly redis: Redis,
+    connectorDefs: readonly ConnectorDefinition[],
   ) {
     this.m = createModels(conn);
     // A missing secret is only acceptable for a single local process; say so loudly.
@@ -110,7 +112,7 @@ export class Hub {
           .then(() => this.inbox.view(c))
           .then((v) => this.agents.conversationUpdated(v, prev))
           .catch((e) => this.log.warn({ err: e }, 'conversation event failed'));
-        this.webchat.conversationUpdated(c);
+        this.connectors.hook(conversationTarget(c), 'conversationUpdated', { status: c.status, updatedAt: new Date(c.updatedAt).toISOString() });
       },
     };
     this.ingest = new Ingest(this.m, config.ingest, {
@@ -131,18 +133,7 @@ export class Hub {
       bump: (items) => this.inbox.bump(items),
       counterError: (e) => this.log.error({ err: e }, 'conversation counters not updated (messages are stored)'),
     });
-    this.webchat = new WebchatConnector({
-      io: this.io,
-      m: this.m,
-      tokens: this.tokens,
-      redis,
-      config: config.webchat,
-      redisPrefix: config.redisPrefix,
-      onVisitorTyping: (c, t) => this.agents.typing(c, t),
-      onVisitorRead: (c, upTo) => this.agents.messageRead(c, upTo),
-      summary: (id) => this.inbox.summary(id),
-    });
-    this.connectors.set('webchat', this.webchat);
+    this.connectors = new Connectors(connectorDefs, config, log.child({ mod: 'connectors' }), this.metrics);
     this.acdBridge = new AcdBridge(this);
     this.acd = new AcdService({
       redis,
@@ -167,7 +158,7 @@ export class Hub {
         // Only the agent on the conversation (or a supervisor) shows as typing to its customer.
         const lead = user.role === 'supervisor' || user.role === 'admin';
         void this.typingTarget(convId)
-          .then((t) => t && (lead || t.assigneeId === user.sub) && this.webchat.typingTo(t.visitorId, typing))
+          .then((t) => t && (lead || t.assigneeId === user.sub) && this.connectors.hook(t.target, 'agentTyping', typing))
           .catch(() => undefined);
       },
       {
@@ -177,12 +168,13 @@ export class Hub {
       },
     );
     this.conversations = new Conversations(this);
-    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg));
+    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.byChannel, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg));
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
   }
 
-  static async create(config: Config, log: Logger = pino({ level: config.logLevel })): Promise<Hub> {
+  /** `connectors` replaces the registry (tests add a connector of their own). */
+  static async create(config: Config, log: Logger = pino({ level: config.logLevel }), opts: { connectors?: readonly ConnectorDefinition[] } = {}): Promise<Hub> {
     if (!config.mongoUri || !config.redisUrl) throw new Error('mongoUri and redisUrl are required (scripts/start.ts starts the embedded ones)');
     const conn = await mongoose.createConnection(config.mongoUri, { serverSelectionTimeoutMS: 10_000, maxPoolSize: 20 }).asPromise();
     // Auto-pipelining: every command issued in one turn of the event loop (the rate-limit checks of
@@ -190,7 +182,7 @@ export class Hub {
     // Connections that block or subscribe are duplicates with it off.
     const redis = logRedisErrors(new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false, enableAutoPipelining: true }), log, 'main');
     await redis.ping();
-    const hub = new Hub(config, log, conn, redis);
+    const hub = new Hub(config, log, conn, redis, opts.connectors ?? registry);
     await hub.init();
     return hub;
   }
@@ -202,15 +194,24 @@ export class Hub {
 
   private async init(): Promise<void> {
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
-    const ctx = {
-      ingest: (...a: Parameters<Ingest['ingest']>) => this.ingest.ingest(...a),
-      reportStatus: async (messageId: string, status: MessageDoc['status']) => {
-        const upd = (await this.m.Message.findOneAndUpdate({ _id: messageId }, { $set: { status, updatedAt: new Date() } }, { new: true }).lean()) as MessageDoc | null;
-        if (upd) this.outboundStatus(upd);
+    await this.app.register(multipart);
+    // The widget runs on the bank's own site: its endpoints answer any origin. Tokens travel in headers,
+    // never cookies, so this opens nothing to cross-site requests; the agent API allows no other origin.
+    const publicPaths = [...this.connectors.publicPaths, '/api/attachments/'];
+    await this.app.register(cors, {
+      delegator: (req, cb) => {
+        const url = req.url ?? '';
+        const open = publicPaths.some((p) => url.startsWith(p));
+        cb(null, open ? { origin: true, methods: ['GET', 'POST'], allowedHeaders: ['Content-Type', 'Authorization'], maxAge: 600 } : { origin: false });
       },
-      log: this.log.child({ mod: 'webchat' }),
-    };
-    for (const c of this.connectors.values()) await c.start(ctx);
+    });
+    // Connectors start once the HTTP plugins are in place (they add routes) and before routing, whose
+    // first pass may already call their hooks; outbound sends wait for them (Outbound.start).
+    for (const [kind, c] of this.connectors.byChannel) {
+      const log = this.log.child({ connector: kind });
+      await c.start(connectorContext(this, kind, log, (e) => this.connectors.report(kind, e)));
+    }
+    this.outbound.start();
     await this.acd.start();
     // Replies stored by a process that died before queueing them.
     void this.outbound.resumeStored().then(
@@ -226,16 +227,6 @@ export class Hub {
     const perTick = Math.max(1, Math.round(this.config.ingest.counterWriteBackPerSecond / 10));
     this.flushTimer = setInterval(() => void this.inbox.flush(perTick).catch((e) => this.log.warn({ err: e }, 'counter write-back failed')), 100);
     this.flushTimer.unref();
-    await this.app.register(multipart);
-    // The widget runs on the bank's own site: its endpoints answer any origin. Tokens travel in headers,
-    // never cookies, so this opens nothing to cross-site requests; the agent API allows no other origin.
-    await this.app.register(cors, {
-      delegator: (req, cb) => {
-        const url = req.url ?? '';
-        const open = url.startsWith('/api/webchat/') || url.startsWith('/api/attachments/');
-        cb(null, open ? { origin: true, methods: ['GET', 'POST'], allowedHeaders: ['Content-Type', 'Authorization'], maxAge: 600 } : { origin: false });
-      },
-    });
     this.app.setErrorHandler((err, req, reply) => {
       const { status, body } = errorBody(err);
       const fastifyStatus = (err as { statusCode?: number }).statusCode;
@@ -261,10 +252,13 @@ export class Hub {
         return ok;
       };
       const [store, redis] = await Promise.all([up(this.conn.db!.admin().ping()), up(this.redis.ping())]);
-      if (store && redis) return { ok: true };
+      // Connectors are listed, not counted: one channel's outage (a refused IMAP login) must not take
+      // this hub, and every other channel and console on it, out of the load balancer.
+      const connectors = this.connectors.states();
+      if (store && redis) return { ok: true, connectors };
       const down = [...(store ? [] : ['store']), ...(redis ? [] : ['redis'])];
       this.log.warn({ down }, 'not ready');
-      return reply.code(503).send({ ok: false, down });
+      return reply.code(503).send({ ok: false, down, connectors });
     });
     this.app.get('/metrics', async (_req, reply) => {
       this.metrics.routingLeader.set(this.acd.isLeader ? 1 : 0);
@@ -275,40 +269,38 @@ export class Hub {
     registerConversationRoutes(this.app, this);
     registerAcdRoutes(this.app, this);
     registerAdminRoutes(this.app, this);
-    registerWebchatHttp(this.app, this);
     this.serveUi();
   }
 
   /**
-   * The web chat visitor of each conversation (null: not a web chat), cached: a conversation's
-   * visitor never changes. Used by queue positions and agent typing, which must not read MongoDB
-   * per event.
+   * What connectors' hooks get about each conversation (null: not found), cached: those parts never
+   * change. Used by queue positions and agent typing, which must not read MongoDB per event.
    */
-  async visitorsOf(ids: string[]): Promise<Map<string, string | null>> {
-    const unknown = ids.filter((id) => !this.visitorOfConversation.has(id));
+  async targetsOf(ids: string[]): Promise<Map<string, ConversationTarget | null>> {
+    const unknown = ids.filter((id) => !this.targetOfConversation.has(id));
     if (unknown.length) {
-      if (this.visitorOfConversation.size > 50_000) this.visitorOfConversation.clear();
-      for (const c of await findByIds<ConversationDoc>(this.m.Conversation, unknown, { channel: 1, channelData: 1 })) {
-        const visitorId = c.channel === 'webchat' ? ((c.channelData as { visitorId?: string } | undefined)?.visitorId ?? null) : null;
-        this.visitorOfConversation.set(String(c._id), visitorId);
+      if (this.targetOfConversation.size > 50_000) this.targetOfConversation.clear();
+      for (const c of await findByIds<ConversationDoc>(this.m.Conversation, unknown, { channel: 1, customerId: 1, channelData: 1 })) {
+        this.targetOfConversation.set(String(c._id), conversationTarget(c));
       }
     }
-    return new Map(ids.map((id) => [id, this.visitorOfConversation.get(id) ?? null]));
+    return new Map(ids.map((id) => [id, this.targetOfConversation.get(id) ?? null]));
   }
 
   /**
    * Where an agent's typing indicator goes: the assignee from the Redis inbox view (current), the
-   * visitor from visitorsOf. Null when it is not a live web chat or the view does not know it.
+   * conversation from targetsOf. Null when it is not live, its connector shows no agent typing, or
+   * the view does not know it.
    */
-  private async typingTarget(convId: string): Promise<{ visitorId: string; assigneeId: string | null } | null> {
+  private async typingTarget(convId: string): Promise<{ target: ConversationTarget; assigneeId: string | null } | null> {
     const v = await this.inbox.summary(convId).catch(() => null);
-    if (!v || v.channel !== 'webchat' || !isLive(v.status)) return null;
-    const visitorId = (await this.visitorsOf([convId])).get(convId);
-    return visitorId ? { visitorId, assigneeId: v.assignee?.id ?? null } : null;
+    if (!v || !isLive(v.status) || !this.connectors.has(v.channel, 'agentTyping')) return null;
+    const target = (await this.targetsOf([convId])).get(convId);
+    return target ? { target, assigneeId: v.assignee?.id ?? null } : null;
   }
 
   /** A delivery status changed: consoles replace the message (same id, newer updatedAt). */
-  private outboundStatus(msg: MessageDoc): void {
+  outboundStatus(msg: MessageDoc): void {
     void this.m.Conversation.findById(msg.conversationId)
       .lean()
       .then((c) => (c ? this.inbox.view(c as ConversationDoc) : null))
@@ -349,10 +341,13 @@ export class Hub {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const c of this.connectors.values()) await c.stop().catch(() => undefined);
+    for (const [kind, c] of this.connectors.byChannel) {
+      await c.stop().catch((e) => this.log.warn({ err: e, connector: kind }, 'connector did not stop cleanly'));
+      this.connectors.report(kind, { type: 'stopped' });
+    }
     // Bounded: shutdown must end even when Redis restarted under a blocking read (the lease then expires).
     if (!(await within(this.acd.stop(), 5000))) this.log.warn('routing did not stop within 5 s; going on with the shutdown');
-    // Local sockets only, transport closed so consoles reconnect to another hub (see WebchatConnector.stop).
+    // Local sockets only, transport closed so consoles reconnect to another hub (as connectors do in stop()).
     for (const s of this.io.of('/agent').sockets.values()) s.conn.close();
     await new Promise<void>((r) => this.io.close(() => r()));
     await this.app.close().catch(() => undefined);

@@ -7,7 +7,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ChannelConnector } from '../channels/contract.js';
-import { UnrecoverableSendError } from './errors.js';
+import { UnrecoverableSendError } from '../lib/errors.js';
 import type { MessageDoc } from './models/message.js';
 import type { Channel, Models } from './models/index.js';
 import { messageView } from './views.js';
@@ -30,9 +30,14 @@ export class Outbound {
   ) {
     const connection = logRedisErrors(redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false }), log, 'outbound queue');
     this.queue = new Queue(QUEUE, { connection, prefix: `${prefix}:bull` });
-    this.worker = new Worker(QUEUE, (job) => this.process(job), { connection: logRedisErrors(redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false }), log, 'outbound worker'), prefix: `${prefix}:bull`, concurrency: 20 });
+    this.worker = new Worker(QUEUE, (job) => this.process(job), { connection: logRedisErrors(redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false }), log, 'outbound worker'), prefix: `${prefix}:bull`, concurrency: 20, autorun: false });
     this.worker.on('failed', (job, err) => void this.failed(job, err).catch((e) => this.log.error({ err: e, messageId: job?.data?.messageId }, 'could not mark a failed send')));
     this.worker.on('error', (err) => this.log.error({ err }, 'outbound worker error'));
+  }
+
+  /** Start sending, once the connectors are started (a send before that would find none ready). */
+  start(): void {
+    void this.worker.run().catch((e) => this.log.error({ err: e }, 'outbound worker stopped'));
   }
 
   async enqueue(message: MessageDoc): Promise<void> {

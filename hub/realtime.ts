@@ -10,8 +10,11 @@ import type { Tokens, AgentClaims } from './auth/tokens.js';
 import type { Presence } from './presence.js';
 import { conversationIdOf, messageView, type ConversationView } from './views.js';
 import type { Models } from './models/index.js';
-import { AppError, forbidden, socketRefusal, unauthorized } from './errors.js';
-import { guardEvents, type EventBudget } from './event-budget.js';
+import { AppError, forbidden, socketRefusal, unauthorized } from '../lib/errors.js';
+import { guardEvents, type EventBudget } from '../lib/event-budget.js';
+
+/** Enough of a conversation to find the consoles watching it (a connector's ConversationInfo is one). */
+type ConversationRooms = { id: string; queue: string; assigneeId: string | null };
 
 /** Staff consoles send little (typing); this only stops a runaway or hostile client. */
 const AGENT_EVENT_BUDGET: EventBudget = { perSecond: 50, burst: 200, disconnectAfter: 1000 };
@@ -77,7 +80,7 @@ export class AgentRealtime {
   }
 
   /** Rooms that may see a conversation: its queue, its assignee, supervisors and admins. */
-  private rooms(c: ConversationDoc | ConversationView): string[] {
+  private rooms(c: ConversationDoc | ConversationView | ConversationRooms): string[] {
     const assignee = 'assignee' in c ? c.assignee?.id : c.assigneeId;
     const r = [`queue:${c.queue}`, 'role:supervisor', 'role:admin'];
     if (assignee) r.push(`user:${assignee}`);
@@ -95,11 +98,11 @@ export class AgentRealtime {
     this.io.of('/agent').to(rooms).emit('conversation.updated', { conversation: v, updatedAt: v.updatedAt });
   }
 
-  typing(conversation: ConversationDoc | ConversationView, typing: boolean): void {
+  typing(conversation: ConversationDoc | ConversationView | ConversationRooms, typing: boolean): void {
     this.io.of('/agent').to(this.rooms(conversation)).emit('typing', { conversationId: conversationIdOf(conversation), typing, updatedAt: new Date().toISOString() });
   }
 
-  messageRead(conversation: ConversationDoc | ConversationView, upTo: string): void {
+  messageRead(conversation: ConversationDoc | ConversationView | ConversationRooms, upTo: string): void {
     this.io.of('/agent').to(this.rooms(conversation)).emit('message.read', { conversationId: conversationIdOf(conversation), upTo, updatedAt: new Date().toISOString() });
   }
 }

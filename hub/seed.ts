@@ -5,7 +5,7 @@
 import { Types } from 'mongoose';
 import type { Models } from './models/index.js';
 import { hashPassword } from './auth/password.js';
-import { isDuplicateKey } from './errors.js';
+import { isDuplicateKey } from '../lib/errors.js';
 
 export const DEMO_USERS = [
   { username: 'agent1', password: 'agent1pass', name: '李娜 Li Na', role: 'agent', queues: ['general', 'cards'], skills: ['mandarin', 'cards'], team: 'retail', locale: 'zh' },

@@ -3,10 +3,13 @@ import type { ConversationDoc } from './models/conversation.js';
 import type { CustomerDoc } from './models/customer.js';
 import type { MessageDoc } from './models/message.js';
 import { maskSensitive } from './mask.js';
+import type { ConversationTarget, MessageView } from '../channels/contract.js';
+
+export type { MessageView };
 
 const iso = (d: unknown): string => (d ? new Date(d as string).toISOString() : new Date(0).toISOString());
 
-export function messageView(m: MessageDoc) {
+export function messageView(m: MessageDoc): MessageView {
   return {
     id: String(m._id),
     conversationId: String(m.conversationId),
@@ -23,7 +26,6 @@ export function messageView(m: MessageDoc) {
     updatedAt: iso(m.updatedAt),
   };
 }
-export type MessageView = ReturnType<typeof messageView>;
 
 export function conversationView(c: ConversationDoc) {
   return {
@@ -46,8 +48,16 @@ export function conversationView(c: ConversationDoc) {
 }
 export type ConversationView = ReturnType<typeof conversationView>;
 
+/** What a connector's hooks get about a conversation (channels/contract.ts ConversationTarget). */
+export const conversationTarget = (c: Pick<ConversationDoc, '_id' | 'channel' | 'customerId' | 'channelData'>): ConversationTarget => ({
+  id: String(c._id),
+  channel: c.channel,
+  customerId: String(c.customerId),
+  channelData: (c.channelData as Record<string, unknown> | undefined) ?? {},
+});
+
 /** The id of a conversation given as a document or as its view. */
-export const conversationIdOf = (c: ConversationDoc | ConversationView): string => ('id' in c ? c.id : String(c._id));
+export const conversationIdOf = (c: ConversationDoc | { id: string }): string => ('id' in c ? c.id : String(c._id));
 
 export function customerView(c: CustomerDoc) {
   return {
@@ -58,5 +68,14 @@ export function customerView(c: CustomerDoc) {
     language: c.language ?? undefined,
     identities: (c.identities ?? []).map((i) => ({ channel: i.channel, address: maskSensitive(i.address ?? '') })),
     tags: c.tags ?? [],
+    // What a web chat visitor typed into the pre-chat form: shown to the agent, marked unverified.
+    unverifiedContact: unverifiedContact(c),
   };
+}
+
+function unverifiedContact(c: CustomerDoc): { email?: string; phone?: string } | undefined {
+  const u = (c as { consents?: { unverifiedContact?: { email?: unknown; phone?: unknown } } }).consents?.unverifiedContact;
+  const email = typeof u?.email === 'string' && u.email ? u.email : undefined;
+  const phone = typeof u?.phone === 'string' && u.phone ? u.phone : undefined; // a phone number, not a card: the console masks what looks like one
+  return email || phone ? { email, phone } : undefined;
 }

@@ -15,7 +15,8 @@
  * exits when its stdin pipe closes, and an 'exit' handler signals whatever is still running.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, chmodSync, chownSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, chmodSync, chownSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createServer, connect } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import { dirname, join, resolve } from 'node:path';
@@ -134,6 +135,8 @@ class Child {
 /** Children still running, for the best-effort exit handler. */
 const live = new Set<Child>();
 const stopSignal = new Map<Child, NodeJS.Signals>();
+/** Clusters placed outside their `dir` (see pgHome), by dir: removed on stop unless persistent. */
+const relocatedClusters = new Map<string, string>();
 let exitHandlerInstalled = false;
 /** Call fn with every complete line a child writes to a stream. */
 export function eachLine(stream: NodeJS.ReadableStream | null, fn: (line: string) => void): void {
@@ -227,16 +230,41 @@ async function pollUntil(
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
+/** Where relocated clusters live when the checkout is out of the postgres user's reach. */
+const RELOCATED_PG_BASE = '/var/lib/cchub';
+
+/**
+ * The directory of the PostgreSQL cluster for `dir`: `${dir}/pg`, or, when we are root and the
+ * postgres user cannot reach `dir` (a checkout under /root, mode 700, or any parent it cannot
+ * traverse), a postgres-owned directory under /var/lib/cchub named after `dir`'s path, so the same
+ * checkout finds its data again. PostgreSQL refuses to run as root, so it cannot live where only
+ * root may enter; opening /root to others would be worse.
+ */
+async function pgHome(dir: string): Promise<{ pgDir: string; relocated: boolean }> {
+  const inside = join(dir, 'pg');
+  if (!isRoot) return { pgDir: inside, relocated: false };
+  // The postgres user must be able to reach its directory: `dir` itself we may open (it is ours).
+  const st = statSync(dir);
+  if ((st.mode & 0o001) === 0) chmodSync(dir, st.mode | 0o711);
+  const probe = await run('runuser', ['-u', 'postgres', '--', 'test', '-x', dir]);
+  if (probe.code === 0) return { pgDir: inside, relocated: false };
+  mkdirSync(RELOCATED_PG_BASE, { recursive: true, mode: 0o711 });
+  const name = createHash('sha256').update(dir).digest('hex').slice(0, 16);
+  return { pgDir: join(RELOCATED_PG_BASE, `pg-${name}`), relocated: true };
+}
+
 async function startPostgres(dir: string, port: number, persistent: boolean): Promise<Child> {
-  const pgDir = join(dir, 'pg');
+  const { pgDir, relocated } = await pgHome(dir);
   const data = join(pgDir, 'data');
   if (!existsSync(join(PG_BIN, 'postgres'))) {
     throw new Error(`PostgreSQL 15 not found in ${PG_BIN}: run bash scripts/setup.sh`);
   }
+  if (relocated) {
+    // Say where the data went, next to where it would have been.
+    writeFileSync(join(dir, 'pg-location.txt'), `The postgres user cannot reach this directory, so the PostgreSQL cluster lives in\n${pgDir}\n`);
+    relocatedClusters.set(dir, pgDir);
+  }
   if (isRoot) {
-    // The postgres user must be able to reach its directory.
-    const st = statSync(dir);
-    if ((st.mode & 0o001) === 0) chmodSync(dir, st.mode | 0o711);
     const pw = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
     if (!pw) throw new Error('no postgres user on this machine (is the postgresql package installed?)');
     const [, , uid, gid] = pw.split(':');
@@ -470,6 +498,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     const rest = started.filter((c) => c.name !== 'embedded-store');
     await Promise.all(store.map((c) => c.stop('SIGTERM')));
     await Promise.all(rest.map((c) => c.stop(stopSignal.get(c) ?? 'SIGTERM', 30_000)));
+    // A throw-away cluster kept outside a temp dir goes with it.
+    const moved = relocatedClusters.get(dir);
+    if (moved && !opts.persistent) rmSync(moved, { recursive: true, force: true });
   };
 
   try {

@@ -2,7 +2,8 @@
 # Provisioning for `npm start`, `npm test`, benchmarks and CI. Idempotent; when everything is in
 # place it only checks (well under a second). Says what it installs or builds.
 #   1. Debian packages: PostgreSQL 15 (under the embedded store), redis-server, chromium (browser
-#      tests) and CJK fonts (screenshots of the Chinese UI)
+#      tests), CJK fonts (screenshots of the Chinese UI), Dovecot (IMAP + LMTP) and OpenSMTPD (the
+#      real mail servers the email channel's tests run against, test/helpers/mail-servers.ts)
 #   2. npm ci when node_modules is missing or older than package-lock.json
 #   3. the embedded MongoDB-compatible store binary (scripts/build-store.sh, cached outside the tree)
 #   4. the agent console (dist/) when its sources are newer than the last build
@@ -17,6 +18,9 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'install ok installed' || missing+=(fonts-noto-cjk)
+[[ -x /usr/lib/dovecot/imap ]] || missing+=(dovecot-imapd)
+[[ -x /usr/lib/dovecot/lmtp ]] || missing+=(dovecot-lmtpd)
+command -v smtpd >/dev/null || [[ -x /usr/sbin/smtpd ]] || missing+=(opensmtpd)
 if ((${#missing[@]})); then
   sudo=()
   [[ $(id -u) -eq 0 ]] || sudo=(sudo)
@@ -25,7 +29,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # Debian's postgresql package starts a system cluster on 5432; we never use it (the embedded
-# services run private clusters on free ports), so it is left alone.
+# services run private clusters on free ports), so it is left alone. The same holds for the
+# system Dovecot and OpenSMTPD where the packages start them: tests run private instances.
 
 # --- 2. node modules ----------------------------------------------------------------------------
 if [[ ! -d node_modules || ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then

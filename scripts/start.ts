@@ -28,10 +28,14 @@ async function main(): Promise<void> {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   let embedded: Embedded | undefined;
+  /** The embedded services' addresses (never a configured one: it may carry credentials). */
+  const embeddedAddrs: string[] = [];
   if (!config.mongoUri || !config.redisUrl) {
     log.info({ dir: join(dataDir, 'embedded') }, 'starting embedded PostgreSQL + MongoDB-compatible store + Redis');
     // Supervised: a service that dies (killed, crashed) comes back on its port; the hub reconnects.
     embedded = await startEmbedded({ dir: join(dataDir, 'embedded'), persistent: true, supervise: { log: (m) => log.warn(m) } });
+    if (!config.mongoUri) embeddedAddrs.push(`Embedded store: ${embedded.mongoUri}cchub  (MongoDB wire protocol; FerretDB on PostgreSQL)`);
+    if (!config.redisUrl) embeddedAddrs.push(`Embedded Redis: ${embedded.redisUrl}`);
     config = { ...config, mongoUri: config.mongoUri ?? embedded.mongoUri + 'cchub', redisUrl: config.redisUrl ?? embedded.redisUrl };
   }
   if (!config.jwtSecret) {
@@ -50,6 +54,9 @@ async function main(): Promise<void> {
     for (const u of DEMO_USERS) console.log(`    ${u.role.padEnd(10)} ${u.username} / ${u.password}`);
     console.log('');
   }
+  // So the data can be looked at with one's own tools (mongosh, Compass, redis-cli); loopback only.
+  for (const a of embeddedAddrs) console.log(`  ${a}`);
+  if (embeddedAddrs.length) console.log('');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

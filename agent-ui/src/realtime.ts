@@ -30,8 +30,8 @@ export function connectRealtime(token: string, origin = ''): void {
   s.on('connect', () => {
     const wasOffline = connection.everConnected && !connection.online;
     connection.setOnline(true);
-    // events sent while we were away are lost: refetch what is on screen
-    if (wasOffline) conversations.resync();
+    // events sent while we were away are lost (an admin's change of our queues too): refetch what is on screen
+    if (wasOffline) void useAuthStore().refresh().then(() => conversations.resync());
     // routing state and pending offers, on the first connect too (the hub may have just set us available)
     void acd.restore();
     sup.poke();
@@ -71,6 +71,7 @@ export function connectRealtime(token: string, origin = ''): void {
     if (p.agent.id === useAuthStore().user?.id) acd.onAgentState(p);
     sup.onAgentState(p.agent, p.updatedAt);
   });
+  s.on('user.updated', () => void useAuthStore().refresh().then(() => conversations.fetchList(true)));
   s.on('offer.created', (p) => acd.onOfferCreated(p));
   s.on('offer.withdrawn', (p) => acd.onOfferWithdrawn(p));
 }

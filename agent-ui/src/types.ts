@@ -14,7 +14,12 @@ export interface Message {
   createdAt: string; updatedAt: string;
 }
 /** A message shown before the hub stored it (optimistic). */
-export interface PendingMessage extends Message { pending: true; error?: string }
+/**
+ * A reply not stored yet. `error`: refused for good (shown with the hub's reason); `retryable`: a Retry
+ * can help (a network or server failure, not a refusal such as "assigned to someone else");
+ * `waiting`: written while the hub was unreachable, sent again by itself on reconnect.
+ */
+export interface PendingMessage extends Message { pending: true; error?: string; retryable?: boolean; waiting?: boolean }
 export type ShownMessage = Message | PendingMessage;
 
 export interface ConversationSummary {
@@ -27,6 +32,8 @@ export interface ConversationSummary {
 export interface Customer {
   id: string; name: string; tier: 'standard' | 'gold' | 'vip' | string; segment?: string; language?: string;
   identities: { channel: Channel; address: string }[];
+  /** Typed by a web chat visitor into the pre-chat form; not verified. */
+  unverifiedContact?: { email?: string; phone?: string };
 }
 export interface ConversationDetail {
   conversation: ConversationSummary; customer: Customer; messages: Message[]; history: ConversationSummary[];
@@ -63,6 +70,8 @@ export interface AgentServerEvents {
   'conversation.updated': (p: { conversation: ConversationSummary; updatedAt: string }) => void;
   typing: (p: { conversationId: string; typing: boolean; updatedAt: string }) => void;
   'message.read': (p: { conversationId: string; upTo: string; updatedAt: string }) => void;
+  /** An admin changed this user (their queues): read GET /api/me again. */
+  'user.updated': (p: { userId: string; updatedAt: string }) => void;
 }
 export interface AgentClientEvents {
   typing: (p: { conversationId: string; typing: boolean }) => void;

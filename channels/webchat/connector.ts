@@ -3,26 +3,18 @@
  * A message is acked to the widget only after ingest stored it; the widget resends unacked messages with
  * the same clientId after a reconnect, and (webchat, visitorId:clientId) makes the resend a no-op.
  */
-import type { Server, Socket } from 'socket.io';
-import { Types } from 'mongoose';
-import type { Redis } from 'ioredis';
+import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
-import type { ChannelConnector, ConnectorContext, OutboundMessage, SendResult } from '../contract.js';
-import type { Tokens, VisitorClaims } from '../../hub/auth/tokens.js';
-import type { Models } from '../../hub/models/index.js';
-import { isLive, type DeliveryStatus } from '../../hub/models/types.js';
-import { WindowLimiter } from '../../hub/rate-limit.js';
-import { guardEvents } from '../../hub/event-budget.js';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { AppError, badRequest, clientError, rateLimited, socketRefusal, UnrecoverableSendError } from '../../hub/errors.js';
-import { conversationIdOf, messageView, type ConversationView, type MessageView } from '../../hub/views.js';
-import type { Config } from '../../config/index.js';
-import type { ConversationDoc } from '../../hub/models/conversation.js';
-import { positionRefreshKey } from '../../hub/acd/bridge.js';
+import type { ChannelConnector, ConnectorContext, ConversationInfo, ConversationStatus, ConversationTarget, CustomerSession, DeliveryStatus, Limiter, MessageView, OutboundMessage, SendResult } from '../contract.js';
+import { isLive } from '../contract.js';
+import { guardEvents } from '../../lib/event-budget.js';
+import { AppError, badRequest, clientError, rateLimited, socketRefusal, UnrecoverableSendError } from '../../lib/errors.js';
+import type { WebchatConfig } from './config.js';
+import { registerWebchatHttp } from './http.js';
 
 type VisitorSocket = Socket & {
   data: {
-    visitor: VisitorClaims;
+    visitor: CustomerSession;
     conversationId?: string;
     /** Whether the visitor has other tabs open (any hub); undefined until known. See announceTab. */
     otherTabs?: boolean;
@@ -33,24 +25,6 @@ type VisitorSocket = Socket & {
   };
 };
 
-export interface WebchatDeps {
-  io: Server;
-  m: Models;
-  tokens: Tokens;
-  redis: Redis;
-  config: Config['webchat'];
-  redisPrefix: string;
-  /** Visitor typing → the agents watching the conversation. */
-  onVisitorTyping(conversation: ConversationRef, typing: boolean): void;
-  /** Visitor read our messages up to an id. */
-  onVisitorRead(conversation: ConversationRef, upTo: string): void;
-  /** The conversation's summary in the Redis inbox view (null if unknown): spares MongoDB a read per typing event. */
-  summary?(conversationId: string): Promise<ConversationView | null>;
-}
-
-/** What the agents' side needs of a conversation: its id, queue and assignee. */
-export type ConversationRef = ConversationDoc | ConversationView;
-
 const SendSchema = z.object({
   clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'clientId must be 8-64 characters of [A-Za-z0-9_-]'),
   text: z.string().optional().default(''),
@@ -59,34 +33,48 @@ const SendSchema = z.object({
 
 export const visitorRoom = (visitorId: string) => `visitor:${visitorId}`;
 
+/** The web chat visitor of a conversation (kept in its channelData by onSend). */
+const visitorOf = (c: ConversationTarget): string | undefined => {
+  const v = c.channelData.visitorId;
+  return c.channel === 'webchat' && typeof v === 'string' ? v : undefined;
+};
+
 export class WebchatConnector implements ChannelConnector {
   readonly kind = 'webchat' as const;
   private ctx?: ConnectorContext;
-  private limiter: WindowLimiter;
+  private limiter?: Limiter;
 
-  constructor(private readonly d: WebchatDeps) {
-    this.limiter = new WindowLimiter(d.redis, `${d.redisPrefix}:rl:webchat:msg`, d.config.messagesPer10s, 10, () => rateLimited('you are sending messages too fast'));
+  constructor(private readonly config: WebchatConfig) {}
+
+  /** The context, once started (every socket and route exists only after start). */
+  private get c(): ConnectorContext {
+    if (!this.ctx) throw new Error('web chat connector used before start()');
+    return this.ctx;
+  }
+
+  /** The namespace /webchat, or undefined before start (hooks called that early have nobody to reach). */
+  private get ns(): Namespace | undefined {
+    return this.ctx?.realtime;
   }
 
   async start(ctx: ConnectorContext): Promise<void> {
     this.ctx = ctx;
-    const ns = this.d.io.of('/webchat');
+    this.limiter = ctx.limiter('msg', this.config.messagesPer10s, 10, () => rateLimited('you are sending messages too fast'));
+    const ns = ctx.realtime;
     // Connections per visitor and minute (reconnects and tabs are far below it): each one costs a
     // message to every hub (announceTab), so a token must not be able to open them by the thousand.
-    const perVisitor = new RateLimiterRedis({ storeClient: this.d.redis, keyPrefix: `${this.d.redisPrefix}:rl:webchat:conn`, points: this.d.config.connectionsPerMinute, duration: 60 });
+    const perVisitor = ctx.limiter('conn', this.config.connectionsPerMinute, 60, () => rateLimited('too many connections for this chat; try again in a minute'));
     ns.use((socket, next) => {
-      this.d.tokens
-        .verify(socket.handshake.auth?.token, 'visitor')
+      ctx.customers
+        .verifySession(socket.handshake.auth?.token)
         .then(async (v) => {
-          await perVisitor.consume(v.sub).catch((e) => {
-            throw e instanceof Error ? e : rateLimited('too many connections for this chat; try again in a minute');
-          });
+          await perVisitor.consume(v.sub);
           socket.data.visitor = v;
           next();
         })
         .catch((e) => {
           // Not a refusal (Redis unreachable for the connection count): the widget tries again shortly.
-          if (!(e instanceof AppError)) this.ctx?.log.warn({ err: e }, 'web chat connection check failed');
+          if (!(e instanceof AppError)) ctx.log.warn({ err: e }, 'web chat connection check failed');
           next(socketRefusal(e));
         });
     });
@@ -96,13 +84,15 @@ export class WebchatConnector implements ChannelConnector {
       const had = typeof sub === 'string' && this.markTabs(sub);
       if (typeof ack === 'function') ack(had);
     });
+    registerWebchatHttp(ctx, this.config);
+    ctx.lifecycle({ type: 'started' });
   }
 
   async stop(): Promise<void> {
     // This process's sockets only (disconnectSockets goes through the Redis adapter to every hub), and by
     // closing the transport, not a namespace disconnect, which socket.io clients never reconnect after:
     // the widget reconnects to a live hub and resends its outbox.
-    for (const s of this.d.io.of('/webchat').sockets.values()) s.conn.close();
+    for (const s of this.ns?.sockets.values() ?? []) s.conn.close();
   }
 
   mapStatus(native: string): DeliveryStatus | undefined {
@@ -114,30 +104,32 @@ export class WebchatConnector implements ChannelConnector {
     const visitorId = out.channelData.visitorId;
     if (typeof visitorId !== 'string') throw new UnrecoverableSendError('conversation has no web chat visitor');
     const message = { ...out.message, status: 'sent' };
-    this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('message.created', { message, updatedAt: message.updatedAt });
+    this.c.realtime.to(visitorRoom(visitorId)).emit('message.created', { message, updatedAt: message.updatedAt });
     return { status: 'sent' };
   }
 
-  conversationUpdated(conversation: ConversationDoc): void {
-    const visitorId = (conversation.channelData as { visitorId?: string } | undefined)?.visitorId;
-    if (conversation.channel !== 'webchat' || !visitorId) return;
-    this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('conversation.updated', { status: conversation.status, updatedAt: new Date(conversation.updatedAt).toISOString() });
+  // Hooks: each reaches every tab of the conversation's visitor, on whichever hub (the Redis adapter).
+
+  conversationUpdated(c: ConversationTarget, now: { status: ConversationStatus; updatedAt: string }): void {
+    const visitorId = visitorOf(c);
+    if (visitorId) this.ns?.to(visitorRoom(visitorId)).emit('conversation.updated', { status: now.status, updatedAt: now.updatedAt });
   }
 
   /** Where the customer stands in the queue and how long the wait is likely to be. */
-  queuePosition(visitorId: string, position: number, ewtSec: number): void {
-    this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('queue.position', { position, ewtSec, updatedAt: new Date().toISOString() });
+  queuePosition(c: ConversationTarget, position: number, ewtSec: number): void {
+    const visitorId = visitorOf(c);
+    if (visitorId) this.ns?.to(visitorRoom(visitorId)).emit('queue.position', { position, ewtSec, updatedAt: new Date().toISOString() });
   }
 
-  /** The agent's typing indicator, to every tab of one visitor. */
-  typingTo(visitorId: string, typing: boolean): void {
-    this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('typing', { typing, updatedAt: new Date().toISOString() });
+  /** The agent's typing indicator. */
+  agentTyping(c: ConversationTarget, typing: boolean): void {
+    const visitorId = visitorOf(c);
+    if (visitorId) this.ns?.to(visitorRoom(visitorId)).emit('typing', { typing, updatedAt: new Date().toISOString() });
   }
 
-  agentRead(conversation: ConversationDoc, upTo: string): void {
-    const visitorId = (conversation.channelData as { visitorId?: string } | undefined)?.visitorId;
-    if (conversation.channel !== 'webchat' || !visitorId) return;
-    this.d.io.of('/webchat').to(visitorRoom(visitorId)).emit('read', { upTo, updatedAt: new Date().toISOString() });
+  agentRead(c: ConversationTarget, upTo: string): void {
+    const visitorId = visitorOf(c);
+    if (visitorId) this.ns?.to(visitorRoom(visitorId)).emit('read', { upTo, updatedAt: new Date().toISOString() });
   }
 
   /**
@@ -151,8 +143,7 @@ export class WebchatConnector implements ChannelConnector {
   private announceTab(socket: VisitorSocket): Promise<void> {
     const sub = socket.data.visitor.sub;
     const here = this.markTabs(sub, socket.id);
-    return this.d.io
-      .of('/webchat')
+    return this.c.realtime
       .serverSideEmitWithAck('visitor.tab', sub)
       .then(
         (answers: unknown[]) => {
@@ -166,7 +157,7 @@ export class WebchatConnector implements ChannelConnector {
 
   /** Mark this process's tabs of a visitor (but `except`) as having other tabs; true if there were any. */
   private markTabs(sub: string, except?: string): boolean {
-    const nsp = this.d.io.of('/webchat');
+    const nsp = this.c.realtime;
     let any = false;
     for (const id of nsp.adapter.rooms.get(visitorRoom(sub)) ?? []) {
       const s = nsp.sockets.get(id) as VisitorSocket | undefined;
@@ -179,12 +170,12 @@ export class WebchatConnector implements ChannelConnector {
 
   private onConnection(socket: VisitorSocket): void {
     const v = socket.data.visitor;
-    const { eventsPerSecond, eventBurst } = this.d.config;
-    guardEvents(socket, { perSecond: eventsPerSecond, burst: eventBurst, disconnectAfter: eventBurst * 4 }, this.ctx!.log);
+    const { eventsPerSecond, eventBurst } = this.config;
+    guardEvents(socket, { perSecond: eventsPerSecond, burst: eventBurst, disconnectAfter: eventBurst * 4 }, this.c.log);
     void socket.join(visitorRoom(v.sub));
     socket.data.tabAnnounced = this.announceTab(socket);
     // A (re)connected widget has no queue position on screen: the routing leader sends it again.
-    void this.d.redis.sadd(positionRefreshKey(this.d.redisPrefix), v.sub).catch(() => undefined);
+    void this.c.routing.refreshQueuePosition(v.cid).catch(() => undefined);
     const handle = <T>(event: string, fn: (payload: unknown) => Promise<T>) =>
       socket.on(event, (payload: unknown, ack?: unknown) => {
         fn(payload).then(
@@ -206,7 +197,7 @@ export class WebchatConnector implements ChannelConnector {
       if (typing === (socket.data.typing ?? false)) return;
       socket.data.typing = typing;
       this.liveConversationRef(socket).then(
-        (c) => c && this.d.onVisitorTyping(c, typing),
+        (c) => c && this.c.conversations.customerTyping(c, typing),
         (e) => this.ctx?.log.warn({ err: e }, 'visitor typing not relayed'),
       );
     });
@@ -214,12 +205,7 @@ export class WebchatConnector implements ChannelConnector {
       const upTo = (p as { upTo?: unknown })?.upTo;
       if (typeof upTo !== 'string' || !/^[0-9a-f]{24}$/.test(upTo)) throw badRequest('read needs upTo: a message id');
       const c = await this.liveConversationRef(socket);
-      if (!c) return {};
-      await this.d.m.Message.updateMany(
-        { conversationId: new Types.ObjectId(conversationIdOf(c)), direction: 'out', status: { $in: ['queued', 'sent', 'delivered'] }, _id: { $lte: new Types.ObjectId(upTo) } },
-        { $set: { status: 'read' } },
-      );
-      this.d.onVisitorRead(c, upTo);
+      if (c) await this.c.conversations.customerRead(c, upTo);
       return {};
     });
   }
@@ -231,11 +217,11 @@ export class WebchatConnector implements ChannelConnector {
     const { clientId, text, attachmentIds } = parsed.data;
     const trimmed = text.trim();
     if (!trimmed && attachmentIds.length === 0) throw badRequest('message is empty');
-    if (text.length > this.d.config.maxTextLength) throw badRequest(`message is longer than ${this.d.config.maxTextLength} characters`, 'too_long');
-    const attachments = attachmentIds.length ? await this.ownAttachments(v, attachmentIds) : [];
+    if (text.length > this.config.maxTextLength) throw badRequest(`message is longer than ${this.config.maxTextLength} characters`, 'too_long');
+    const attachments = attachmentIds.length ? await this.c.files.owned(v.cid, attachmentIds) : [];
     // The rate limit (Redis) is checked while the message waits for its batch: see IngestOptions.admit.
-    const admit = this.limiter.consume(v.sub);
-    const { message, conversation, duplicate } = await this.ctx!.ingest({
+    const admit = this.limiter!.consume(v.sub);
+    const { message, conversation, duplicate } = await this.c.ingest({
       channel: 'webchat',
       externalId: `${v.sub}:${clientId}`,
       customer: { id: v.cid, name: v.name },
@@ -243,34 +229,22 @@ export class WebchatConnector implements ChannelConnector {
       text,
       attachments,
       clientId,
-      queue: this.d.config.defaultQueue,
+      queue: this.config.defaultQueue,
       channelData: { visitorId: v.sub },
     }, { admit });
-    socket.data.conversationId = String(conversation._id);
+    socket.data.conversationId = conversation.id;
     // Attachments belong to the conversation from now on: agents' access is checked against it.
-    if (attachments.length && !duplicate) {
-      await this.d.m.Message.db.collection('attachments.files').updateMany({ _id: { $in: attachments.map((a) => new Types.ObjectId(a.id)) } }, { $set: { 'metadata.conversationId': String(conversation._id) } });
-    }
-    const view = messageView(message);
+    if (attachments.length && !duplicate) await this.c.files.bindToConversation(attachments.map((a) => a.id), conversation.id);
     // Other tabs of the same visitor see their own message too (see announceTab; undefined = not known yet).
-    if (!duplicate && socket.data.otherTabs !== false) socket.to(visitorRoom(v.sub)).emit('message.created', { message: view, updatedAt: view.updatedAt });
-    return { message: view, duplicate };
-  }
-
-  private async ownAttachments(v: VisitorClaims, ids: string[]) {
-    const files = await this.d.m.Message.db
-      .collection('attachments.files')
-      .find({ _id: { $in: ids.map((i) => new Types.ObjectId(i)) } })
-      .toArray();
-    if (files.length !== ids.length || files.some((f) => f.metadata?.customerId !== v.cid)) throw badRequest('unknown attachment', 'unknown_attachment');
-    return files.map((f) => ({ id: String(f._id), name: String(f.filename), contentType: String(f.metadata?.contentType), size: Number(f.length) }));
+    if (!duplicate && socket.data.otherTabs !== false) socket.to(visitorRoom(v.sub)).emit('message.created', { message, updatedAt: message.updatedAt });
+    return { message, duplicate };
   }
 
   private async history(socket: VisitorSocket) {
     const v = socket.data.visitor;
-    const msgs = await this.d.m.Message.find({ customerId: new Types.ObjectId(v.cid) }).sort({ createdAt: -1 }).limit(200).lean();
+    const messages = await this.c.conversations.history(v.cid, 200);
     const live = await this.liveConversation(socket);
-    return { messages: msgs.reverse().map((m) => messageView(m as never)), conversationId: live ? String(live._id) : null, status: live?.status ?? null };
+    return { messages, conversationId: live?.id ?? null, status: live?.status ?? null };
   }
 
   /**
@@ -278,19 +252,18 @@ export class WebchatConnector implements ChannelConnector {
    * socket already knows it (it sent into it, or loaded history), else from MongoDB. Only this socket's
    * own conversation id is ever looked up (set by the hub, never by the client).
    */
-  private async liveConversationRef(socket: VisitorSocket): Promise<ConversationRef | null> {
+  private async liveConversationRef(socket: VisitorSocket): Promise<ConversationInfo | null> {
     const id = socket.data.conversationId;
-    if (id && this.d.summary) {
-      const v = await this.d.summary(id).catch(() => null);
+    if (id) {
+      const v = await this.c.conversations.summary(id).catch(() => null);
       if (v && isLive(v.status)) return v;
     }
     return this.liveConversation(socket);
   }
 
-  private async liveConversation(socket: VisitorSocket): Promise<ConversationDoc | null> {
-    const v = socket.data.visitor;
-    const c = (await this.d.m.Conversation.findOne({ openKey: `webchat:${v.cid}` }).lean()) as ConversationDoc | null;
-    socket.data.conversationId = c ? String(c._id) : undefined;
+  private async liveConversation(socket: VisitorSocket): Promise<ConversationInfo | null> {
+    const c = await this.c.conversations.live(socket.data.visitor.cid);
+    socket.data.conversationId = c?.id;
     return c;
   }
 }

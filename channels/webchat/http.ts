@@ -1,13 +1,11 @@
 /** Web chat HTTP edge: session, agent availability, offline form, attachment upload. */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Types, mongo } from 'mongoose';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Hub } from '../../hub/hub.js';
-import { AppError, badRequest, rateLimited, tooLarge, unsupportedType } from '../../hub/errors.js';
-import { parseBody } from '../../hub/api/validate.js';
-import { isOpen } from '../../hub/acd/hours.js';
+import type { ConnectorContext } from '../contract.js';
+import { AppError, badRequest, tooLarge, unsupportedType } from '../../lib/errors.js';
+import { parseBody } from '../../lib/validate.js';
+import type { WebchatConfig } from './config.js';
 
 const SessionBody = z.object({
   name: z.string().trim().min(1, 'name is required').max(100),
@@ -33,86 +31,73 @@ const ALLOWED: Record<string, (b: Buffer) => boolean> = {
   'text/plain': (b) => !b.subarray(0, 4096).includes(0),
 };
 
-export function registerWebchatHttp(app: FastifyInstance, hub: Hub): void {
-  const perIp = new RateLimiterRedis({ storeClient: hub.redis, keyPrefix: `${hub.config.redisPrefix}:rl:webchat:ip`, points: hub.config.webchat.sessionsPerIpPerMinute, duration: 60 });
-  const limitIp = async (req: FastifyRequest) => {
-    try {
-      await perIp.consume(req.ip);
-    } catch (e) {
-      if (e instanceof Error) throw e;
-      throw rateLimited();
-    }
-  };
+export function registerWebchatHttp(ctx: ConnectorContext, config: WebchatConfig): void {
+  const app = ctx.http;
+  const perIp = ctx.limiter('ip', config.sessionsPerIpPerMinute, 60);
+  const limitIp = (req: FastifyRequest) => perIp.consume(req.ip);
 
   // Chat is offered when someone can answer now: an agent has the console open and the web chat queue
   // is within its business hours. `open: false` lets the widget say the bank is closed (not just busy).
   app.get('/api/webchat/status', async () => {
-    const [agents, queues] = await Promise.all([hub.presence.onlineCount(), hub.acdBridge.queuesCached()]);
-    const open = isOpen(queues.find((q) => q.id === hub.config.webchat.defaultQueue)?.hours, Date.now());
-    return { online: agents > 0 && open, open };
+    const { agentsOnline, open } = await ctx.routing.availability(config.defaultQueue);
+    return { online: agentsOnline > 0 && open, open };
   });
 
   app.post('/api/webchat/session', async (req) => {
     const body = parseBody(SessionBody, req.body);
     if (body.token) {
-      const v = await hub.tokens.verify(body.token, 'visitor').catch(() => null);
-      if (v) return { visitorId: v.sub, token: await hub.tokens.sign({ kind: 'visitor', sub: v.sub, cid: v.cid, name: v.name }), name: v.name };
+      const v = await ctx.customers.verifySession(body.token).catch(() => null);
+      if (v) return { visitorId: v.sub, token: await ctx.customers.issueSession(v), name: v.name };
     }
     await limitIp(req);
     const visitorId = randomUUID();
     // A visitor is anonymous: the e-mail or phone typed into the form is kept as unverified contact
     // data, never used to link the chat to a bank customer's history.
-    const cid = await hub.ingest.resolveCustomer({ customer: { identity: { channel: 'webchat', address: visitorId }, name: body.name, language: body.locale } });
-    await hub.m.Customer.updateOne({ _id: cid }, { $set: { name: body.name, 'consents.unverifiedContact': { email: body.email || undefined, phone: body.phone || undefined } } });
-    const token = await hub.tokens.sign({ kind: 'visitor', sub: visitorId, cid: String(cid), name: body.name });
+    const cid = await ctx.customers.resolve({ channel: 'webchat', address: visitorId }, { name: body.name, language: body.locale });
+    await ctx.customers.setUnverifiedContact(cid, body.name, { email: body.email || undefined, phone: body.phone || undefined });
+    const token = await ctx.customers.issueSession({ sub: visitorId, cid, name: body.name });
     return { visitorId, token, name: body.name };
   });
 
   app.post('/api/webchat/offline', async (req) => {
     const body = parseBody(OfflineBody, req.body);
     await limitIp(req);
-    const r = await hub.ingest.ingest({
+    const r = await ctx.ingest({
       channel: 'email',
       externalId: `webchat-offline:${body.formId ?? randomUUID()}`,
       customer: { identity: { channel: 'email', address: body.email }, name: body.name },
       from: body.email,
       subject: 'Web chat offline message',
       text: body.text,
-      queue: hub.config.webchat.defaultQueue,
+      queue: config.defaultQueue,
       channelData: { source: 'webchat-offline' },
     });
-    return { conversationId: String(r.conversation._id) };
+    return { conversationId: r.conversation.id };
   });
 
   /** Errors while reading the upload are the client's: a malformed or cut-off multipart body, a file too large. */
   const uploadError = (e: unknown): never => {
     const err = e as { code?: string; statusCode?: number; message?: string };
-    if (err.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(`file is larger than ${hub.config.webchat.maxAttachmentBytes} bytes`);
+    if (err.code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(`file is larger than ${config.maxAttachmentBytes} bytes`);
     if (e instanceof AppError || (err.statusCode && err.statusCode < 500)) throw e;
     throw badRequest(`malformed upload: ${String(err.message ?? 'unreadable multipart body').slice(0, 200)}`, 'bad_upload');
   };
 
   app.post('/api/webchat/attachments', async (req, reply) => {
     const header = req.headers.authorization ?? '';
-    const v = await hub.tokens.verify(header.replace(/^Bearer /i, ''), 'visitor');
+    const v = await ctx.customers.verifySession(header.replace(/^Bearer /i, ''));
     if (!req.isMultipart()) throw badRequest('send multipart/form-data with a file field');
-    const file = await req.file({ limits: { fileSize: hub.config.webchat.maxAttachmentBytes, files: 1 } }).catch(uploadError);
+    const file = await req.file({ limits: { fileSize: config.maxAttachmentBytes, files: 1 } }).catch(uploadError);
     if (!file) throw badRequest('no file in the upload');
     const check = ALLOWED[file.mimetype];
     if (!check) throw unsupportedType(`files of type ${file.mimetype} are not accepted (images, PDF, plain text)`);
     const buf = await file.toBuffer().catch(uploadError);
-    if (file.file.truncated) throw tooLarge(`file is larger than ${hub.config.webchat.maxAttachmentBytes} bytes`);
+    if (file.file.truncated) throw tooLarge(`file is larger than ${config.maxAttachmentBytes} bytes`);
     if (buf.length === 0) throw badRequest('file is empty');
     if (!check(buf)) throw unsupportedType(`the file's content is not ${file.mimetype}`);
     const name = (file.filename || 'file').replace(/[\u0000-\u001f\\/]/g, '_').slice(0, 200);
-    const bucket = new mongo.GridFSBucket(hub.conn.db!, { bucketName: 'attachments' });
-    const id = new Types.ObjectId();
-    await new Promise<void>((resolve, reject) => {
-      const up = bucket.openUploadStreamWithId(id, name, { metadata: { contentType: file.mimetype, customerId: v.cid, visitorId: v.sub } });
-      up.on('error', reject).on('finish', () => resolve());
-      up.end(buf);
-    });
+    const attachment = await ctx.files.put(buf, { name, contentType: file.mimetype, customerId: v.cid, channelData: { visitorId: v.sub } });
     reply.code(201);
-    return { attachment: { id: String(id), name, contentType: file.mimetype, size: buf.length } };
+    return { attachment };
   });
 }

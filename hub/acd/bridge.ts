@@ -63,7 +63,7 @@ export function skillLevels(u: { skills?: unknown; proficiency?: unknown }): Rec
   return { ...Object.fromEntries(((u.skills as string[]) ?? []).map((s) => [s, 5])), ...((u.proficiency as Record<string, number>) ?? {}) };
 }
 
-/** Visitors whose widget connected and wants its queue position again (set by the web chat connector). */
+/** Customers whose widget (re)connected and want their queue position again (ConnectorRouting.refreshQueuePosition). */
 export const positionRefreshKey = (prefix: string) => `${prefix}:{acd}:position-refresh`;
 
 export const slKey = (prefix: string, queue: string, day: string) => `${prefix}:{acd}:sl:${queue}:${day}`;
@@ -382,19 +382,20 @@ export class AcdBridge {
 
   private async pushPositions(router: Router): Promise<void> {
     const now = Date.now();
-    const waiting = router.allTasks().filter((t) => t.state === 'waiting' && t.channel === 'webchat');
-    const visitors = await this.hub.visitorsOf(waiting.map((t) => t.id));
-    // Only what changed, plus everyone whose widget (re)connected since the last pass.
+    // Only channels whose connector shows customers their place (web chat).
+    const waiting = router.allTasks().filter((t) => t.state === 'waiting' && this.hub.connectors.has(t.channel, 'queuePosition'));
+    const targets = await this.hub.targetsOf(waiting.map((t) => t.id));
+    // Only what changed, plus every customer whose widget (re)connected since the last pass.
     const refresh = new Set((await this.hub.redis.spop(positionRefreshKey(this.hub.config.redisPrefix), 10_000)) as string[]);
     for (const t of waiting) {
-      const visitorId = visitors.get(t.id);
-      if (!visitorId) continue;
+      const target = targets.get(t.id);
+      if (!target) continue;
       const position = router.position(t.id);
       const ewtSec = router.estimatedWaitSec(t.id, now);
       const key = `${position}:${ewtSec}`;
-      if (this.lastPosition.get(t.id) === key && !refresh.has(visitorId)) continue;
+      if (this.lastPosition.get(t.id) === key && !refresh.has(target.customerId)) continue;
       this.lastPosition.set(t.id, key);
-      this.hub.webchat.queuePosition(visitorId, position, ewtSec);
+      this.hub.connectors.hook(target, 'queuePosition', position, ewtSec);
     }
     if (this.lastPosition.size > 50_000) this.lastPosition.clear();
   }

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { AppError } from '../errors.js';
+import { AppError } from '../../lib/errors.js';
 import { logRedisErrors } from '../redis-errors.js';
 import { Router } from './router.js';
 import { AcdStore } from './store.js';

@@ -3,13 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { Hub } from '../hub.js';
-import { badRequest, notFound } from '../errors.js';
+import { badRequest, notFound } from '../../lib/errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import { conversationView } from '../views.js';
 import { agentView, slKey } from '../acd/bridge.js';
 import { isOpen } from '../acd/hours.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
-import { parseBody } from './validate.js';
+import { parseBody } from '../../lib/validate.js';
 import { findByIds } from '../by-ids.js';
 
 const REASONS = ['break', 'meal', 'training', 'meeting', 'rona', 'supervisor', 'other'] as const;

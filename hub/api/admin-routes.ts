@@ -7,13 +7,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Hub } from '../hub.js';
-import { AppError, badRequest, conflict, isDuplicateKey, notFound } from '../errors.js';
+import { AppError, badRequest, conflict, isDuplicateKey, notFound } from '../../lib/errors.js';
 import { hashPassword } from '../auth/password.js';
 import { CHANNELS, ROLES } from '../models/types.js';
 import { DEFAULT_CAPACITY, queueDef, skillLevels, storableRouting } from '../acd/bridge.js';
 import type { QueueDef } from '../acd/types.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
-import { parseBody } from './validate.js';
+import { parseBody } from '../../lib/validate.js';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const OBJECT_ID = /^[0-9a-f]{24}$/;
@@ -202,6 +202,8 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
       const old = ((before.queues as string[]) ?? []).filter((q) => !body.queues!.includes(q));
       if (old.length) agents.in(`user:${id}`).socketsLeave(old.map((q) => `queue:${q}`));
       agents.in(`user:${id}`).socketsJoin(body.queues.map((q) => `queue:${q}`));
+      // Their consoles read the user again (GET /api/me): the "My queues" list filters by the user's queues.
+      agents.to(`user:${id}`).emit('user.updated', { userId: id, updatedAt: new Date().toISOString() });
     }
     return { user: userView(after as never) };
   });

@@ -3,9 +3,9 @@ import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Hub } from '../hub.js';
 import { DUMMY_HASH, verifyPassword } from '../auth/password.js';
-import { AppError, forbidden, rateLimited, unauthorized } from '../errors.js';
+import { AppError, forbidden, rateLimited, unauthorized } from '../../lib/errors.js';
 import type { Role } from '../models/types.js';
-import { parseBody } from './validate.js';
+import { parseBody } from '../../lib/validate.js';
 
 const LoginBody = z.object({ username: z.string().trim().min(1).max(64), password: z.string().min(1).max(256) });
 

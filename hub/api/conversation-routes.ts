@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { Types, mongo } from 'mongoose';
 import { z } from 'zod';
 import type { Hub } from '../hub.js';
-import { badRequest, conflict, forbidden, isDuplicateKey, notFound, unauthorized } from '../errors.js';
+import { badRequest, conflict, forbidden, isDuplicateKey, notFound, unauthorized } from '../../lib/errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import { CHANNELS, CONVERSATION_STATUSES, LIVE_STATUSES } from '../models/types.js';
 import { conversationView, customerView, messageView } from '../views.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
-import { parseBody } from './validate.js';
+import { parseBody } from '../../lib/validate.js';
 import { WRAP_UP_CODES } from '../wrapup-codes.js';
 
 const objectId = z.string().regex(/^[0-9a-f]{24}$/, 'must be an id');
@@ -42,6 +42,14 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
   app.get('/api/wrapup-codes', async (req) => {
     await inboxUser(req);
     return { items: WRAP_UP_CODES };
+  });
+
+  // Queue names for the inbox (agents see labels, as supervisors do, not ids).
+  app.get('/api/queues', async (req) => {
+    await inboxUser(req);
+    const rows = await hub.m.Queue.find({}, { label: 1 }).lean();
+    const items = rows.map((r) => ({ id: String(r._id), label: { en: String((r.label as { en?: string })?.en ?? ''), zh: String((r.label as { zh?: string })?.zh ?? '') } }));
+    return { items };
   });
 
   app.get('/api/conversations', async (req) => {

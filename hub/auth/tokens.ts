@@ -1,6 +1,6 @@
 import { SignJWT, jwtVerify } from 'jose';
 import type { Role } from '../models/types.js';
-import { unauthorized } from '../errors.js';
+import { unauthorized } from '../../lib/errors.js';
 
 export interface AgentClaims {
   kind: 'agent';

@@ -6,12 +6,12 @@
 import { Types } from 'mongoose';
 import sanitizeHtml from 'sanitize-html';
 import { z } from 'zod';
-import { AppError, badRequest, isDuplicateKey } from '../errors.js';
+import { AppError, badRequest, isDuplicateKey } from '../../lib/errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import type { MessageDoc } from '../models/message.js';
 import { CHANNELS, isLive, type Channel, type Models } from '../models/index.js';
 import { findByIds } from '../by-ids.js';
-import { stripNul } from '../storable.js';
+import { stripNul } from '../../lib/storable.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import type { Bump } from '../inbox-view.js';
 import type { ConversationView } from '../views.js';

@@ -13,8 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { ChannelConnector } from '../../channels/contract.js';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../../hub/models/types.js';
+import { DELIVERY_STATUSES, type ChannelConnector, type DeliveryStatus } from '../../channels/contract.js';
 import { waitFor } from '../helpers/wait.js';
 
 export interface DeliverResult {

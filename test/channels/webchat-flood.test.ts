@@ -1,11 +1,11 @@
 /**
- * A widget connection that floods events (hub/event-budget.ts): over its budget it is refused before
+ * A widget connection that floods events (lib/event-budget.ts): over its budget it is refused before
  * any handler runs, then closed; repeated typing states are not relayed; the hub goes on serving others.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { nextEvent } from '../helpers/wait.js';
-import { TokenBucket } from '../../hub/event-budget.js';
+import { TokenBucket } from '../../lib/event-budget.js';
 import { Sockets } from '../helpers/sockets.js';
 
 const BURST = 10;

@@ -38,8 +38,8 @@ test('Redis down: unavailable (retriable), nothing stored; Redis back: the resen
     (e: Error & { data?: { code?: string } }) => e.data?.code,
   );
   expect(refusedTab).toBe('unavailable');
-  // Readiness says which dependency is down (and nothing about where it is).
-  expect(await api(h.url, '/readyz')).toEqual({ status: 503, body: { ok: false, down: ['redis'] } });
+  // Readiness says which dependency is down (and nothing about where it is), and lists the connectors.
+  expect(await api(h.url, '/readyz')).toEqual({ status: 503, body: { ok: false, down: ['redis'], connectors: { webchat: { state: 'up', since: expect.any(String) } } } });
   await h.hub.redis.connect();
   const ok = await s.timeout(10_000).emitWithAck('message.send', { clientId: 'outage-000002', text: 'while Redis is down' });
   expect(ok.ok).toBe(true);

@@ -61,7 +61,7 @@ async function webchatAdapter(): Promise<ConformanceAdapter> {
       if (!r.ok) throw new Error('read failed');
       return true;
     },
-    connector: () => h.hub.webchat,
+    connector: () => h.hub.connectors.get('webchat')!,
     mapStatus: [
       { native: 'sent', expected: 'sent' },
       { native: 'delivered', expected: 'delivered' },

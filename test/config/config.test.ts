@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { expect, test } from 'vitest';
-import { ConfigError, loadConfig, redactConfig } from '../../config/index.js';
+import { ConfigError, loadConfig, redactConfig, redactNamed } from '../../config/index.js';
 
 test('defaults load with nothing set', () => {
   const c = loadConfig({}, {});
@@ -44,4 +44,20 @@ test('npm start refuses a bad setting before starting anything, naming the key',
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/invalid configuration:\n\s+port:/);
   expect(r.stderr + r.stdout).not.toContain('y'.repeat(40));
+});
+
+test('each connector section (channels/index.ts) is validated with the rest: env variables, on/off, a bad value names the key', () => {
+  expect(loadConfig({}, {}).webchat.enabled).toBe(true);
+  expect(loadConfig({}, { CCHUB_WEBCHAT_ENABLED: '0' }).webchat.enabled).toBe(false);
+  expect(loadConfig({}, { CCHUB_WEBCHAT_EVENT_BURST: '7' }).webchat.eventBurst).toBe(7);
+  expect(() => loadConfig({}, { CCHUB_WEBCHAT_MESSAGES_PER_10S: 'lots' })).toThrow(/webchat\.messagesPer10s:/);
+  expect(() => loadConfig({ 'webchat.defaultQueue': '' })).toThrow(/webchat\.defaultQueue:/);
+});
+
+test('connector secrets are redacted wherever they sit in the section, lists included', () => {
+  const section = { mailboxes: [{ name: 'a', imap: { user: 'u', password: 'hunter2' }, smtp: { password: 'swordfish' } }], token: 'tok-123', other: 'kept' };
+  const printed = JSON.stringify(redactNamed(section, new Set(['password', 'token'])));
+  expect(printed).not.toMatch(/hunter2|swordfish|tok-123/);
+  expect(printed).toContain('kept');
+  expect(printed).toContain('"user":"u"');
 });

@@ -41,6 +41,11 @@ export interface LaunchOptions {
   /** navigator.language / Accept-Language, e.g. 'zh-CN'. */
   locale?: string;
   args?: string[];
+  /** Phone emulation (meta viewport honoured, touch events), for the widget at 375×667. */
+  isMobile?: boolean;
+  hasTouch?: boolean;
+  /** Browser permissions granted up front, e.g. ['notifications']. */
+  permissions?: string[];
 }
 
 export async function launchBrowser(opts: LaunchOptions = {}): Promise<TestBrowser> {
@@ -54,6 +59,9 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<TestBrows
       args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
       viewport: opts.viewport ?? { width: 1280, height: 800 },
       locale: opts.locale,
+      isMobile: opts.isMobile,
+      hasTouch: opts.hasTouch,
+      permissions: opts.permissions,
     });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../../config/index.js';
 import { Hub } from '../../hub/hub.js';
+import type { ConnectorDefinition } from '../../channels/contract.js';
 import { seedDemo } from '../../hub/seed.js';
 import { testMongoUri, testRedisUrl } from './db.js';
 
@@ -19,14 +20,14 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-export async function startTestHub(opts: { name?: string; mongoUri?: string; redisPrefix?: string; overrides?: Record<string, unknown>; seed?: boolean; log?: Logger } = {}): Promise<TestHub> {
+export async function startTestHub(opts: { name?: string; mongoUri?: string; redisPrefix?: string; overrides?: Record<string, unknown>; seed?: boolean; log?: Logger; connectors?: readonly ConnectorDefinition[] } = {}): Promise<TestHub> {
   const mongoUri = opts.mongoUri ?? testMongoUri(opts.name ?? 'hub');
   const redisPrefix = opts.redisPrefix ?? `t${randomBytes(4).toString('hex')}`;
   const config: Config = loadConfig(
     { port: 0, host: '127.0.0.1', mongoUri, redisUrl: testRedisUrl(), redisPrefix, jwtSecret: TEST_JWT_SECRET, logLevel: 'silent', ...(opts.overrides ?? {}) },
     {},
   );
-  const hub = await Hub.create(config, opts.log ?? pino({ level: process.env.CCHUB_TEST_LOG ?? 'silent' }));
+  const hub = await Hub.create(config, opts.log ?? pino({ level: process.env.CCHUB_TEST_LOG ?? 'silent' }), { connectors: opts.connectors });
   if (opts.seed !== false) await seedDemo(hub.m);
   const url = await hub.listen();
   return { hub, url, mongoUri, redisPrefix, close: () => hub.close() };

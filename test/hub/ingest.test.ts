@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AppError } from '../../hub/errors.js';
+import { AppError } from '../../lib/errors.js';
 import type { InboundMessage } from '../../hub/ingest/ingest.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 

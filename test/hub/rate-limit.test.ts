@@ -1,8 +1,8 @@
-/** hub/rate-limit.ts against the real Redis: checks of one event-loop turn go as one script call. */
+/** lib/rate-limit.ts against the real Redis: checks of one event-loop turn go as one script call. */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Redis } from 'ioredis';
-import { WindowLimiter } from '../../hub/rate-limit.js';
+import { WindowLimiter } from '../../lib/rate-limit.js';
 import { testRedisUrl } from '../helpers/db.js';
 
 let redis: Redis;

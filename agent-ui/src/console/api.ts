@@ -55,6 +55,7 @@ export const api = {
   login: (username: string, password: string) =>
     request<{ token: string; user: User }>('POST', '/api/auth/login', { username, password }),
   me: () => request<{ user: User }>('GET', '/api/me'),
+  queueLabels: () => request<{ items: { id: string; label: { en: string; zh: string } }[] }>('GET', '/api/queues'),
   conversations: (q: ListQuery) =>
     request<{ items: ConversationSummary[]; nextCursor: string | null }>(
       'GET', `/api/conversations${qs({ scope: q.scope, status: q.status, channel: q.channel, before: q.before, limit: q.limit ?? 50 })}`),

@@ -1,4 +1,6 @@
 const en = {
+  /** BCP 47 tag for times in bubbles: the widget's language, not the browser's. */
+  timeLocale: 'en-US',
   open: 'Chat with us', close: 'Close chat', title: 'Example Bank · Online Service', subtitle: 'We usually reply in a minute',
   offlineSubtitle: 'We are offline — leave a message', checking: 'Connecting…', statusError: 'Chat is unavailable right now. Please try again later.',
   retry: 'Retry', name: 'Name', email: 'Email', phone: 'Phone', optional: '(optional)', message: 'Message',
@@ -18,6 +20,7 @@ const en = {
 };
 export type Strings = typeof en;
 const zh: Strings = {
+  timeLocale: 'zh-CN',
   open: '在线客服', close: '关闭', title: '示例银行 · 在线客服', subtitle: '通常一分钟内回复',
   offlineSubtitle: '客服暂时不在线，请留言', checking: '正在连接…', statusError: '在线客服暂不可用，请稍后再试。',
   retry: '重试', name: '姓名', email: '邮箱', phone: '手机号', optional: '（选填）', message: '留言内容',

@@ -14,6 +14,9 @@ import { isPending, mergeMessage, mergeMessages } from '../console/stores/logic'
 import { QueueTracker, queueText } from './queuePosition';
 import type { PendingMessage, ShownMessage } from '../types';
 
+/** How often an untouched leave-a-message form asks whether an agent is there now. */
+const STATUS_POLL_MS = 5_000;
+
 export class Widget {
   private s: Strings;
   private api: WidgetApi;
@@ -27,6 +30,8 @@ export class Widget {
   private queue = new QueueTracker();
   private isOpen = false;
   private unread = 0;
+  /** While the leave-a-message form stands untouched, availability is asked again now and then (bug 2). */
+  private statusPoll: ReturnType<typeof setTimeout> | undefined;
   private launcher: HTMLButtonElement;
   private badge: HTMLElement;
   private panel: HTMLElement;
@@ -45,7 +50,7 @@ export class Widget {
     this.body = h('div', { class: 'ccw-body' });
     this.panel = h('div', { class: 'ccw-panel', testid: 'panel', role: 'dialog', 'aria-label': this.s.title, hidden: true },
       h('div', { class: 'ccw-head' }, h('div', {}, h('div', { class: 'ccw-title' }, this.s.title), this.subtitle),
-        h('button', { class: 'ccw-close', type: 'button', testid: 'close', 'aria-label': this.s.close, onclick: () => this.toggle(false) }, svgIcon('close', 20))),
+        h('button', { class: 'ccw-close', type: 'button', testid: 'close', 'aria-label': this.s.close, onclick: () => { this.toggle(false); this.launcher.focus(); } }, svgIcon('close', 20))),
       this.body);
     root.append(this.panel, this.launcher);
     document.addEventListener('visibilitychange', () => this.sendRead());
@@ -57,24 +62,45 @@ export class Widget {
     this.isOpen = open;
     this.panel.hidden = !open;
     this.launcher.setAttribute('aria-expanded', String(open));
-    if (!open) return;
+    if (!open) { clearTimeout(this.statusPoll); return; }
     this.unread = 0;
     this.renderBadge();
-    if (this.chat) { this.view?.focus(); this.sendRead(); } else if (!this.body.childElementCount) void this.checkStatus();
+    if (this.chat) { this.view?.focus(); this.sendRead(); }
+    // Availability may have changed since the panel was last open: ask again unless a form is being filled in.
+    else if (!this.body.childElementCount || !this.formTouched()) void this.checkStatus();
   }
 
-  private async checkStatus() {
-    this.body.replaceChildren(h('div', { class: 'ccw-center', testid: 'checking' }, this.s.checking));
+  /** The visitor has typed into the form on screen (or sent it): it must not be swapped under them. */
+  private formTouched(): boolean {
+    if (this.body.querySelector('[data-testid=offline-done]')) return true;
+    return Array.from(this.body.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input, textarea')).some((i) => i.value.trim() !== '');
+  }
+
+  private async checkStatus(quiet = false) {
+    clearTimeout(this.statusPoll);
+    if (!quiet) this.body.replaceChildren(h('div', { class: 'ccw-center', testid: 'checking' }, this.s.checking));
     try {
       const { online, open } = await this.api.status();
-      if (online) this.body.replaceChildren(prechatForm(this.s, (d) => this.createSession(d)));
-      else {
+      if (this.chat || !this.isOpen) return;
+      if (online) {
+        if (!this.body.querySelector('[data-testid=prechat-form]')) this.body.replaceChildren(prechatForm(this.s, (d) => this.createSession(d)));
+        this.subtitle.textContent = this.s.subtitle;
+      } else {
         // Outside business hours the bank is closed, not only busy: say so.
         const closed = open === false;
         this.subtitle.textContent = closed ? this.s.closedSubtitle : this.s.offlineSubtitle;
-        this.body.replaceChildren(offlineForm(closed ? { ...this.s, offlineIntro: this.s.closedIntro } : this.s, async (d) => { await this.api.offline(d); }));
+        const shown = this.body.querySelector<HTMLElement>('[data-testid=offline-form]');
+        if (!shown || shown.dataset.closed !== String(closed)) {
+          const form = offlineForm(closed ? { ...this.s, offlineIntro: this.s.closedIntro } : this.s, async (d) => { await this.api.offline(d); });
+          form.dataset.closed = String(closed);
+          this.body.replaceChildren(form);
+        }
+        // An agent may sign in (or the bank open) while the visitor looks at this form: follow it live.
+        this.statusPoll = setTimeout(() => { if (this.isOpen && !this.chat && !this.formTouched()) void this.checkStatus(true); }, STATUS_POLL_MS);
       }
     } catch {
+      // a failed background check leaves the form as it is and tries again later
+      if (quiet) { this.statusPoll = setTimeout(() => { if (this.isOpen && !this.chat && !this.formTouched()) void this.checkStatus(true); }, STATUS_POLL_MS); return; }
       this.body.replaceChildren(h('div', { class: 'ccw-center', testid: 'status-error' }, h('p', {}, this.s.statusError),
         h('button', { class: 'ccw-btn', type: 'button', onclick: () => void this.checkStatus() }, this.s.retry)));
     }

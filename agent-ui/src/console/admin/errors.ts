@@ -1,5 +1,5 @@
 // The hub refuses a bad admin form with `{ error: { code, message } }`; for `invalid_body` the message
-// lists every bad field as "path: what is wrong" joined by "; " (hub/api/validate.ts). These helpers
+// lists every bad field as "path: what is wrong" joined by "; " (lib/validate.ts). These helpers
 // put each part next to its field, and everything else at the top of the form.
 import { ApiError } from '../api';
 

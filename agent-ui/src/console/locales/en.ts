@@ -10,7 +10,7 @@ export default {
     retry: 'Retry', loadMore: 'Load more', offline: 'Connection lost. Reconnecting…', selectHint: 'Select a conversation (j/k to move, Enter to open).',
     unread: '{n} unread',
   },
-  filter: { scope: 'Scope', mine: 'Mine', queue: 'My queues', all: 'All', status: 'Status', channel: 'Channel', any: 'All' },
+  filter: { scope: 'Scope', mine: 'Mine', queue: 'My queues', all: 'All', status: 'Status', channel: 'Channel', any: 'All', live: 'Active' },
   channel: { webchat: 'Web chat', email: 'Email', sms: 'SMS', voice: 'Voice', fax: 'Fax' },
   status: { open: 'Open', queued: 'Queued', assigned: 'Assigned', pending: 'Pending', resolved: 'Resolved', closed: 'Closed' },
   tier: { standard: 'Standard', gold: 'Gold', vip: 'VIP' },
@@ -21,6 +21,8 @@ export default {
     resolve: 'Resolve', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',
     older: 'Load earlier messages', sending: 'Sending…', failed: 'Not sent', retry: 'Retry', empty: 'No messages yet.',
     alreadyAssigned: 'Someone else already took this conversation.', system: 'System', you: 'You',
+    waiting: 'Waiting for the connection: sent when it is back', readOnly: 'Assigned to {name}: you can read it; replying and resolving are theirs now.',
+    notSentWhy: 'Not sent: {reason}',
   },
   reply: { placeholder: 'Type a reply… (Ctrl+Enter to send)', send: 'Send', closed: 'This conversation is closed.' },
   resolve: {
@@ -30,11 +32,13 @@ export default {
   customer: {
     title: 'Customer', tier: 'Tier', segment: 'Segment', language: 'Language', identities: 'Contact points',
     history: 'Past conversations', noHistory: 'No earlier conversations.',
+    email: 'Email', phone: 'Phone', unverified: 'From the chat form (not verified)',
   },
   time: { now: 'now', m: '{n}m', h: '{n}h', d: '{n}d' },
-  nav: { inbox: 'Inbox', supervisor: 'Supervisor', admin: 'Administration', label: 'Main' },
+  nav: { inbox: 'Inbox', supervisor: 'Supervisor', admin: 'Administration', marketing: 'Marketing', label: 'Main' },
+  marketing: { title: 'Marketing', campaigns: 'Campaigns', empty: 'No campaigns yet. Outbound campaigns (SMS, email, voice) will be planned and followed here.' },
   acd: {
-    state: { available: 'Available', busy: 'Busy', wrapup: 'Wrap-up', notready: 'Not ready', offline: 'Offline' },
+    state: { available: 'Available', busy: 'Busy', wrapup: 'Wrap-up', notready: 'Not ready', offline: 'Offline', disconnected: 'Disconnected' },
     reason: { break: 'Break', meal: 'Meal', training: 'Training', meeting: 'Meeting', rona: 'Ring no answer', supervisor: 'Set by supervisor', other: 'Other' },
     menu: 'My state: {state}. Change state', setAvailable: 'Available', notReadyGroup: 'Not ready', setOffline: 'Offline (no new contacts)',
     wrapLeft: '{time} left', endWrap: 'End wrap-up', inState: 'Time in state',

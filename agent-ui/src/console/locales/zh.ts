@@ -10,7 +10,7 @@ const zh: typeof en = {
     title: '收件箱', loading: '正在加载会话…', empty: '暂无会话。', error: '会话加载失败。', retry: '重试', loadMore: '加载更多',
     offline: '连接已断开，正在重连…', selectHint: '请选择一个会话（j/k 移动，Enter 打开）。', unread: '{n} 条未读',
   },
-  filter: { scope: '范围', mine: '我的', queue: '我的队列', all: '全部', status: '状态', channel: '渠道', any: '全部' },
+  filter: { scope: '范围', mine: '我的', queue: '我的队列', all: '全部', status: '状态', channel: '渠道', any: '全部', live: '进行中' },
   channel: { webchat: '网页聊天', email: '邮件', sms: '短信', voice: '语音', fax: '传真' },
   status: { open: '新建', queued: '排队中', assigned: '已分配', pending: '待处理', resolved: '已解决', closed: '已关闭' },
   tier: { standard: '普通', gold: '金卡', vip: 'VIP' },
@@ -21,6 +21,7 @@ const zh: typeof en = {
     unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
     sending: '发送中…', failed: '发送失败', retry: '重试', empty: '暂无消息。', alreadyAssigned: '该会话已被其他座席领取。',
     system: '系统', you: '我',
+    waiting: '等待网络恢复，恢复后自动发送', readOnly: '该会话已分配给 {name}：您可以查看，回复和结束由对方处理。', notSentWhy: '发送失败：{reason}',
   },
   reply: { placeholder: '输入回复…（Ctrl+Enter 发送）', send: '发送', closed: '该会话已关闭。' },
   resolve: {
@@ -29,12 +30,13 @@ const zh: typeof en = {
   },
   customer: {
     title: '客户信息', tier: '等级', segment: '客群', language: '语言', identities: '联系方式', history: '历史会话',
-    noHistory: '没有更早的会话。',
+    noHistory: '没有更早的会话。', email: '邮箱', phone: '手机号', unverified: '咨询表单填写（未验证）',
   },
   time: { now: '刚刚', m: '{n}分钟', h: '{n}小时', d: '{n}天' },
-  nav: { inbox: '收件箱', supervisor: '班长监控', admin: '系统管理', label: '主导航' },
+  nav: { inbox: '收件箱', supervisor: '班长监控', admin: '系统管理', marketing: '营销', label: '主导航' },
+  marketing: { title: '营销', campaigns: '营销活动', empty: '暂无营销活动。外呼营销（短信、邮件、语音）将在这里策划和跟踪。' },
   acd: {
-    state: { available: '空闲', busy: '忙碌', wrapup: '话后处理', notready: '示忙', offline: '离线' },
+    state: { available: '空闲', busy: '忙碌', wrapup: '话后处理', notready: '示忙', offline: '离线', disconnected: '已断开' },
     reason: { break: '小休', meal: '用餐', training: '培训', meeting: '会议', rona: '振铃未应答', supervisor: '班长设置', other: '其他' },
     menu: '我的状态：{state}。更改状态', setAvailable: '空闲', notReadyGroup: '示忙', setOffline: '离线（不再接入新会话）',
     wrapLeft: '剩余 {time}', endWrap: '结束话后处理', inState: '当前状态时长',

@@ -27,10 +27,15 @@ export const useAuthStore = defineStore('auth', () => {
       return false;
     }
   }
+  /** Read the user again (an admin changed their queues): the inbox filters by what is stored now. */
+  async function refresh(): Promise<void> {
+    if (!token.value) return;
+    try { user.value = (await api.me()).user; } catch { /* 401 signs out by itself; otherwise keep what we have */ }
+  }
   function logout() {
     tokenStore.set(null);
     token.value = null;
     user.value = null;
   }
-  return { user, token, isSupervisor, isAdmin, login, restore, logout };
+  return { user, token, isSupervisor, isAdmin, login, restore, refresh, logout };
 });

@@ -58,3 +58,52 @@ describe('conversations store', () => {
     expect(reply).toHaveBeenLastCalledWith('c1', 'hi', 'k2');
   });
 });
+
+describe('conversations store: read receipts, unsent replies (issue 23 bugs 9, 12)', () => {
+  beforeEach(() => { setActivePinia(createPinia()); reply.mockReset(); });
+
+  it('keeps a reply "read" when its stored copy, stamped before the receipt, lands after it', async () => {
+    const s = useConversationsStore();
+    s.applyConversation(conv('2024-01-01T10:00:00Z'));
+    s.messages.c1 = [];
+    let resolveAck!: (v: { message: Message }) => void;
+    reply.mockReturnValue(new Promise((r) => { resolveAck = r; }));
+    const sending = s.send('c1', 'hi', 'k1');
+    // the echo lands, the customer reads it, then the POST answer (same stamp, status sent) arrives
+    s.onMessageCreated({ message: stored('k1'), conversation: conv('2024-01-01T10:00:01Z'), updatedAt: '2024-01-01T10:00:01Z' });
+    s.onCustomerRead('c1', 'm1');
+    expect(s.messages.c1[0].status).toBe('read');
+    resolveAck({ message: stored('k1') });
+    await sending;
+    expect(s.messages.c1.map((m) => [m.id, m.status])).toEqual([['m1', 'read']]);
+  });
+
+  it('applies a receipt that arrives before the message it names', async () => {
+    const s = useConversationsStore();
+    s.messages.c1 = [];
+    s.onCustomerRead('c1', 'm1');
+    s.onMessageCreated({ message: stored('k1'), conversation: conv('2024-01-01T10:00:01Z'), updatedAt: '2024-01-01T10:00:01Z' });
+    expect(s.messages.c1[0].status).toBe('read');
+  });
+
+  it('keeps a reply written while the hub is unreachable and sends it on reconnect; a refusal is shown with its reason', async () => {
+    const s = useConversationsStore();
+    s.messages.c1 = [];
+    reply.mockRejectedValueOnce(Object.assign(new Error('Failed to fetch'), { status: 0, code: 'network_error' }));
+    await s.send('c1', 'hi', 'k3');
+    const w = s.messages.c1[0] as { pending?: boolean; waiting?: boolean; error?: string };
+    expect([w.pending, w.waiting, w.error]).toEqual([true, true, undefined]);
+    reply.mockResolvedValueOnce({ message: stored('k3') });
+    await s.flushUnsent();
+    expect(s.messages.c1.map((m) => m.id)).toEqual(['m1']);
+    expect(reply).toHaveBeenLastCalledWith('c1', 'hi', 'k3');
+    // a refusal (assigned to someone else) is not resent, and says why
+    reply.mockRejectedValueOnce(Object.assign(new Error('conversation is assigned to Wang'), { status: 409, code: 'not_assignee' }));
+    await s.send('c1', 'again', 'k4');
+    const f = s.messages.c1.find((m) => m.clientId === 'k4') as { error?: string; retryable?: boolean };
+    expect([f.error, f.retryable]).toEqual(['conversation is assigned to Wang', false]);
+    reply.mockClear();
+    await s.flushUnsent();
+    expect(reply).not.toHaveBeenCalled();
+  });
+});

@@ -4,7 +4,8 @@ import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import { api } from '../api';
 import { useAuthStore } from './auth';
-import { byActivity, isPending, isStale, matchesFilter, mergeMessage, mergeMessages, type ListFilter } from './logic';
+import { applyRead, byActivity, isPending, isStale, isTransient, matchesFilter, mergeMessage, mergeMessages, time, type ListFilter } from './logic';
+import type { ApiError } from '../api';
 import type { ConversationSummary, Customer, Message, PendingMessage, ShownMessage } from '../../types';
 import { uuid } from '../../uuid';
 
@@ -25,11 +26,16 @@ export const useConversationsStore = defineStore('conversations', () => {
   const detailState = ref<LoadState>('idle');
   const detailError = ref('');
   let listGen = 0;
+  /** Per conversation: the customer read our replies up to this message (id; its time once known). */
+  const readMarks: Record<string, { upTo: string; at?: number }> = {};
+  /** Replies written while the hub was unreachable: sent again, same clientId, on reconnect. */
+  const unsent = new Map<string, { id: string; text: string }>();
   /** Which user this state belongs to; a different sign-in starts from scratch. */
   const owner = ref<string | null>(null);
 
   function reset(user: string | null) {
-    for (const r of [byId, messages, customers, typing]) for (const k of Object.keys(r)) delete (r as Record<string, unknown>)[k];
+    for (const r of [byId, messages, customers, typing, readMarks]) for (const k of Object.keys(r)) delete (r as Record<string, unknown>)[k];
+    unsent.clear();
     Object.assign(filter, { scope: 'queue', status: '', channel: '' });
     nextCursor.value = null;
     activeId.value = null;
@@ -43,6 +49,16 @@ export const useConversationsStore = defineStore('conversations', () => {
     return Object.values(byId).filter((c) => matchesFilter(c, filter, auth.user)).sort(byActivity);
   });
   const active = computed(() => (activeId.value ? byId[activeId.value] ?? null : null));
+
+  /** Every change to a conversation's messages goes through here, so the read mark is never undone. */
+  function put(id: string, list: ShownMessage[]) {
+    const mark = readMarks[id];
+    if (mark && mark.at === undefined) {
+      const m = list.find((x) => x.id === mark.upTo);
+      if (m) mark.at = time(m.createdAt);
+    }
+    messages[id] = applyRead(list, mark?.at);
+  }
 
   function applyConversation(c: ConversationSummary, updatedAt = c.updatedAt): boolean {
     if (isStale(byId[c.id], updatedAt ?? c.updatedAt)) return false;
@@ -76,7 +92,7 @@ export const useConversationsStore = defineStore('conversations', () => {
       const d = await api.conversation(id);
       if (activeId.value !== id) return;
       applyConversation(d.conversation);
-      messages[id] = mergeMessages(messages[id] ?? [], d.messages);
+      put(id, mergeMessages(messages[id] ?? [], d.messages));
       customers[id] = { customer: d.customer, history: d.history };
       detailState.value = 'idle';
       void markRead(id);
@@ -94,7 +110,7 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   function onMessageCreated(p: { message: Message; conversation: ConversationSummary; updatedAt: string }) {
     const id = p.message.conversationId;
-    if (messages[id]) messages[id] = mergeMessage(messages[id], p.message);
+    if (messages[id]) put(id, mergeMessage(messages[id], p.message));
     applyConversation(p.conversation, p.conversation.updatedAt ?? p.updatedAt);
     if (p.message.direction === 'in') setTyping(id, false);
     if (id === activeId.value && p.message.direction === 'in' && globalThis.document?.visibilityState === 'visible') void markRead(id);
@@ -102,11 +118,13 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   /** The customer read our replies up to `upTo` (hub event `message.read`): show them as read. */
   function onCustomerRead(id: string, upTo: string) {
-    const list = messages[id];
-    if (!list) return;
-    const i = list.findIndex((m) => m.id === upTo);
-    if (i < 0) return;
-    messages[id] = list.map((m, k) => (k <= i && m.direction === 'out' && !isPending(m) && m.status !== 'failed' ? { ...m, status: 'read' } : m));
+    // Kept even when the message is not here yet (its POST answer may still be on its way): applied when it lands.
+    const known = (messages[id] ?? []).find((m) => m.id === upTo);
+    const at = known ? time(known.createdAt) : undefined;
+    const prev = readMarks[id];
+    if (prev?.at !== undefined && at !== undefined && at < prev.at) return; // an older receipt
+    readMarks[id] = { upTo, at };
+    if (messages[id]) put(id, messages[id]);
   }
 
   function setTyping(id: string, on: boolean) {
@@ -123,18 +141,33 @@ export const useConversationsStore = defineStore('conversations', () => {
       text, attachments: [], clientId, status: 'queued', pending: true,
       createdAt: new Date().toISOString(), updatedAt: new Date(0).toISOString(),
     };
-    messages[id] = mergeMessage(messages[id] ?? [], p);
+    put(id, mergeMessage(messages[id] ?? [], p));
     try {
       const { message } = await api.reply(id, text, clientId);
-      messages[id] = mergeMessage(messages[id] ?? [], message);
+      unsent.delete(clientId);
+      put(id, mergeMessage(messages[id] ?? [], message));
     } catch (e) {
+      const err = e as ApiError;
+      // Unreachable or failing hub: it stays pending ("waiting") and goes again on reconnect, as the widget's do.
+      const waiting = isTransient(err) && err.status !== 429;
+      if (waiting) unsent.set(clientId, { id, text });
+      else unsent.delete(clientId);
       const list = messages[id] ?? [];
-      messages[id] = list.map((m) => (m.clientId === clientId && m.id === p.id ? { ...p, error: (e as Error).message } : m));
+      const shown: PendingMessage = waiting ? { ...p, waiting: true } : { ...p, error: err.message, retryable: isTransient(err) };
+      put(id, list.map((m) => (m.clientId === clientId && m.id === p.id ? shown : m)));
     }
   }
   /** Resend a failed reply with the same clientId so the hub can deduplicate. */
   function retry(id: string, m: ShownMessage) {
     if (m.clientId) void send(id, m.text, m.clientId);
+  }
+  /** Send again, in the order written, what was written while the hub was unreachable. */
+  async function flushUnsent() {
+    for (const [clientId, u] of [...unsent]) {
+      if (!unsent.has(clientId)) continue;
+      await send(u.id, u.text, clientId);
+      if (unsent.has(clientId)) return; // still unreachable: the next reconnect tries again
+    }
   }
 
   async function claim(id: string) { applyConversation((await api.claim(id)).conversation); }
@@ -145,7 +178,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     const first = (messages[id] ?? []).find((m) => !(m as PendingMessage).pending);
     if (!first) return 0;
     const { items } = await api.olderMessages(id, first.createdAt);
-    messages[id] = mergeMessages(messages[id] ?? [], items);
+    put(id, mergeMessages(messages[id] ?? [], items));
     return items.length;
   }
   function setFilter(f: Partial<ListFilter>) {
@@ -156,11 +189,12 @@ export const useConversationsStore = defineStore('conversations', () => {
   function resync() {
     void fetchList(true);
     if (activeId.value) void open(activeId.value);
+    void flushUnsent();
   }
 
   return {
     owner, reset, byId, messages, customers, typing, filter, nextCursor, listState, listError, activeId, detailState, detailError,
     list, active, applyConversation, fetchList, open, close, markRead, onMessageCreated, onCustomerRead, setTyping, send, retry,
-    claim, resolve, loadOlder, setFilter, resync,
+    claim, resolve, loadOlder, setFilter, resync, flushUnsent,
   };
 });

@@ -67,6 +67,9 @@ describe('list helpers', () => {
     expect(matchesFilter(conv({ queue: 'cards' }), { ...f, scope: 'queue' }, me)).toBe(false);
     expect(matchesFilter(conv({ channel: 'sms' }), { scope: 'all', status: '', channel: 'email' }, me)).toBe(false);
     expect(matchesFilter(conv({ status: 'resolved' }), { scope: 'all', status: 'resolved', channel: '' }, me)).toBe(true);
+    // no status chosen = the live ones, as the hub lists them on load (issue 23 bug 7)
+    expect(matchesFilter(conv({ status: 'resolved' }), { scope: 'all', status: '', channel: '' }, me)).toBe(false);
+    expect(matchesFilter(conv({ status: 'closed' }), { scope: 'all', status: '', channel: '' }, me)).toBe(false);
   });
   it('sorts newest activity first', () => {
     const list = [conv({ id: 'a', lastMessageAt: '2024-01-01T10:00:00Z' }), conv({ id: 'b', lastMessageAt: '2024-01-01T11:00:00Z' })];

@@ -57,6 +57,9 @@ export interface ListFilter { scope: 'mine' | 'queue' | 'all'; status: string; c
 /** Whether a conversation belongs in the list under the current filters (for realtime arrivals). */
 export function matchesFilter(c: ConversationSummary, f: ListFilter, me: { id: string; queues: string[] } | null): boolean {
   if (f.status && c.status !== f.status) return false;
+  // No status chosen means the live ones, as the hub answers it: one resolved during the session leaves
+  // the list as it would on the next load (the "resolved" filter shows it).
+  if (!f.status && !isLive(c.status)) return false;
   if (f.channel && c.channel !== f.channel) return false;
   if (f.scope === 'mine') return !!me && c.assignee?.id === me.id;
   if (f.scope === 'queue') return !!me && (me.queues.includes(c.queue) || c.assignee?.id === me.id);
@@ -66,4 +69,29 @@ export function matchesFilter(c: ConversationSummary, f: ListFilter, me: { id: s
 /** Newest activity first; ties broken by id so the order is stable. */
 export function byActivity(a: ConversationSummary, b: ConversationSummary): number {
   return time(b.lastMessageAt) - time(a.lastMessageAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+export function isLive(status: string): boolean {
+  return status !== 'resolved' && status !== 'closed';
+}
+
+/** A failure worth sending again by itself: the hub unreachable or briefly failing, not a refusal. */
+export function isTransient(e: { status?: number; code?: string }): boolean {
+  return e.status === 0 || e.status === 429 || (e.status ?? 0) >= 500 || e.code === 'network_error';
+}
+
+/**
+ * The customer read our messages up to one (`message.read`): every stored reply of ours up to its
+ * time shows as read. Applied again after each merge, so a reply whose stored copy (POST answer or
+ * socket echo, stamped before the read) lands after the read event does not fall back to "sent".
+ */
+export function applyRead(list: ShownMessage[], readAt: number | undefined): ShownMessage[] {
+  if (readAt === undefined) return list;
+  let changed = false;
+  const out = list.map((m) => {
+    if (m.direction !== 'out' || isPending(m) || m.status === 'failed' || m.status === 'read' || time(m.createdAt) > readAt) return m;
+    changed = true;
+    return { ...m, status: 'read' as const };
+  });
+  return changed ? out : list;
 }

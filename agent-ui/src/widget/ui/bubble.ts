@@ -10,9 +10,9 @@ export interface BubbleCtx {
   retry: (m: ShownMessage) => void;
 }
 
-function time(iso: string) {
+function time(iso: string, locale: string) {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
 }
 
 function attachmentNode(a: Attachment, ctx: BubbleCtx, pending: boolean): HTMLElement {
@@ -47,6 +47,6 @@ export function bubble(m: ShownMessage, index: number, ctx: BubbleCtx): HTMLElem
     !mine ? h('div', { class: 'ccw-who' }, m.author.name || ctx.s.agent) : null,
     m.text ? h('div', { class: 'ccw-text' }, m.text) : null,
     ...m.attachments.map((a) => attachmentNode(a, ctx, pending)),
-    h('div', { class: 'ccw-time' }, time(m.createdAt))),
+    h('div', { class: 'ccw-time' }, time(m.createdAt, ctx.s.timeLocale))),
   status);
 }

@@ -83,7 +83,15 @@ export class ChatView {
   }
   /** "You are number N in the queue…" while waiting; null hides it. */
   setQueue(text: string | null) { this.queue.textContent = text ?? ''; this.queue.hidden = !text; }
-  setNotice(text: string | null) { this.notice.textContent = text ?? ''; this.notice.hidden = !text; }
+  setNotice(text: string | null) {
+    // The notice takes room under the list: keep the newest message (and so the notice's context) in view.
+    const sc = this.scroller;
+    const atBottom = sc.scrollHeight - sc.scrollTop - sc.clientHeight < 60;
+    this.notice.textContent = text ?? '';
+    this.notice.hidden = !text;
+    if (text) this.notice.setAttribute('role', 'status');
+    if (atBottom) sc.scrollTop = sc.scrollHeight;
+  }
 
   private submit() {
     const text = this.composer.value.trim();

@@ -7,7 +7,7 @@
  * visitor's messages must reach ingest in the order they were sent.
  *
  * This bounds what one connection can make the hub do (a history read, a store update per `read`, a
- * relay per `typing`); the per-visitor message limit across hubs is hub/rate-limit.ts, and the
+ * relay per `typing`); the per-visitor message limit across hubs is lib/rate-limit.ts, and the
  * per-IP session limit is in channels/webchat/http.ts.
  */
 import type { Socket } from 'socket.io';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { badRequest } from '../errors.js';
-import { stripNul } from '../storable.js';
+import { badRequest } from './errors.js';
+import { stripNul } from './storable.js';
 
 /** Validate a request body at the edge (NUL characters removed first, see storable.ts); the error names every bad field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {

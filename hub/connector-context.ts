@@ -1,0 +1,129 @@
+/**
+ * The hub's side of channels/contract.ts ConnectorContext: what one connector may ask of the hub,
+ * implemented over the hub's stores. Connectors never see the hub itself, its models or its tokens.
+ */
+import { Types, mongo } from 'mongoose';
+import type { Logger } from 'pino';
+import type { ConnectorContext, ConversationInfo, Channel, LifecycleEvent, AttachmentRef } from '../channels/contract.js';
+import { badRequest } from '../lib/errors.js';
+import { WindowLimiter } from '../lib/rate-limit.js';
+import { isOpen } from './acd/hours.js';
+import { positionRefreshKey } from './acd/bridge.js';
+import type { Hub } from './hub.js';
+import type { ConversationDoc } from './models/conversation.js';
+import type { MessageDoc } from './models/message.js';
+import { messageView, type ConversationView } from './views.js';
+
+const iso = (d: unknown) => new Date((d as string) ?? 0).toISOString();
+
+export const conversationInfo = (c: ConversationDoc): ConversationInfo => ({
+  id: String(c._id),
+  channel: c.channel,
+  status: c.status,
+  queue: c.queue,
+  assigneeId: c.assigneeId ?? null,
+  updatedAt: iso(c.updatedAt),
+});
+
+const infoOfView = (v: ConversationView): ConversationInfo => ({
+  id: v.id,
+  channel: v.channel,
+  status: v.status,
+  queue: v.queue,
+  assigneeId: v.assignee?.id ?? null,
+  updatedAt: v.updatedAt,
+});
+
+const isObjectId = (s: string) => /^[0-9a-f]{24}$/.test(s);
+
+export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle: (e: LifecycleEvent) => void): ConnectorContext {
+  const attachments = () => hub.conn.db!.collection('attachments.files');
+  return {
+    kind,
+    log,
+    lifecycle,
+
+    ingest: async (msg, opts) => {
+      const r = await hub.ingest.ingest(msg, opts);
+      return { message: messageView(r.message), conversation: conversationInfo(r.conversation), duplicate: r.duplicate };
+    },
+    reportStatus: async (messageId, status) => {
+      if (!isObjectId(messageId)) return;
+      const upd = (await hub.m.Message.findOneAndUpdate({ _id: messageId }, { $set: { status, updatedAt: new Date() } }, { new: true }).lean()) as MessageDoc | null;
+      if (upd) hub.outboundStatus(upd);
+    },
+
+    customers: {
+      resolve: async (identity, profile = {}) => String(await hub.ingest.resolveCustomer({ customer: { identity, name: profile.name, language: profile.language } })),
+      setUnverifiedContact: async (customerId, name, contact) => {
+        await hub.m.Customer.updateOne({ _id: customerId }, { $set: { name, 'consents.unverifiedContact': { email: contact.email || undefined, phone: contact.phone || undefined } } });
+      },
+      issueSession: (s) => hub.tokens.sign({ kind: 'visitor', sub: s.sub, cid: s.cid, name: s.name }),
+      verifySession: async (token) => {
+        const v = await hub.tokens.verify(token, 'visitor');
+        return { sub: v.sub, cid: v.cid, name: v.name };
+      },
+    },
+
+    conversations: {
+      live: async (customerId) => {
+        const c = (await hub.m.Conversation.findOne({ openKey: `${kind}:${customerId}` }).lean()) as ConversationDoc | null;
+        return c ? conversationInfo(c) : null;
+      },
+      summary: async (id) => {
+        const v = await hub.inbox.summary(id);
+        return v ? infoOfView(v) : null;
+      },
+      history: async (customerId, limit) => {
+        const msgs = await hub.m.Message.find({ customerId: new Types.ObjectId(customerId) }).sort({ createdAt: -1 }).limit(limit).lean();
+        return msgs.reverse().map((m) => messageView(m as never));
+      },
+      customerTyping: (c, typing) => hub.agents.typing(c, typing),
+      customerRead: async (c, upTo) => {
+        await hub.m.Message.updateMany(
+          { conversationId: new Types.ObjectId(c.id), direction: 'out', status: { $in: ['queued', 'sent', 'delivered'] }, _id: { $lte: new Types.ObjectId(upTo) } },
+          { $set: { status: 'read' } },
+        );
+        hub.agents.messageRead(c, upTo);
+      },
+    },
+
+    files: {
+      put: async (content, meta) => {
+        const bucket = new mongo.GridFSBucket(hub.conn.db!, { bucketName: 'attachments' });
+        const id = new Types.ObjectId();
+        await new Promise<void>((resolve, reject) => {
+          const up = bucket.openUploadStreamWithId(id, meta.name, { metadata: { ...meta.channelData, contentType: meta.contentType, customerId: meta.customerId } });
+          up.on('error', reject).on('finish', () => resolve());
+          up.end(content);
+        });
+        return { id: String(id), name: meta.name, contentType: meta.contentType, size: content.length };
+      },
+      owned: async (customerId, ids): Promise<AttachmentRef[]> => {
+        const files = await attachments()
+          .find({ _id: { $in: ids.map((i) => new Types.ObjectId(i)) } })
+          .toArray();
+        if (files.length !== ids.length || files.some((f) => f.metadata?.customerId !== customerId)) throw badRequest('unknown attachment', 'unknown_attachment');
+        return files.map((f) => ({ id: String(f._id), name: String(f.filename), contentType: String(f.metadata?.contentType), size: Number(f.length) }));
+      },
+      bindToConversation: async (ids, conversationId) => {
+        await attachments().updateMany({ _id: { $in: ids.map((i) => new Types.ObjectId(i)) } }, { $set: { 'metadata.conversationId': conversationId } });
+      },
+    },
+
+    routing: {
+      availability: async (queue) => {
+        const [agentsOnline, queues] = await Promise.all([hub.presence.onlineCount(), hub.acdBridge.queuesCached()]);
+        return { agentsOnline, open: isOpen(queues.find((q) => q.id === queue)?.hours, Date.now()) };
+      },
+      refreshQueuePosition: async (customerId) => {
+        await hub.redis.sadd(positionRefreshKey(hub.config.redisPrefix), customerId);
+      },
+    },
+
+    limiter: (name, points, perSeconds, refusal) => new WindowLimiter(hub.redis, `${hub.config.redisPrefix}:rl:${kind}:${name}`, points, perSeconds, refusal),
+
+    http: hub.app,
+    realtime: hub.io.of(`/${kind}`),
+  };
+}
