@@ -138,7 +138,9 @@ export class AcdBridge {
 
   /** A new conversation: route it, preferring the customer's last agent (sticky). */
   async conversationOpened(c: ConversationDoc): Promise<void> {
-    const customer = await this.hub.m.Customer.findById(c.customerId, { lastAgentId: 1, accountManagerId: 1 }).lean();
+    // The view holds its summary before routing can decide on it: the assignment is then shown from
+    // the view at once (announce.ts early()), not only once its record is written.
+    const [customer] = await Promise.all([this.hub.m.Customer.findById(c.customerId, { lastAgentId: 1, accountManagerId: 1 }).lean(), this.hub.inbox.upsert(c)]);
     await this.hub.acd.send({ type: 'arrive', task: this.taskFor(c, customer?.accountManagerId ?? customer?.lastAgentId) });
   }
 
@@ -273,6 +275,10 @@ export class AcdBridge {
    * assignments: stored, counted against the agent's capacity, never on any screen).
    */
   async reconcile(router: Router): Promise<void> {
+    // First, from routing state and the inbox view alone (no database): every assignment inherited is
+    // shown to its agent at once and awaits its acknowledgement; the records are checked below.
+    const held = router.allTasks().flatMap((t) => (t.state === 'assigned' && t.agentId ? [{ kind: 'assign' as const, taskId: t.id, agentId: t.agentId }] : []));
+    await this.announcer.early(held, router, new Date()).catch((e) => this.hub.log.warn({ err: e }, 'inherited assignments not announced early (the records path does)'));
     const live = (await this.hub.m.Conversation.find({ status: { $in: [...LIVE_STATUSES] } }).lean()) as ConversationDoc[];
     const liveIds = new Set(live.map((c) => String(c._id)));
     const now = Date.now();

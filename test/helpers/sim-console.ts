@@ -129,8 +129,10 @@ export class SimConsole {
     if (mine) {
       if (!this.held.has(c.id) && !this.resolved.has(c.id)) this.held.set(c.id, setTimeout(() => void this.resolve(c.id), this.o.handleMs()));
     } else if (this.held.has(c.id)) {
+      // Resolved (by us, whose answer may be lost with a dying hub) or moved away: off the screen.
       clearTimeout(this.held.get(c.id)!);
       this.held.delete(c.id);
+      this.gone.add(c.id);
     }
   }
 

@@ -36,7 +36,7 @@ const KILLS: [number, 'leader' | 'other'][] = [
   [140, 'leader'],
 ];
 /** An agent with a free slot while contacts wait, longer than this, is a failure (a failover takes the 4 s lease). */
-const MAX_IDLE_MS = 9000;
+const MAX_IDLE_MS = 10_000;
 
 const mongoUri = testMongoUri('acd_failover');
 const redisPrefix = `fo${randomBytes(4).toString('hex')}`;
