@@ -40,6 +40,7 @@ export class Healer {
     const ackMs = this.hub.config.acd.ackSeconds * 1000;
     const now = Date.now();
     let online: Set<string> | undefined;
+    let acknowledging: Set<string> | undefined;
     const again: string[] = [];
     for (const [id, e] of pending) {
       const t = router.getTask(id);
@@ -53,6 +54,12 @@ export class Healer {
       if (!online.has(e.agentId)) continue;
       if (e.tries === 0) {
         again.push(id);
+        continue;
+      }
+      acknowledging ??= await this.announcer.acks.acknowledging();
+      if (!acknowledging.has(e.agentId)) {
+        // A console that never acknowledges anything: announced twice is all routing can do.
+        await this.announcer.acks.drop(id, e.agentId);
         continue;
       }
       this.hub.log.warn({ conversationId: id, agentId: e.agentId }, 'assignment never acknowledged by the agent\'s console: back to the queue, agent not answering');

@@ -153,7 +153,12 @@ test('two hubs under load, the routing leader (twice) and the other hub SIGKILLe
           worst = `${c.id} idle with ${c.held.size}/${CAP} while ${waiting} waited`;
           const w = worst;
           // What routing thought of it then.
-          void redis.hget(`${redisPrefix}:{acd}:agents`, c.id).then((j) => worst === w && (worst += `; routing: ${j}`));
+          void Promise.all([redis.hget(`${redisPrefix}:{acd}:agents`, c.id), redis.hgetall(`${redisPrefix}:{acd}:tasks`)]).then(([j, ts]) => {
+            if (worst !== w) return;
+            const mine = Object.values(ts).map((x) => JSON.parse(x) as { id: string; agentId?: string; state: string; heldAt?: number }).filter((t) => t.agentId === c.id);
+            const sc = c as unknown as { seen: Map<string, string>; gone: Set<string> };
+            worst += `; routing: ${j}; its tasks: ${JSON.stringify(mine.map((t) => ({ ...t, seen: sc.seen.get(t.id), gone: sc.gone.has(t.id), resolved: c.resolved.has(t.id) })))}`;
+          });
         }
       } else idleSince.delete(c.id);
     }
