@@ -300,8 +300,12 @@ export class AcdBridge {
       if (!liveIds.has(t.id)) router.release(t.id, now);
     }
     const inherited = live.filter((c) => router.getTask(String(c._id))?.state === 'assigned' || disagreement(c, router)).map((c) => String(c._id));
-    const fixed = await this.announcer.sync(inherited, router);
-    this.hub.log.info({ announced: inherited.length, corrected: fixed }, 'inherited assignments announced');
+    // Not awaited: routing goes on meanwhile (this only reads its state). Under load these record
+    // writes took seconds, and every agent freed meanwhile waited for them.
+    void this.announcer.sync(inherited, router).then(
+      (fixed) => this.hub.log.info({ announced: inherited.length, corrected: fixed }, 'inherited assignments announced from their records'),
+      (e) => this.hub.log.warn({ err: e }, 'inherited assignments not corrected (the sweep does it)'),
+    );
   }
 
   /** Every second while leader; every 5 s tell waiting chat customers their position and estimated wait when it changed. */
