@@ -152,6 +152,7 @@ export class Hub {
       log: log.child({ mod: 'acd' }),
       queues: () => this.acdBridge.queues(),
       effects: {
+        stored: (d, r) => this.acdBridge.stored(d, r),
         applied: (d, r) => this.acdBridge.applied(d, r),
         becameLeader: (r) => this.acdBridge.reconcile(r),
         periodic: (r) => this.acdBridge.periodic(r),
@@ -174,6 +175,7 @@ export class Hub {
       {
         connected: (id) => void this.acdBridge.agentConnected(id).catch((e) => this.log.warn({ err: e }, 'routing login failed')),
         disconnected: (id) => this.acdBridge.agentDisconnected(id),
+        acked: (id, ids) => void this.acdBridge.acked(id, ids).catch((e) => this.log.warn({ err: e }, 'assignment acknowledgement not stored')),
       },
     );
     this.conversations = new Conversations(this);
@@ -284,6 +286,7 @@ export class Hub {
       return reply.code(503).send({ ok: false, down, connectors });
     });
     this.app.get('/metrics', async (_req, reply) => {
+      this.metrics.routingLeader.set(this.acd.isLeader ? 1 : 0);
       reply.header('Content-Type', this.metrics.registry.contentType);
       return this.metrics.registry.metrics();
     });
