@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { connectors, connectorSection } from '../channels/index.js';
+import type { ConnectorDefinition } from '../channels/contract.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -67,7 +68,7 @@ const BaseSchema = z.object({
 
 type Connectors = (typeof connectors)[number];
 /** Each connector's section (channels/index.ts), under its kind: the connector declares it, config/ validates it. */
-const sections = Object.fromEntries(connectors.map((d) => [d.kind, connectorSection(d)])) as {
+const sections = Object.fromEntries(connectors.map((d: ConnectorDefinition) => [d.kind, connectorSection(d)])) as {
   [D in Connectors as D['kind']]: ReturnType<typeof connectorSection<D['config']>>;
 };
 
