@@ -27,6 +27,10 @@ interface Pending {
 
 export class Reassembler {
   private readonly pending = new Map<string, Pending>();
+  /** Messages stored lately (key → when): a part resent after that is acked, not started over as a new message. */
+  private readonly done = new Map<string, number>();
+  /** Messages being stored now: a part resent meanwhile is acked with the store's outcome. */
+  private readonly storing = new Map<string, Promise<number>>();
   constructor(
     private readonly timeoutMs: number,
     /** Store the message; resolves once stored. Every held part is acked with the result. */
@@ -35,6 +39,10 @@ export class Reassembler {
 
   /** Add a part (key: sender + reference); the last one triggers the store. */
   add(key: string, total: number, part: Part): void {
+    const doneAt = this.done.get(key);
+    if (doneAt !== undefined && Date.now() - doneAt < this.timeoutMs * 2) return part.ack(0);
+    const inFlight = this.storing.get(key);
+    if (inFlight) return void inFlight.then((st) => part.ack(st));
     let p = this.pending.get(key);
     if (!p) {
       p = { total, parts: new Map(), timer: setTimeout(() => void this.flush(key, false), this.timeoutMs) };
@@ -53,12 +61,17 @@ export class Reassembler {
     this.pending.delete(key);
     clearTimeout(p.timer);
     const texts = Array.from({ length: p.total }, (_, i) => p.parts.get(i + 1)?.[0]?.text);
-    let status = 0;
-    try {
-      await this.store({ key, total: p.total, texts, complete });
-    } catch {
-      status = 0x64; // ESME_RX_T_APPN: the SMSC delivers the parts again
-    }
+    const stored = this.store({ key, total: p.total, texts, complete }).then(
+      () => {
+        this.done.set(key, Date.now());
+        if (this.done.size > 100_000) this.done.delete(this.done.keys().next().value!);
+        return 0;
+      },
+      () => 0x64, // ESME_RX_T_APPN: the SMSC delivers the parts again
+    );
+    this.storing.set(key, stored);
+    const status = await stored;
+    this.storing.delete(key);
     for (const list of p.parts.values()) for (const part of list) part.ack(status);
   }
 
