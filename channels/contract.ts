@@ -15,7 +15,9 @@
  * Registration: channels/index.ts lists every connector's ConnectorDefinition (kind, config section,
  * factory). README.md "Writing a connector" walks through it.
  */
+import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
 import type { z } from 'zod';
@@ -56,6 +58,10 @@ export interface MessageView {
   attachments: AttachmentRef[];
   clientId?: string;
   status: DeliveryStatus;
+  /** An internal note (agents only): the hub never hands one to a connector's send() or history(). */
+  internal?: boolean;
+  /** Why the channel said what it said (a bounce reason, an SMSC error), for failed and other receipts. */
+  statusDetail?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -68,8 +74,13 @@ export interface InboundMessage {
   channel: Channel;
   /** The channel's own id for this message: the idempotency key. */
   externalId: string;
-  /** Who wrote: a known customer id, or an identity (channel + address) the hub finds or creates. */
-  customer: { id?: string; identity?: { channel: Channel; address: string }; name?: string; language?: string };
+  /**
+   * Who wrote: a known customer id, or an identity (channel + address) the hub finds or creates. The
+   * hub normalises the address (phones to E.164, e-mail lowercased) and keys it by kind, so the same
+   * number on SMS and voice is one customer. `verified: false` for an address someone typed that the
+   * channel does not vouch for (a web form): it never attaches to the customer who holds that address.
+   */
+  customer: { id?: string; identity?: { channel: Channel; address: string; verified?: boolean }; name?: string; language?: string };
   from?: string;
   to?: string;
   text: string;
@@ -84,6 +95,14 @@ export interface InboundMessage {
   /** Kept on the conversation and handed back to send() and the hooks below (e.g. the web chat visitor). */
   channelData?: Record<string, unknown>;
   receivedAt?: Date;
+  /**
+   * The channel's thread this message belongs to (e.g. the first Message-ID of an e-mail thread). The
+   * message joins that thread's conversation: its live one; else its latest, reopened if it was resolved
+   * within ingest.reopenWindowHours; else a new conversation linked to that one (previousConversationId).
+   * One customer may so hold several live conversations on one channel, one per thread. Without a
+   * thread key: the customer's one unthreaded live conversation on the channel.
+   */
+  threadKey?: string;
 }
 
 export interface IngestOptions {
@@ -126,13 +145,51 @@ export interface ConversationTarget {
 // ---------------------------------------------------------------------------------------------------
 // Outbound
 
+export interface OutboundAttachment {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  /** A fresh stream of the file's bytes from GridFS (call again for a retry: each starts at byte 0). */
+  stream(): Readable;
+}
+
+/** Everything the hub knows about one outbound message, handed to send(). */
 export interface OutboundMessage {
+  /** The stored message as consoles see it (id, text, html — sanitised —, subject, author, attachment refs). */
   message: MessageView;
+  /** The attachments with their bytes. */
+  attachments: OutboundAttachment[];
   /** The conversation's channel-specific part (e.g. webchat visitorId, email thread ids). */
   channelData: Record<string, unknown>;
-  /** The customer's address on this channel. */
+  /** The customer's address on this channel (the message's own `to`, else the customer's identity on this channel). */
   to?: string;
+  /** The conversation's thread on this channel, if it has one (InboundMessage.threadKey). */
+  threadKey?: string;
+  /**
+   * Which call of send() this is for this message (1 the first time). More than 1 means an earlier
+   * call may have reached the channel while its result was never recorded (the process died, the
+   * store was down): a channel that can tell (a Message-ID derived from message.id, an API with an
+   * idempotency key) should make the resend harmless. See docs/API.md, "Outbound".
+   */
+  attempt: number;
 }
+
+export interface StoreFileMeta {
+  /** The file's name as the customer or channel gave it (control characters and slashes are replaced). */
+  name: string;
+  /** Declared type (type/subtype): checked against the allowed types and, where known, the content's magic bytes. */
+  contentType: string;
+  /** A smaller limit than the hub's files.maxBytes for this file. */
+  maxBytes?: number;
+  /** Narrower allowed types than the hub's files.allowedTypes (type/subtype or type/*). */
+  allowedTypes?: readonly string[];
+  /** Kept with the file (strings only), e.g. who may read it (customerId, conversationId). */
+  metadata?: Record<string, string | undefined>;
+}
+
+/** What became of a receipt: applied, ignored (not forward, or a duplicate), or kept until its send's result lands. */
+export type ReceiptOutcome = 'applied' | 'ignored' | 'pending';
 
 export interface SendResult {
   /** The channel's id for the sent message, if it has one. */
@@ -167,8 +224,8 @@ export interface CustomerSession {
 }
 
 export interface ConnectorCustomers {
-  /** Find or create the customer holding this identity; returns its id. */
-  resolve(identity: { channel: Channel; address: string }, profile?: { name?: string; language?: string }): Promise<string>;
+  /** Find or create the customer holding this identity (see InboundMessage.customer); returns its id. */
+  resolve(identity: { channel: Channel; address: string; verified?: boolean }, profile?: { name?: string; language?: string }): Promise<string>;
   /** Contact details the customer typed but nobody verified: kept apart, never used to link histories. */
   setUnverifiedContact(customerId: string, name: string, contact: { email?: string; phone?: string }): Promise<void>;
   /** Session tokens for customers who talk to us directly (a widget, an app). */
@@ -192,8 +249,8 @@ export interface ConnectorConversations {
 
 export interface ConnectorFiles {
   /**
-   * Store an uploaded file (GridFS `attachments`) owned by a customer, before any message refers to it.
-   * The connector has checked its type and size. (Context v2 replaces this with a streaming storeFile.)
+   * Deprecated: use ctx.storeFile, which streams. Stores a file already in memory owned by a customer,
+   * through the same file store and limits (kept for connectors written before storeFile).
    */
   put(content: Buffer, meta: { name: string; contentType: string; customerId: string; channelData?: Record<string, unknown> }): Promise<AttachmentRef>;
   /** Files by id that this customer uploaded; rejects with 400 unknown_attachment when any is not theirs. */
@@ -224,9 +281,23 @@ export interface ConnectorContext {
 
   /** Store an inbound message (see the top of this file). */
   ingest(msg: InboundMessage, opts?: IngestOptions): Promise<IngestResult>;
-  /** A delivery receipt or read report for one of our outbound messages, by our message id. */
-  reportStatus(messageId: string, status: DeliveryStatus, detail?: string): Promise<void>;
-  // Context v2 adds here: storeFile(stream, meta), statusByExternalId(externalId, status, detail, at).
+  /**
+   * A delivery receipt by the channel's own id (SendResult.externalId): applied only when it moves the
+   * status forward (queued → sent → delivered → read; failed keeps its reason in statusDetail and is
+   * not undone). A receipt that arrives before the send's result is kept (Redis, receipts.pendingTtlSeconds)
+   * and applied when the result lands. Duplicates and late receipts change nothing. Consoles get the
+   * change as `message.created` with the newer updatedAt.
+   */
+  statusByExternalId(externalId: string, status: DeliveryStatus, detail?: string, at?: Date): Promise<ReceiptOutcome>;
+  /** A receipt by our message id (same forward-only rule), for this connector's channel. */
+  reportStatus(messageId: string, status: DeliveryStatus, detail?: string, at?: Date): Promise<ReceiptOutcome>;
+  /**
+   * Stream a file into the hub's file store (GridFS `attachments`). Limits hold while it streams: past
+   * the size limit the upload is aborted and nothing stays stored (rejects with a 413 AppError; 415 for
+   * a type not allowed or content that contradicts it; 400 for an empty file). Resolves with a
+   * reference for InboundMessage.attachments.
+   */
+  storeFile(stream: Readable, meta: StoreFileMeta): Promise<AttachmentRef>;
 
   readonly customers: ConnectorCustomers;
   readonly conversations: ConnectorConversations;
@@ -237,6 +308,13 @@ export interface ConnectorContext {
    * Checks made in one event-loop turn cost one Redis call.
    */
   limiter(name: string, points: number, perSeconds: number, refusal?: () => AppError): Limiter;
+
+  /**
+   * The hub's Redis, for state a connector keeps itself and every hub process must share (the email
+   * channel's thread memory and IMAP checkpoints). Keys go under `keyPrefix` (`<redisPrefix>:<kind>`).
+   */
+  readonly redis: Redis;
+  readonly keyPrefix: string;
 
   /** The hub's HTTP server: put the connector's routes under /api/<kind>/. Throw lib/errors AppErrors for 4xx. */
   readonly http: FastifyInstance;

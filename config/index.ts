@@ -4,9 +4,10 @@
  * → environment variables. A bad value stops start-up with a message naming the key.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
-import { connectors, connectorSection } from '../channels/index.js';
 import type { ConnectorDefinition } from '../channels/contract.js';
+import { connectors, connectorSection } from '../channels/index.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -37,6 +38,24 @@ const BaseSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seed demo users, queues and customers at start-up when the database is empty. */
   seedDemo: z.coerce.boolean().default(true),
+  /** Customer identities. */
+  identities: z
+    .object({
+      /** Region (ISO 3166 alpha-2) a phone number without a country code is read in: 13800138000 → +8613800138000 with CN. */
+      defaultRegion: z
+        .string()
+        .refine((r) => isSupportedCountry(r), 'a region libphonenumber knows (ISO 3166 alpha-2), such as CN')
+        .transform((r) => r as CountryCode)
+        .default('CN'),
+    })
+    .prefault({}),
+  /** Agent-started conversations (POST /api/conversations). */
+  outreach: z
+    .object({
+      /** Conversations one agent may start per minute. */
+      startsPerMinute: z.coerce.number().int().min(1).default(20),
+    })
+    .prefault({}),
   /** Routing. */
   acd: z
     .object({
@@ -62,13 +81,37 @@ const BaseSchema = z.object({
       maxBatch: z.coerce.number().int().min(1).max(1000).default(200),
       /** Conversations whose counters are written back to MongoDB per second (the live ones are in Redis). */
       counterWriteBackPerSecond: z.coerce.number().int().min(1).max(1000).default(10),
+      /**
+       * A message in the thread of a conversation resolved at most this long ago reopens it (back to the
+       * queue); later, it opens a new conversation linked to the old one (previousConversationId).
+       */
+      reopenWindowHours: z.coerce.number().min(0).default(72),
+    })
+    .prefault({}),
+  /** Files connectors and uploads store (GridFS bucket `attachments`, hub/files.ts). */
+  files: z
+    .object({
+      /** Largest file in bytes any connector may store (a connector may ask for less); also the largest attachment ingest accepts. */
+      maxBytes: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+      /** Content types accepted (type/subtype, or type/* for a whole family). */
+      allowedTypes: z
+        .array(z.string().regex(/^[a-z0-9.+-]+\/([a-z0-9.+-]+|\*)$/, 'must be type/subtype or type/*'))
+        .default(['image/*', 'application/pdf', 'text/plain', 'text/csv', 'message/rfc822', 'audio/*', 'video/mp4', 'application/zip', 'application/msword', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'application/vnd.ms-excel', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet']),
+    })
+    .prefault({}),
+  /** Delivery receipts (hub/receipts.ts). */
+  receipts: z
+    .object({
+      /** How long a receipt that arrived before its send's result is kept, waiting for it. */
+      pendingTtlSeconds: z.coerce.number().int().min(60).default(24 * 3600),
     })
     .prefault({}),
 });
 
 type Connectors = (typeof connectors)[number];
 /** Each connector's section (channels/index.ts), under its kind: the connector declares it, config/ validates it. */
-const sections = Object.fromEntries(connectors.map((d: ConnectorDefinition) => [d.kind, connectorSection(d)])) as {
+// (Widened for the call: over a tuple of different connectors TypeScript cannot pick one schema type for `d`.)
+const sections = Object.fromEntries(connectors.map((d) => [d.kind, connectorSection(d as unknown as ConnectorDefinition)])) as {
   [D in Connectors as D['kind']]: ReturnType<typeof connectorSection<D['config']>>;
 };
 
@@ -89,6 +132,9 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_DATA_DIR: 'dataDir',
   LOG_LEVEL: 'logLevel',
   CCHUB_SEED_DEMO: 'seedDemo',
+  CCHUB_DEFAULT_REGION: 'identities.defaultRegion',
+  CCHUB_REOPEN_WINDOW_HOURS: 'ingest.reopenWindowHours',
+  CCHUB_FILES_MAX_BYTES: 'files.maxBytes',
   // ... and each connector's own variables (its definition's env), under its section.
   ...Object.fromEntries(connectors.flatMap((d) => Object.entries(d.env ?? {}).map(([name, key]) => [name, `${d.kind}.${key}`]))),
 };

@@ -2,7 +2,8 @@
  * The hub's side of channels/contract.ts ConnectorContext: what one connector may ask of the hub,
  * implemented over the hub's stores. Connectors never see the hub itself, its models or its tokens.
  */
-import { Types, mongo } from 'mongoose';
+import { Readable } from 'node:stream';
+import { Types } from 'mongoose';
 import type { Logger } from 'pino';
 import type { ConnectorContext, ConversationInfo, Channel, LifecycleEvent, AttachmentRef } from '../channels/contract.js';
 import { badRequest } from '../lib/errors.js';
@@ -11,7 +12,6 @@ import { isOpen } from './acd/hours.js';
 import { positionRefreshKey } from './acd/bridge.js';
 import type { Hub } from './hub.js';
 import type { ConversationDoc } from './models/conversation.js';
-import type { MessageDoc } from './models/message.js';
 import { messageView, type ConversationView } from './views.js';
 
 const iso = (d: unknown) => new Date((d as string) ?? 0).toISOString();
@@ -34,7 +34,6 @@ const infoOfView = (v: ConversationView): ConversationInfo => ({
   updatedAt: v.updatedAt,
 });
 
-const isObjectId = (s: string) => /^[0-9a-f]{24}$/.test(s);
 
 export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle: (e: LifecycleEvent) => void): ConnectorContext {
   const attachments = () => hub.conn.db!.collection('attachments.files');
@@ -47,11 +46,11 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
       const r = await hub.ingest.ingest(msg, opts);
       return { message: messageView(r.message), conversation: conversationInfo(r.conversation), duplicate: r.duplicate };
     },
-    reportStatus: async (messageId, status) => {
-      if (!isObjectId(messageId)) return;
-      const upd = (await hub.m.Message.findOneAndUpdate({ _id: messageId }, { $set: { status, updatedAt: new Date() } }, { new: true }).lean()) as MessageDoc | null;
-      if (upd) hub.outboundStatus(upd);
-    },
+    // Receipts move statuses forward only (hub/receipts.ts), on this connector's channel only.
+    statusByExternalId: (externalId, status, detail, at) => hub.receipts.byExternalId(kind, externalId, status, detail, at),
+    reportStatus: (messageId, status, detail, at) => hub.receipts.byMessageId(kind, messageId, status, detail, at),
+    // Limits enforced while streaming (hub/files.ts); the file remembers which channel stored it.
+    storeFile: (stream, meta) => hub.files.store(stream, { ...meta, metadata: { ...meta.metadata, channel: kind } }),
 
     customers: {
       resolve: async (identity, profile = {}) => String(await hub.ingest.resolveCustomer({ customer: { identity, name: profile.name, language: profile.language } })),
@@ -67,7 +66,9 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
 
     conversations: {
       live: async (customerId) => {
-        const c = (await hub.m.Conversation.findOne({ openKey: `${kind}:${customerId}` }).lean()) as ConversationDoc | null;
+        // A session issued before its customer was merged names the merged one: follow it (hub/customer-merge.ts).
+        const current = hub.ingest.ids.current(new Types.ObjectId(customerId));
+        const c = (await hub.m.Conversation.findOne({ openKey: `${kind}:${String(current)}` }).lean()) as ConversationDoc | null;
         return c ? conversationInfo(c) : null;
       },
       summary: async (id) => {
@@ -75,8 +76,15 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
         return v ? infoOfView(v) : null;
       },
       history: async (customerId, limit) => {
-        const msgs = await hub.m.Message.find({ customerId: new Types.ObjectId(customerId) }).sort({ createdAt: -1 }).limit(limit).lean();
-        return msgs.reverse().map((m) => messageView(m as never));
+        // This channel's messages only, under the customer id and, once merged, the survivor's (messages
+        // keep the id they were stored under): a web visitor merged with a bank customer never sees the
+        // customer's e-mails or SMS in the widget.
+        const id = new Types.ObjectId(customerId);
+        const current = hub.ingest.ids.current(id);
+        const ids = String(current) === customerId ? id : { $in: [id, current] };
+        const msgs = await hub.m.Message.find({ customerId: ids, channel: kind }).sort({ createdAt: -1 }).limit(limit).lean();
+        // Internal notes are for the bank's staff only (hub/notes.ts): no connector ever sees them here.
+        return msgs.reverse().filter((m) => !(m as { internal?: boolean }).internal).map((m) => messageView(m as never));
       },
       customerTyping: (c, typing) => hub.agents.typing(c, typing),
       customerRead: async (c, upTo) => {
@@ -89,15 +97,9 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
     },
 
     files: {
-      put: async (content, meta) => {
-        const bucket = new mongo.GridFSBucket(hub.conn.db!, { bucketName: 'attachments' });
-        const id = new Types.ObjectId();
-        await new Promise<void>((resolve, reject) => {
-          const up = bucket.openUploadStreamWithId(id, meta.name, { metadata: { ...meta.channelData, contentType: meta.contentType, customerId: meta.customerId } });
-          up.on('error', reject).on('finish', () => resolve());
-          up.end(content);
-        });
-        return { id: String(id), name: meta.name, contentType: meta.contentType, size: content.length };
+      put: (content, meta) => {
+        const extra = Object.fromEntries(Object.entries(meta.channelData ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+        return hub.files.store(Readable.from([content]), { name: meta.name, contentType: meta.contentType, metadata: { ...extra, customerId: meta.customerId, channel: kind } });
       },
       owned: async (customerId, ids): Promise<AttachmentRef[]> => {
         const files = await attachments()
@@ -122,6 +124,9 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
     },
 
     limiter: (name, points, perSeconds, refusal) => new WindowLimiter(hub.redis, `${hub.config.redisPrefix}:rl:${kind}:${name}`, points, perSeconds, refusal),
+
+    redis: hub.redis,
+    keyPrefix: `${hub.config.redisPrefix}:${kind}`,
 
     http: hub.app,
     realtime: hub.io.of(`/${kind}`),

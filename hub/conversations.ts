@@ -10,6 +10,7 @@ import type { ConversationDoc } from './models/conversation.js';
 import type { MessageDoc } from './models/message.js';
 import { LIVE_STATUSES } from './models/types.js';
 import { conversationTarget, conversationView } from './views.js';
+import { outboundDoc, type OutboundContent } from './outbound-message.js';
 
 export class Conversations {
   constructor(private readonly hub: Hub) {}
@@ -45,27 +46,19 @@ export class Conversations {
     return upd;
   }
 
-  /** An agent's reply: stored first (idempotent on the client id), then sent by the outbound queue. */
-  async reply(c: ConversationDoc, u: SessionUser, text: string, clientId: string): Promise<{ message: MessageDoc; duplicate: boolean }> {
+  /**
+   * An agent's reply: stored first (idempotent on the client id), then sent by the outbound queue.
+   * `opts.claim: false` for an agent-started message whose agent could not take the conversation
+   * (hub/outreach.ts: it waits in its queue).
+   */
+  async reply(c: ConversationDoc, u: SessionUser, text: string | OutboundContent, clientId: string, opts: { claim?: boolean } = {}): Promise<{ message: MessageDoc; duplicate: boolean }> {
     if (!LIVE_STATUSES.includes(c.status as never)) throw conflict('conversation_closed', 'conversation is resolved; the customer must write again');
     if (c.assigneeId && c.assigneeId !== u.id && u.role === 'agent') throw conflict('not_assignee', `conversation is assigned to ${c.assigneeName}`);
-    if (!c.assigneeId) await this.claim(c._id, u);
-    const now = new Date();
-    const doc = {
-      _id: new Types.ObjectId(),
-      conversationId: c._id,
-      customerId: c.customerId,
-      direction: 'out',
-      channel: c.channel,
-      author: { type: 'agent', id: u.id, name: u.name },
-      text,
-      attachments: [],
-      externalId: `out:${u.id}:${clientId}`,
-      clientId,
-      status: 'queued',
-      createdAt: now,
-      updatedAt: now,
-    };
+    const content = typeof text === 'string' ? { text } : text;
+    // Checked (attachments, HTML) before the claim: a refused reply changes nothing.
+    const doc = await outboundDoc(this.hub.files, c, { type: 'agent', id: u.id, name: u.name }, content, `out:${u.id}:${clientId}`, clientId);
+    if (!c.assigneeId && opts.claim !== false) await this.claim(c._id, u);
+    const now = doc.createdAt;
     try {
       await this.hub.m.Message.collection.insertOne(doc);
     } catch (e) {
@@ -82,7 +75,7 @@ export class Conversations {
       { new: true },
     ).lean()) as ConversationDoc;
     // Counters in the inbox view (written back to MongoDB in the background): answered = read.
-    const views = await this.hub.inbox.bump([{ id: String(c._id), resetUnread: true, messages: 1, at: now, preview: text.slice(0, 140) }]);
+    const views = await this.hub.inbox.bump([{ id: String(c._id), resetUnread: true, messages: 1, at: now, preview: (content.text || content.subject || (doc.attachments[0] ? `[${doc.attachments[0].name}]` : '')).slice(0, 140) }]);
     this.hub.events.messageCreated(message, views.get(String(c._id)) ?? conversationView(conv));
     await this.hub.outbound.enqueue(message);
     return { message, duplicate: false };

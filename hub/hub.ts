@@ -24,16 +24,22 @@ import { AuditLog } from './audit.js';
 import { Presence } from './presence.js';
 import { createModels, type Models } from './models/index.js';
 import { Ingest } from './ingest/ingest.js';
+import { Identities } from './identities.js';
+import { CustomerMerge } from './customer-merge.js';
+import { Outreach } from './outreach.js';
 import { AgentRealtime } from './realtime.js';
 import { Conversations } from './conversations.js';
 import { Outbound } from './outbound.js';
+import { FileStore } from './files.js';
+import { Receipts } from './receipts.js';
 import { errorBody } from '../lib/errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
+import { registerCustomerRoutes } from './api/customer-routes.js';
 import { connectors as registry } from '../channels/index.js';
-import type { ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
+import type { Channel, ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
 import { Connectors } from './connectors.js';
 import { connectorContext } from './connector-context.js';
 import { Metrics } from './metrics.js';
@@ -62,6 +68,10 @@ export class Hub {
   readonly agents: AgentRealtime;
   readonly conversations: Conversations;
   readonly outbound: Outbound;
+  readonly merges: CustomerMerge;
+  readonly outreach: Outreach;
+  readonly files: FileStore;
+  readonly receipts: Receipts;
   /** The enabled channel connectors (channels/index.ts), their lifecycle states and hooks. */
   readonly connectors: Connectors;
   readonly metrics = new Metrics();
@@ -83,6 +93,7 @@ export class Hub {
     connectorDefs: readonly ConnectorDefinition[],
   ) {
     this.m = createModels(conn);
+    this.files = new FileStore(conn, config.files);
     // A missing secret is only acceptable for a single local process; say so loudly.
     const secret = config.jwtSecret ?? randomBytes(32).toString('hex');
     if (!config.jwtSecret) log.warn('CCHUB_JWT_SECRET is not set: using a random secret; sessions end when this process stops and other hub processes cannot verify them');
@@ -116,9 +127,9 @@ export class Hub {
       },
     };
     this.ingest = new Ingest(this.m, config.ingest, {
-      conversationOpened: (c) => {
+      conversationOpened: (c, route) => {
         this.events.conversationUpdated(c);
-        void this.acdBridge.conversationOpened(c).catch((e) => this.log.error({ err: e }, 'routing arrival failed (reconciled by the next leader)'));
+        if (route) void this.acdBridge.conversationOpened(c).catch((e) => this.log.error({ err: e }, 'routing arrival failed (reconciled by the next leader)'));
       },
       stored: (r) => {
         this.metrics.messagesIngested.inc({ channel: r.message.channel });
@@ -132,7 +143,7 @@ export class Hub {
       },
       bump: (items) => this.inbox.bump(items),
       counterError: (e) => this.log.error({ err: e }, 'conversation counters not updated (messages are stored)'),
-    });
+    }, this.files, new Identities(this.m, config.identities));
     this.connectors = new Connectors(connectorDefs, config, log.child({ mod: 'connectors' }), this.metrics);
     this.acdBridge = new AcdBridge(this);
     this.acd = new AcdService({
@@ -166,7 +177,10 @@ export class Hub {
       },
     );
     this.conversations = new Conversations(this);
-    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.byChannel, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg));
+    this.receipts = new Receipts(this.m, redis, config.redisPrefix, config.receipts.pendingTtlSeconds, log.child({ mod: 'receipts' }), (msg) => this.outboundStatus(msg));
+    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.byChannel, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
+    this.merges = new CustomerMerge(this);
+    this.outreach = new Outreach(this);
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
   }
@@ -185,6 +199,11 @@ export class Hub {
     return hub;
   }
 
+  /** What the hub gives one connector (channels/contract.ts ConnectorContext). */
+  connectorContext(kind: Channel) {
+    return connectorContext(this, kind, this.log.child({ connector: kind }), (e) => this.connectors.report(kind, e));
+  }
+
   forgetOpenConversation(openKey: string): void {
     this.ingest.forgetConversation(openKey);
     this.io.serverSideEmit('conversation.closed', openKey);
@@ -192,6 +211,7 @@ export class Hub {
 
   private async init(): Promise<void> {
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
+    await this.ingest.ids.loadMerges();
     await this.app.register(multipart);
     // The widget runs on the bank's own site: its endpoints answer any origin. Tokens travel in headers,
     // never cookies, so this opens nothing to cross-site requests; the agent API allows no other origin.
@@ -266,6 +286,7 @@ export class Hub {
     registerConversationRoutes(this.app, this);
     registerAcdRoutes(this.app, this);
     registerAdminRoutes(this.app, this);
+    registerCustomerRoutes(this.app, this);
     this.serveUi();
   }
 

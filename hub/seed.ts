@@ -6,6 +6,7 @@ import { Types } from 'mongoose';
 import type { Models } from './models/index.js';
 import { hashPassword } from './auth/password.js';
 import { isDuplicateKey } from '../lib/errors.js';
+import { identityKey, normaliseAddress } from './identities.js';
 
 export const DEMO_USERS = [
   { username: 'agent1', password: 'agent1pass', name: '李娜 Li Na', role: 'agent', queues: ['general', 'cards'], skills: ['mandarin', 'cards'], team: 'retail', locale: 'zh' },
@@ -49,15 +50,16 @@ export async function seedDemo(m: Models): Promise<{ created: number }> {
     // Claim the first identity, then create the customer it points to: two hubs seeding at once
     // create each customer once (the loser of the claim skips it), as ingest does for first contacts.
     const id = new Types.ObjectId();
-    const [first, ...rest] = c.identities.map((i) => `${i.channel}:${i.address.toLowerCase()}`);
+    const norm = c.identities.map((i) => ({ ...normaliseAddress(i.channel, i.address, 'CN'), channel: i.channel }));
+    const [first, ...rest] = norm.map((n) => identityKey(n));
     try {
-      await m.Identity.create({ _id: first, customerId: id });
+      await m.Identity.create({ _id: first, customerId: id, kind: norm[0].kind, address: norm[0].address, channels: [norm[0].channel], verified: true });
     } catch (e) {
       if (isDuplicateKey(e)) continue;
       throw e;
     }
     await m.Customer.updateOne({ _id: id }, { $setOnInsert: c }, { upsert: true });
-    for (const key of rest) await m.Identity.create({ _id: key, customerId: id }).catch((e) => { if (!isDuplicateKey(e)) throw e; });
+    for (const [k, key] of rest.entries()) await m.Identity.create({ _id: key, customerId: id, kind: norm[k + 1].kind, address: norm[k + 1].address, channels: [norm[k + 1].channel], verified: true }).catch((e) => { if (!isDuplicateKey(e)) throw e; });
     created++;
   }
   return { created };

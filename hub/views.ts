@@ -21,7 +21,9 @@ export function messageView(m: MessageDoc): MessageView {
     subject: m.subject ?? undefined,
     attachments: (m.attachments ?? []).map((a) => ({ id: a.id, name: a.name, contentType: a.contentType, size: a.size })),
     clientId: m.clientId ?? undefined,
+    internal: (m as { internal?: boolean }).internal === true ? true : undefined,
     status: m.status,
+    statusDetail: m.statusDetail ?? undefined,
     createdAt: iso(m.createdAt),
     updatedAt: iso(m.updatedAt),
   };
@@ -42,6 +44,9 @@ export function conversationView(c: ConversationDoc) {
     unreadCount: c.unreadCount ?? 0,
     tags: c.tags ?? [],
     disposition: c.disposition?.code ? { code: c.disposition.code, note: c.disposition.note ?? undefined } : undefined,
+    threadKey: c.threadKey ?? undefined,
+    previousConversationId: c.previousConversationId ? String(c.previousConversationId) : undefined,
+    reopenedAt: c.reopenedAt ? iso(c.reopenedAt) : undefined,
     createdAt: iso(c.createdAt),
     updatedAt: iso(c.updatedAt),
   };

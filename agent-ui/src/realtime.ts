@@ -8,6 +8,23 @@ import { useConnectionStore } from './console/stores/connection';
 import { useAcdStore } from './console/stores/acd';
 import { useSupervisorStore } from './console/stores/supervisor';
 import { sessionRejected } from './console/api';
+import { announce } from './console/alerts';
+import { i18n } from './console/i18n';
+import { router } from './console/router';
+import { maskSensitive } from './mask';
+import type { ConversationSummary, Message } from './types';
+
+/**
+ * A customer's new message in one of my conversations: announced unless I am looking at it already
+ * (the open conversation in a visible tab).
+ */
+function announceMessage(m: Message, c: ConversationSummary, activeId: string | null) {
+  if (m.direction !== 'in' || m.author.type !== 'customer') return;
+  if (c.assignee?.id !== useAuthStore().user?.id) return;
+  if (c.id === activeId && globalThis.document?.visibilityState === 'visible') return;
+  announce('message', i18n.global.t('alert.message', { name: c.customer.name }), maskSensitive(m.text).slice(0, 120), `msg:${c.id}`,
+    () => void router.push({ name: 'inbox', params: { id: c.id } }));
+}
 
 let socket: Socket<AgentServerEvents, AgentClientEvents> | null = null;
 
@@ -51,7 +68,10 @@ export function connectRealtime(token: string, origin = ''): void {
     else if (code && code !== 'forbidden') setTimeout(() => { if (socket === s && !s.connected) s.connect(); }, 2_000 + Math.random() * 3_000);
   });
 
-  s.on('message.created', (p) => conversations.onMessageCreated(p));
+  s.on('message.created', (p) => {
+    conversations.onMessageCreated(p);
+    announceMessage(p.message, p.conversation, conversations.activeId);
+  });
   s.on('conversation.updated', (p) => {
     conversations.applyConversation(p.conversation, p.conversation.updatedAt ?? p.updatedAt);
     sup.poke();
@@ -65,7 +85,14 @@ export function connectRealtime(token: string, origin = ''): void {
     sup.onAgentState(p.agent, p.updatedAt);
   });
   s.on('user.updated', () => void useAuthStore().refresh().then(() => conversations.fetchList(true)));
-  s.on('offer.created', (p) => acd.onOfferCreated(p));
+  s.on('offer.created', (p) => {
+    const fresh = !acd.offers.some((o) => o.conversation.id === p.conversation.id);
+    acd.onOfferCreated(p);
+    if (fresh) {
+      const c = p.conversation;
+      announce('offer', i18n.global.t('alert.offer', { channel: i18n.global.t(`channel.${c.channel}`), name: c.customer.name }), maskSensitive(c.subject || c.lastMessagePreview), `offer:${c.id}`);
+    }
+  });
   s.on('offer.withdrawn', (p) => acd.onOfferWithdrawn(p));
 }
 

@@ -11,6 +11,8 @@ export interface Message {
   author: { type: 'customer' | 'agent' | 'system'; id?: string; name?: string };
   text: string; html?: string; attachments: Attachment[];
   clientId?: string; status: 'received' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+  /** An internal note: for colleagues only, never sent to the customer. */
+  internal?: boolean;
   createdAt: string; updatedAt: string;
 }
 /** A message shown before the hub stored it (optimistic). */
@@ -28,12 +30,22 @@ export interface ConversationSummary {
   customer: { id: string; name: string; tier: string };
   subject?: string; lastMessageAt: string; lastMessagePreview: string; unreadCount: number;
   tags: string[]; disposition?: { code: string; note?: string }; createdAt: string; updatedAt: string;
+  /** The channel's thread; previousConversationId: the resolved conversation of that thread this one continues. */
+  threadKey?: string; previousConversationId?: string; reopenedAt?: string;
 }
 export interface Customer {
   id: string; name: string; tier: 'standard' | 'gold' | 'vip' | string; segment?: string; language?: string;
   identities: { channel: Channel; address: string }[];
   /** Typed by a web chat visitor into the pre-chat form; not verified. */
   unverifiedContact?: { email?: string; phone?: string };
+}
+/** A contact point of a customer: its kind, normalised address and the channels it was seen on (GET /api/customers/:id). */
+export interface CustomerIdentity { kind: 'phone' | 'email' | 'webchat' | string; address: string; channels: Channel[]; verified: boolean }
+export interface CustomerProfile {
+  customer: { id: string; name: string; tier: string; segment?: string; language?: string; tags: string[]; mergedFrom?: string };
+  identities: CustomerIdentity[];
+  /** Every conversation of the customer on every channel, newest activity first. */
+  timeline: ConversationSummary[];
 }
 export interface ConversationDetail {
   conversation: ConversationSummary; customer: Customer; messages: Message[]; history: ConversationSummary[];

@@ -1,6 +1,6 @@
 /**
  * Where each mailbox's reader got to: the folder's UIDVALIDITY and the highest UID below which every
- * mail is stored. Kept in Redis (one hash per deployment), so a restart on any hub process resumes
+ * mail is stored. Kept in Redis (one hash under the connector's key prefix), so a restart on any hub process resumes
  * there. Written only after the mails are stored: a crash re-reads a few, never skips any (ingest is
  * idempotent on the mail's id).
  */
@@ -18,7 +18,7 @@ export class CheckpointStore {
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.key = `${prefix}:email:checkpoints`;
+    this.key = `${prefix}:checkpoints`;
   }
 
   async get(mailbox: string): Promise<Checkpoint | undefined> {

@@ -21,7 +21,7 @@ export interface MailAddress {
 }
 
 /** What a part sink stores a part as (the hub's file reference, or anything the caller likes). */
-export type PartRef = { id: string } & Record<string, unknown>;
+export type PartRef = { id: string };
 
 export interface PartMeta {
   name: string;

@@ -3,11 +3,12 @@
  * aliases → thread key (a Message-ID, an Outlook Thread-Index, a sender + subject within the window)
  * and the case number of each thread (the `[#CASE-n]` token in our subjects and plus-addresses).
  *
- * Keys (prefix P = `${redisPrefix}:email`):
+ * Keys (prefix P = the connector's key prefix, `<redisPrefix>:email`):
  *   P:alias:<kind>:<value>  → thread key          (mid/ti: 180 days; subj: the subject window)
  *   P:case:<n>              → thread key
  *   P:caseof:<thread key>   → n
  *   P:caseseq               → last case number handed out
+ *   P:last:<thread key>     → the customer's latest Message-ID and its References (what a reply answers)
  */
 import type { Redis } from 'ioredis';
 
@@ -39,7 +40,7 @@ export class ThreadStore {
     private readonly redis: Redis,
     prefix: string,
   ) {
-    this.p = `${prefix}:email`;
+    this.p = prefix;
     if (!(redis as unknown as { emailCaseFor?: unknown }).emailCaseFor) redis.defineCommand('emailCaseFor', { numberOfKeys: 2, lua: CASE_FOR });
   }
 
@@ -70,6 +71,16 @@ export class ThreadStore {
     for (const a of referenced) m.set(this.aliasKey(a), threadKey, 'EX', ALIAS_TTL_SECONDS, 'NX');
     if (subject && subject.windowSeconds > 0) m.set(this.aliasKey({ kind: 'subj', value: subject.value }), threadKey, 'EX', Math.ceil(subject.windowSeconds));
     await m.exec();
+  }
+
+  /** The customer's latest mail in the thread: a reply's In-Reply-To and References come from it. */
+  async setLast(threadKey: string, messageId: string, references: string[]): Promise<void> {
+    await this.redis.set(`${this.p}:last:${threadKey}`, JSON.stringify({ messageId, references: references.slice(-30) }), 'EX', ALIAS_TTL_SECONDS);
+  }
+
+  async last(threadKey: string): Promise<{ messageId: string; references: string[] } | undefined> {
+    const v = await this.redis.get(`${this.p}:last:${threadKey}`);
+    return v ? (JSON.parse(v) as { messageId: string; references: string[] }) : undefined;
   }
 
   /** The thread's case number (allocated on first use). */

@@ -32,10 +32,6 @@ export class SmsConnector implements ChannelConnector {
   private ctx?: ConnectorContext;
   readonly accounts = new Map<string, Account>();
   private readonly reassembler: Reassembler;
-  /** SMSC message id → our message id, for receipts (until context v2's statusByExternalId lands). */
-  private readonly sentIds = new Map<string, string>();
-  /** Receipts that arrived before their submit_sm_resp: applied (and acked) when the id is known. */
-  private readonly early = new Map<string, { status: DeliveryStatus; detail: string; done: () => void }[]>();
   private upReported = false;
 
   constructor(readonly config: SmsConfig) {
@@ -101,13 +97,21 @@ export class SmsConnector implements ChannelConnector {
   // MT
 
   async send(out: OutboundMessage): Promise<SendResult> {
-    const to = out.to ?? (out.channelData.msisdn as string | undefined);
+    const to = (out.to ?? (out.channelData.msisdn as string | undefined))?.replace(/[\s-]/g, '');
     if (!to || !/^\+?\d{3,20}$/.test(to)) throw new UnrecoverableSendError('no valid phone number for this conversation');
     const acc = this.accounts.get(String(out.channelData.account ?? '')) ?? this.accounts.values().next().value;
     if (!acc) throw new UnrecoverableSendError('no SMS account configured');
-    const enc = encodeSms(out.message.text, randomInt(256));
-    const ids: string[] = [];
-    for (const part of enc.parts) {
+    // The same reference on every attempt: a resend of a half-sent message completes the same long SMS.
+    const ref = createHash('sha256').update(out.message.id).digest()[0]!;
+    const enc = encodeSms(out.message.text, ref);
+    const redis = this.ctx!.redis;
+    // Parts already accepted by the SMSC on an earlier attempt (the process died or the job was retried
+    // midway) are not sent again: a retry of a half-sent long SMS sends only what is missing.
+    const doneKey = `${this.ctx!.keyPrefix}:sent:${out.message.id}`;
+    const done = out.attempt > 1 ? await redis.hgetall(doneKey) : {};
+    const ids: string[] = enc.parts.map((_, i) => done[String(i)] ?? '');
+    for (const [i, part] of enc.parts.entries()) {
+      if (ids[i]) continue;
       const bind = this.pickBind(acc);
       if (!bind) throw new RetryableError(`no SMSC bind of ${acc.cfg.name} is up`);
       await this.takeTps(acc);
@@ -133,8 +137,11 @@ export class SmsConnector implements ChannelConnector {
         if (TEMPORARY.has(r.status)) throw new RetryableError(why);
         throw new UnrecoverableSendError(why);
       }
-      ids.push(r.messageId!);
-      this.rememberSent(r.messageId!, out.message.id);
+      ids[i] = r.messageId!;
+      const m = redis.multi().hset(doneKey, String(i), r.messageId!).expire(doneKey, 3 * 86400);
+      // Receipts come per part; every part's id leads to the first part's, the message's external id.
+      if (i > 0 && ids[0]) m.set(`${this.ctx!.keyPrefix}:part:${r.messageId}`, ids[0], 'EX', 3 * 86400);
+      await m.exec();
     }
     return { externalId: ids[0], status: 'sent' };
   }
@@ -160,17 +167,6 @@ export class SmsConnector implements ChannelConnector {
         await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + randomInt(20)));
       }
     }
-  }
-
-  private rememberSent(smscId: string, messageId: string): void {
-    this.sentIds.set(smscId, messageId);
-    if (this.sentIds.size > 200_000) this.sentIds.delete(this.sentIds.keys().next().value!);
-    for (const r of this.early.get(smscId) ?? []) void this.applyReceipt(messageId, r.status, r.detail).finally(r.done);
-    this.early.delete(smscId);
-  }
-
-  private async applyReceipt(messageId: string, status: DeliveryStatus, detail: string): Promise<void> {
-    await this.ctx!.reportStatus(messageId, status, detail);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -218,33 +214,33 @@ export class SmsConnector implements ChannelConnector {
       queue: cfg.queue,
       channelData: { msisdn, account, ...(complete ? {} : { incomplete: true }) },
     });
-    // Opt-out keywords are recorded with the message (the consent store lands with the identities work).
-    if (this.config.optOutKeywords.some((k) => k.toLowerCase() === text.trim().toLowerCase())) ctx.log.info({ account }, 'sms opt-out keyword received');
+    // Opt-out keywords: the number's SMS marketing consent is off from now on (Redis hash
+    // `<prefix>:sms:optout`, number → when; the first time only, so it is recorded once). The contract
+    // has no consent store on the customer yet: campaigns read this hash (isOptedOut).
+    if (this.config.optOutKeywords.some((k) => k.toLowerCase() === text.trim().toLowerCase())) {
+      const first = await ctx.redis.hsetnx(`${ctx.keyPrefix}:optout`, msisdn, new Date().toISOString());
+      if (first) ctx.log.info({ account }, 'sms opt-out recorded');
+    }
   }
 
-  private onReceipt(d: DeliverSm): Promise<number> {
+  /** Whether a number sent an opt-out keyword (marketing sends must skip it; service replies go on). */
+  async isOptedOut(msisdn: string): Promise<boolean> {
+    return (await this.ctx!.redis.hexists(`${this.ctx!.keyPrefix}:optout`, msisdn)) === 1;
+  }
+
+  /**
+   * A receipt goes to the message by the SMSC's id (a later part's id leads to the first part's). The
+   * hub applies it forward-only, keeps one that beats the submit_sm_resp until the send is recorded,
+   * and ignores a duplicate; the deliver_sm is answered after that.
+   */
+  private async onReceipt(d: DeliverSm): Promise<number> {
     const r = parseReceipt(d);
-    if (!r) return Promise.resolve(0); // unreadable receipt: acked, nothing to apply
+    if (!r) return 0; // unreadable receipt: acked, nothing to apply
     const status = mapSmscState(r.stat);
-    if (!status || status === 'sent') return Promise.resolve(0); // intermediate states say nothing new
+    if (!status || status === 'sent') return 0; // intermediate states say nothing new
     const detail = status === 'failed' ? `${r.stat}${r.err ? ` err:${r.err}` : ''}` : r.stat;
-    const messageId = this.sentIds.get(r.messageId);
-    if (messageId) return this.applyReceipt(messageId, status, detail).then(() => 0);
-    // Before its submit_sm_resp was processed: hold the ack until the id is known, or give up after the response timeout.
-    return new Promise<number>((resolve) => {
-      const list = this.early.get(r.messageId) ?? [];
-      const entry = { status, detail, done: () => resolve(0) };
-      list.push(entry);
-      this.early.set(r.messageId, list);
-      setTimeout(() => {
-        const l = this.early.get(r.messageId);
-        if (l?.includes(entry)) {
-          l.splice(l.indexOf(entry), 1);
-          if (!l.length) this.early.delete(r.messageId);
-          this.ctx?.log.warn({ smscId: r.messageId }, 'receipt for an unknown message id');
-          resolve(0);
-        }
-      }, this.config.responseTimeoutSec * 1000).unref();
-    });
+    const first = await this.ctx!.redis.get(`${this.ctx!.keyPrefix}:part:${r.messageId}`);
+    await this.ctx!.statusByExternalId(first ?? r.messageId, status, detail);
+    return 0;
   }
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ConnectorContext } from '../contract.js';
-import { AppError, badRequest, tooLarge, unsupportedType } from '../../lib/errors.js';
+import { AppError, badRequest, tooLarge } from '../../lib/errors.js';
 import { parseBody } from '../../lib/validate.js';
 import type { WebchatConfig } from './config.js';
 
@@ -21,15 +21,8 @@ const OfflineBody = z.object({
   formId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional(),
 });
 
-/** Allowed upload types, each with the magic bytes its content must start with (never trust the declared type alone). */
-const ALLOWED: Record<string, (b: Buffer) => boolean> = {
-  'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
-  'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
-  'image/gif': (b) => b.subarray(0, 4).toString('latin1') === 'GIF8',
-  'image/webp': (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
-  'application/pdf': (b) => b.subarray(0, 5).toString('latin1') === '%PDF-',
-  'text/plain': (b) => !b.subarray(0, 4096).includes(0),
-};
+/** What a visitor may upload (the hub's file store checks each one's content against its magic bytes). */
+const WEBCHAT_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain'];
 
 export function registerWebchatHttp(ctx: ConnectorContext, config: WebchatConfig): void {
   const app = ctx.http;
@@ -89,14 +82,19 @@ export function registerWebchatHttp(ctx: ConnectorContext, config: WebchatConfig
     if (!req.isMultipart()) throw badRequest('send multipart/form-data with a file field');
     const file = await req.file({ limits: { fileSize: config.maxAttachmentBytes, files: 1 } }).catch(uploadError);
     if (!file) throw badRequest('no file in the upload');
-    const check = ALLOWED[file.mimetype];
-    if (!check) throw unsupportedType(`files of type ${file.mimetype} are not accepted (images, PDF, plain text)`);
-    const buf = await file.toBuffer().catch(uploadError);
-    if (file.file.truncated) throw tooLarge(`file is larger than ${config.maxAttachmentBytes} bytes`);
-    if (buf.length === 0) throw badRequest('file is empty');
-    if (!check(buf)) throw unsupportedType(`the file's content is not ${file.mimetype}`);
-    const name = (file.filename || 'file').replace(/[\u0000-\u001f\\/]/g, '_').slice(0, 200);
-    const attachment = await ctx.files.put(buf, { name, contentType: file.mimetype, customerId: v.cid, channelData: { visitorId: v.sub } });
+    const max = config.maxAttachmentBytes;
+    // The multipart limit cuts the stream at `max` bytes and says so with 'limit' (already, for a small
+    // body parsed at once: `truncated`): failing the stream makes the file store drop what it wrote, so
+    // a cut-off file is never kept.
+    const cut = () => tooLarge(`file is larger than ${max} bytes`);
+    if (file.file.truncated) {
+      file.file.resume();
+      throw cut();
+    }
+    file.file.once('limit', () => file.file.destroy(cut()));
+    const attachment = await ctx
+      .storeFile(file.file, { name: file.filename, contentType: file.mimetype, maxBytes: max, allowedTypes: WEBCHAT_TYPES, metadata: { customerId: v.cid, visitorId: v.sub } })
+      .catch(uploadError);
     reply.code(201);
     return { attachment };
   });

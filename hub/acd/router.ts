@@ -101,7 +101,7 @@ export class Router {
   // ---- events -------------------------------------------------------------------------------
 
   /** A conversation needs an agent. Idempotent: a task already known is left as it is. */
-  arrive(input: TaskInput, now: number): TaskSnapshot {
+  arrive(input: TaskInput, now: number, route = true): TaskSnapshot {
     const existing = this.tasks.get(input.id);
     if (existing) return existing;
     const q = this.queue(input.queue);
@@ -120,6 +120,10 @@ export class Router {
     };
     this.tasks.set(t.id, t);
     this.touchTask(t);
+    if (!route) {
+      this.waiting.get(q.id)!.insert(t);
+      return t;
+    }
     if (!isOpen(q.hours, now)) {
       this.afterHours(t, q, now);
       return t;
@@ -216,6 +220,24 @@ export class Router {
     const a = this.agent(agentId);
     if (a.state !== 'wrapup') return;
     this.setAgentState(agentId, 'available', now);
+  }
+
+  /**
+   * An agent claims a contact routing may not know yet (one they start themselves, or one whose
+   * arrival is still on its way): it becomes known without being offered to anyone else first (an
+   * arrival routes at once, and the offer would beat the claim). If the claim is refused, it is routed
+   * like any arrival.
+   */
+  claimArrival(input: TaskInput, agentId: string, now: number): void {
+    if (this.tasks.has(input.id)) return this.claim(input.id, agentId, now);
+    const t = this.arrive(input, now, false);
+    try {
+      this.claim(t.id, agentId, now);
+    } catch (e) {
+      this.waiting.get(t.queue)?.remove(t);
+      this.route(t, now);
+      throw e;
+    }
   }
 
   /** An agent picks a waiting contact from the queue themselves (capacity still holds). */

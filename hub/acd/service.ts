@@ -345,8 +345,7 @@ export class AcdService {
         r.accept(c.taskId, c.agentId, now);
         return;
       case 'claim':
-        r.arrive(c.task, now);
-        r.claim(c.task.id, c.agentId, now);
+        r.claimArrival(c.task, c.agentId, now);
         return;
       case 'reject':
         r.reject(c.taskId, c.agentId, now);

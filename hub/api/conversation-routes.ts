@@ -9,6 +9,7 @@ import { conversationView, customerView, messageView } from '../views.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
 import { parseBody } from '../../lib/validate.js';
 import { WRAP_UP_CODES } from '../wrapup-codes.js';
+import { addNote } from '../notes.js';
 
 const objectId = z.string().regex(/^[0-9a-f]{24}$/, 'must be an id');
 const ListQuery = z.object({
@@ -18,7 +19,18 @@ const ListQuery = z.object({
   before: z.string().datetime().optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
-const ReplyBody = z.object({ text: z.string().trim().min(1, 'reply is empty').max(10_000), clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
+const ReplyBody = z
+  .object({
+    text: z.string().trim().max(10_000).default(''),
+    clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+    /** Rich replies (e-mail): sanitised before they are stored. */
+    html: z.string().max(500_000).optional(),
+    subject: z.string().trim().max(1000).optional(),
+    attachmentIds: z.array(objectId).max(20).optional(),
+  })
+  .refine((b) => b.text || b.html || b.attachmentIds?.length, { message: 'reply is empty', path: ['text'] });
+/** A note is plain text for colleagues (no html, no attachments). */
+const NoteBody = z.object({ text: z.string().trim().min(1, 'note is empty').max(10_000), clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
 const ResolveBody = z.object({ wrapUpCode: z.string().min(1).max(64), note: z.string().max(2000).optional() });
 
 const isLead = (u: SessionUser) => u.role === 'supervisor' || u.role === 'admin';
@@ -121,8 +133,20 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     const u = await inboxUser(req);
     const body = parseBody(ReplyBody, req.body);
     const c = await load(u, idParam(req.params));
-    const { message, duplicate } = await hub.conversations.reply(c, u, body.text, body.clientId);
+    const { message, duplicate } = await hub.conversations.reply(c, u, { text: body.text, html: body.html, subject: body.subject, attachmentIds: body.attachmentIds }, body.clientId);
     if (!duplicate) await hub.audit.record(actor(u), 'message.send', { type: 'conversation', id: String(c._id) }, { messageId: String(message._id) }, req.ip);
+    reply.code(duplicate ? 200 : 201);
+    return { message: messageView(message) };
+  });
+
+  // Internal note: anyone who may open the conversation (colleagues in its queue, supervisors), even when
+  // it is assigned to someone else or resolved; never sent to the customer (hub/notes.ts).
+  app.post('/api/conversations/:id/notes', async (req, reply) => {
+    const u = await inboxUser(req);
+    const body = parseBody(NoteBody, req.body);
+    const c = await load(u, idParam(req.params));
+    const { message, duplicate } = await addNote(hub, c, u, body.text, body.clientId);
+    if (!duplicate) await hub.audit.record(actor(u), 'note.create', { type: 'conversation', id: String(c._id) }, { messageId: String(message._id) }, req.ip);
     reply.code(duplicate ? 200 : 201);
     return { message: messageView(message) };
   });

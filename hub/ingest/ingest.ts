@@ -12,7 +12,10 @@ import type { MessageDoc } from '../models/message.js';
 import { CHANNELS, isLive, type Channel, type Models } from '../models/index.js';
 import { findByIds } from '../by-ids.js';
 import { stripNul } from '../../lib/storable.js';
+import { Identities } from '../identities.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+import { threadConversation, threadOpenKey } from './threads.js';
+import type { FileStore } from '../files.js';
 import type { Bump } from '../inbox-view.js';
 import type { ConversationView } from '../views.js';
 
@@ -29,7 +32,8 @@ export const InboundMessageSchema = z.object({
   externalId: z.string().min(1).max(512),
   customer: z.object({
     id: z.string().regex(/^[0-9a-f]{24}$/).optional(),
-    identity: z.object({ channel: z.enum(CHANNELS), address: z.string().min(1).max(320) }).optional(),
+    /** verified: false for contact data typed into a form (never attaches to the customer holding it). */
+    identity: z.object({ channel: z.enum(CHANNELS), address: z.string().min(1).max(320), verified: z.boolean().optional() }).optional(),
     name: z.string().max(200).optional(),
     language: z.string().max(16).optional(),
   }),
@@ -43,6 +47,11 @@ export const InboundMessageSchema = z.object({
   queue: z.string().max(64).optional(),
   channelData: z.record(z.string(), z.unknown()).optional(),
   receivedAt: z.date().optional(),
+  /**
+   * The channel's thread this message belongs to (e.g. the first Message-ID of an e-mail thread): the
+   * message joins that thread's conversation, not the customer's live one (hub/ingest/threads.ts).
+   */
+  threadKey: z.string().min(1).max(512).optional(),
 });
 export type InboundMessage = z.input<typeof InboundMessageSchema>;
 type Parsed = z.output<typeof InboundMessageSchema>;
@@ -66,8 +75,8 @@ export interface IngestOptions {
 }
 
 export interface IngestHooks {
-  /** A new conversation was opened (before its first message is stored). */
-  conversationOpened?(conversation: ConversationDoc): void;
+  /** A new conversation was opened (before its first message is stored); route: false when its agent claims it (agent-started). */
+  conversationOpened?(conversation: ConversationDoc, route: boolean): void;
   /** A new message was stored (not called for duplicates). */
   stored?(result: IngestResult): void;
   /**
@@ -91,17 +100,20 @@ export class Ingest {
   private openConversations = new Map<string, ConversationDoc>();
   /** openKey → lookup in progress (see liveConversation). */
   private opening = new Map<string, Promise<ConversationDoc>>();
-  /** "channel:address" → customer lookup in progress. */
-  private resolving = new Map<string, Promise<Types.ObjectId>>();
-  /** "channel:address" → customer id. Identities never move, so this never goes stale. */
-  private identities = new Map<string, Types.ObjectId>();
   private commit: GroupCommit<Prepared, IngestResult>;
+
+  private readonly reopenWindowMs: number;
 
   constructor(
     private readonly m: Models,
-    opts: GroupCommitOptions,
+    opts: GroupCommitOptions & { reopenWindowHours?: number },
     private readonly hooks: IngestHooks = {},
+    /** Attachment references are checked against it (they must name a stored file within its limit). */
+    private readonly files?: FileStore,
+    /** Who a contact is (normalised addresses, merges). */
+    readonly ids: Identities = new Identities(m, { defaultRegion: 'CN' }),
   ) {
+    this.reopenWindowMs = (opts.reopenWindowHours ?? 72) * 3600_000;
     this.commit = new GroupCommit((items, release) => this.flush(items, release), opts);
   }
 
@@ -111,6 +123,8 @@ export class Ingest {
     const parsed = InboundMessageSchema.safeParse(stripNul(input));
     if (!parsed.success) throw badRequest(`invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const msg = parsed.data;
+    // Name, type and size as stored, never as claimed; an unknown id or one past the limit is refused.
+    if (msg.attachments.length && this.files) msg.attachments = await this.files.validateRefs(msg.attachments);
     const customerId = await this.resolveCustomer(msg);
     const conversation = await this.liveConversation(customerId, msg);
     const conversationId = conversation._id;
@@ -153,42 +167,15 @@ export class Ingest {
     return this.commit.drain();
   }
 
-  /** The customer an inbound message is from; concurrent first contacts of one identity share one lookup (in order, as liveConversation). */
+  /**
+   * The customer an inbound message is from (hub/identities.ts: addresses normalised, keyed by kind,
+   * merged customers followed); concurrent first contacts of one identity share one lookup.
+   */
   resolveCustomer(msg: Pick<Parsed, 'customer'>): Types.ObjectId | Promise<Types.ObjectId> {
-    if (msg.customer.id) return new Types.ObjectId(msg.customer.id);
+    if (msg.customer.id) return this.ids.current(new Types.ObjectId(msg.customer.id));
     const ident = msg.customer.identity;
     if (!ident) throw badRequest('invalid message: customer needs an id or an identity');
-    const key = `${ident.channel}:${ident.address.toLowerCase()}`;
-    const cached = this.identities.get(key);
-    if (cached) return cached;
-    return shared(this.resolving, key, () => this.findOrCreateCustomer(key, msg));
-  }
-
-  private async findOrCreateCustomer(key: string, msg: Pick<Parsed, 'customer'>): Promise<Types.ObjectId> {
-    const ident = msg.customer.identity!;
-    let row = await this.m.Identity.findById(key).lean();
-    if (!row) {
-      // Claim the identity first, then create the customer it points to; a concurrent first contact
-      // loses the claim on the unique _id and uses the winner's customer.
-      const fresh = new Types.ObjectId();
-      try {
-        await this.m.Identity.create({ _id: key, customerId: fresh });
-        row = { _id: key, customerId: fresh } as never;
-      } catch (e) {
-        if (!isDuplicateKey(e)) throw e;
-        row = await this.m.Identity.findById(key).lean();
-        if (!row) throw e;
-      }
-    }
-    const customerId = row!.customerId as Types.ObjectId;
-    // Idempotent: a crash between the claim and this upsert is repaired by the next contact.
-    await this.m.Customer.updateOne(
-      { _id: customerId },
-      { $setOnInsert: { name: msg.customer.name ?? ident.address, tier: 'standard', identities: [{ channel: ident.channel, address: ident.address }], language: msg.customer.language } },
-      { upsert: true },
-    );
-    remember(this.identities, key, customerId);
-    return customerId;
+    return this.ids.resolve(ident, { name: msg.customer.name, language: msg.customer.language });
   }
 
   /**
@@ -196,15 +183,37 @@ export class Ingest {
    * counters). Concurrent lookups of one conversation share one: they resume in the order they came,
    * so a customer's messages are submitted (and their events sent) in the order they arrived.
    */
-  private liveConversation(customerId: Types.ObjectId, msg: Parsed): ConversationDoc | Promise<ConversationDoc> {
-    const openKey = `${msg.channel}:${String(customerId)}`;
+  private liveConversation(customerId: Types.ObjectId, msg: Parsed, route = true): ConversationDoc | Promise<ConversationDoc> {
+    const openKey = msg.threadKey ? threadOpenKey(msg.channel, msg.threadKey) : `${msg.channel}:${String(customerId)}`;
     const cached = this.openConversations.get(openKey);
     if (cached) return cached;
-    return shared(this.opening, openKey, () => this.findOrOpen(openKey, customerId, msg));
+    return shared(this.opening, openKey, () => (msg.threadKey ? this.findOrOpenThread(openKey, customerId, msg, msg.threadKey) : this.findOrOpen(openKey, customerId, msg, undefined, false, route)));
   }
 
-  private async findOrOpen(openKey: string, customerId: Types.ObjectId, msg: Parsed): Promise<ConversationDoc> {
-    const existing = (await this.m.Conversation.findOne({ openKey }).lean()) as ConversationDoc | null;
+  /**
+   * The customer's live conversation on a channel for a conversation an agent starts (hub/outreach.ts):
+   * the one the customer's next message would join, or a new one opened without routing (its agent
+   * claims it) and announced to the consoles.
+   */
+  async conversationFor(customerId: Types.ObjectId, init: { channel: Channel; subject?: string; queue?: string; channelData?: Record<string, unknown> }): Promise<ConversationDoc> {
+    const msg = { channel: init.channel, subject: init.subject, queue: init.queue, channelData: init.channelData, customer: {} } as Parsed;
+    return this.liveConversation(customerId, msg, false);
+  }
+
+  /** The thread's live conversation, reopened or opened anew (hub/ingest/threads.ts). */
+  private async findOrOpenThread(openKey: string, customerId: Types.ObjectId, msg: Parsed, threadKey: string): Promise<ConversationDoc> {
+    const conv = await threadConversation(openKey, msg.channel, threadKey, {
+      m: this.m,
+      reopenWindowMs: this.reopenWindowMs,
+      open: (previous) => this.findOrOpen(openKey, customerId, msg, previous, true),
+      reopened: (c) => this.hooks.conversationOpened?.(c, true),
+    });
+    remember(this.openConversations, openKey, conv);
+    return conv;
+  }
+
+  private async findOrOpen(openKey: string, customerId: Types.ObjectId, msg: Parsed, previous?: Types.ObjectId, looked = false, route = true): Promise<ConversationDoc> {
+    const existing = looked ? null : ((await this.m.Conversation.findOne({ openKey }).lean()) as ConversationDoc | null);
     if (existing) {
       remember(this.openConversations, openKey, existing);
       return existing;
@@ -236,6 +245,8 @@ export class Ingest {
             tags: [],
             requiredSkills: [],
             channelData: msg.channelData ?? {},
+            ...(msg.threadKey ? { threadKey: msg.threadKey } : {}),
+            ...(previous ? { previousConversationId: previous } : {}),
           },
         },
         { upsert: true, new: true, setDefaultsOnInsert: false, includeResultMetadata: true },
@@ -248,8 +259,16 @@ export class Ingest {
       conv = (await this.m.Conversation.findOne({ openKey }).lean()) as ConversationDoc | null;
     }
     if (!conv) throw new Error('could not open a conversation');
+    // Opened for a customer merged meanwhile (its identity was read before the merge): a merge moves
+    // what is stored when it runs, and again once every hub has heard of it, so what is opened after
+    // that second move is moved here (hub/customer-merge.ts).
+    const now2 = this.ids.current(customerId);
+    if (created && String(now2) !== String(customerId)) {
+      await this.m.Conversation.updateOne({ _id: conv._id, customerId }, { $set: { customerId: now2 } });
+      conv = { ...conv, customerId: now2 };
+    }
     remember(this.openConversations, openKey, conv);
-    if (created) this.hooks.conversationOpened?.(conv);
+    if (created) this.hooks.conversationOpened?.(conv, route);
     return conv;
   }
 

@@ -5,7 +5,9 @@ import { CHANNELS, CONVERSATION_STATUSES, type Channel, type ConversationStatus 
  * Channel-agnostic conversation; channel-specific details live in `channelData`.
  * `openKey` is "channel:customerId" while the conversation is live and "closed:<id>" after; its unique
  * index makes "find or create the open conversation" race-free without partial indexes (which the
- * embedded store lacks).
+ * embedded store lacks). A conversation of a thread (an e-mail thread, a channel's own thread id) is
+ * keyed by its thread instead, "thread:channel:threadKey", so one customer may hold several live
+ * conversations on one channel, one per thread (hub/ingest/threads.ts).
  */
 export const conversationSchema = new Schema(
   {
@@ -34,6 +36,13 @@ export const conversationSchema = new Schema(
     tags: { type: [String], default: [] },
     disposition: { code: String, note: String, by: String, at: Date },
     channelData: { type: Schema.Types.Mixed, default: {} },
+    /** The channel's thread this conversation holds (absent: the customer's one unthreaded conversation). */
+    threadKey: String,
+    /** The resolved conversation of the same thread this one continues (opened after the reopen window). */
+    previousConversationId: { type: Schema.Types.ObjectId, default: undefined },
+    /** Last time a message in its thread reopened it after it was resolved, and how often that happened. */
+    reopenedAt: Date,
+    reopenCount: Number,
   },
   { timestamps: true, minimize: false },
 );
@@ -44,6 +53,8 @@ conversationSchema.index({ status: 1, lastMessageAt: -1 });
 conversationSchema.index({ assigneeId: 1, lastMessageAt: -1 });
 conversationSchema.index({ queue: 1, lastMessageAt: -1 });
 conversationSchema.index({ customerId: 1, createdAt: -1 });
+// A thread's conversations, newest first (the live one is found by openKey; this finds the resolved ones).
+conversationSchema.index({ channel: 1, threadKey: 1, createdAt: -1 });
 
 export function conversationModel(conn: Connection) {
   return conn.model('Conversation', conversationSchema, 'conversations');
@@ -74,6 +85,10 @@ export interface ConversationDoc {
   tags?: string[];
   disposition?: { code?: string | null; note?: string | null; by?: string | null; at?: Date | null } | null;
   channelData?: unknown;
+  threadKey?: string | null;
+  previousConversationId?: Types.ObjectId | null;
+  reopenedAt?: Date | null;
+  reopenCount?: number | null;
   createdAt: Date;
   updatedAt: Date;
 }

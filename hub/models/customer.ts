@@ -2,9 +2,10 @@ import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { CHANNELS } from './types.js';
 
 /**
- * A customer with identities per channel. Identity lookups go through the separate `identities`
- * collection whose _id is "channel:address": a unique _id is the one uniqueness every
+ * A customer. Identity lookups go through the separate `identities` collection whose _id is
+ * "kind:normalised address" (hub/identities.ts): a unique _id is the one uniqueness every
  * MongoDB-compatible store enforces, so two concurrent first contacts can never make two customers.
+ * `identities` here is the first contact point, kept for display; the collection is the truth.
  */
 export const customerSchema = new Schema(
   {
@@ -19,6 +20,9 @@ export const customerSchema = new Schema(
     lastAgentId: String,
     /** Relationship manager: preferred over the last agent for sticky routing. */
     accountManagerId: String,
+    /** Set when a supervisor merged this customer into another (hub/customer-merge.ts): a tombstone, never reused. */
+    mergedInto: { type: Schema.Types.ObjectId, default: undefined },
+    mergedAt: Date,
   },
   { timestamps: true },
 );
@@ -27,10 +31,18 @@ export const identitySchema = new Schema(
   {
     _id: String,
     customerId: { type: Schema.Types.ObjectId, required: true },
+    /** phone | email | webchat, and the normalised address (absent on identities stored before kinds). */
+    kind: String,
+    address: String,
+    /** Channels this identity was seen on (the same number for SMS and voice). */
+    channels: { type: [String], default: undefined },
+    /** False for contact data someone typed in that no channel vouched for. */
+    verified: Boolean,
     createdAt: { type: Date, default: () => new Date() },
   },
   { versionKey: false },
 );
+identitySchema.index({ customerId: 1 });
 
 export function customerModels(conn: Connection) {
   return {

@@ -23,13 +23,29 @@ export const messageSchema = new Schema(
     externalId: { type: String, required: true },
     clientId: String,
     status: { type: String, enum: DELIVERY_STATUSES, default: 'received' },
+    /** Why the channel said what it said (a bounce reason, an SMSC error code). */
+    statusDetail: String,
+    /** When the channel says the status changed (the receipt's own time, else when we heard). */
+    statusAt: Date,
+    /**
+     * Outbound only: the channel's own id for the sent message (SMPP message_id, the e-mail
+     * Message-ID), returned by send(). Receipts find their message by it (hub/receipts.ts). `externalId`
+     * stays our idempotency key.
+     */
+    sentId: String,
+    /** Outbound only: how many times send() was called for it (a retry after a crash says so to the connector). */
+    sendAttempts: Number,
     error: String,
+    /** An internal note (hub/notes.ts): for colleagues only, never sent to the customer. */
+    internal: Boolean,
     channelData: Schema.Types.Mixed,
   },
   { timestamps: true },
 );
 messageSchema.index({ channel: 1, externalId: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, createdAt: -1 });
+// Receipts by the channel's id (not unique: the store has no partial indexes, and inbound messages have none).
+messageSchema.index({ channel: 1, sentId: 1 });
 messageSchema.index({ customerId: 1, createdAt: -1 });
 
 export function messageModel(conn: Connection) {
@@ -52,6 +68,10 @@ export interface MessageDoc {
   externalId: string;
   clientId?: string | null;
   status: DeliveryStatus;
+  statusDetail?: string | null;
+  statusAt?: Date | null;
+  sentId?: string | null;
+  sendAttempts?: number | null;
   error?: string | null;
   channelData?: unknown;
   createdAt: Date;

@@ -48,6 +48,26 @@ export interface ConformanceAdapter {
    * Resolves false when this channel has no way to report that state (web chat reports only reads).
    */
   reportNative?(messageId: string, native: string): Promise<boolean>;
+  // --- Context v2 (each optional: a channel without the notion skips its test) ---
+  /**
+   * Deliver an inbound message in a thread of the channel (a reply in an e-mail thread); resolves with
+   * the id of the conversation it was stored in.
+   */
+  deliverInThread?(thread: string, inboundId: string, text: string): Promise<{ conversationId: string }>;
+  /**
+   * Send the hub a file through the channel's own way (an upload, an attachment, a fax page) of about
+   * `bytes` bytes. Resolves with whether it was accepted (the hub's limit refused it: false).
+   */
+  sendFile?(bytes: number): Promise<{ accepted: boolean }>;
+  /** The largest file the channel accepts, and how many files (and chunks) the hub's file store holds. */
+  fileLimit?: number;
+  storedFiles?(): Promise<{ files: number; chunks: number }>;
+  /**
+   * The peer reports a native delivery state by the channel's own id for an outbound message (an SMS
+   * delivery report, a bounce). Resolves false when the channel has no such receipts.
+   */
+  reportByChannelId?(messageId: string, native: string): Promise<boolean>;
+
   /** The connector under test (for mapStatus). */
   connector(): ChannelConnector;
   /** Native delivery states and what they must map to (undefined: unknown state, ignored). */
@@ -152,6 +172,40 @@ export function describeConnectorConformance(name: string, factory: () => Promis
         if (!(await a.reportNative(messageId, native))) continue;
         expect(await waitFor(async () => ((await a.outboundStatus(messageId)) === expected ? expected : undefined), 5000, `status ${expected}`)).toBe(expected);
       }
+    });
+
+    test('v2 threads: two threads stay apart, a reply joins its own thread', async (ctx) => {
+      if (!a.deliverInThread) return ctx.skip();
+      const t1 = id('thread-a');
+      const t2 = id('thread-b');
+      const a1 = await a.deliverInThread(t1, id('ta1'), 'first case');
+      const b1 = await a.deliverInThread(t2, id('tb1'), 'second case');
+      expect(b1.conversationId).not.toBe(a1.conversationId);
+      expect((await a.deliverInThread(t1, id('ta2'), 'about the first')).conversationId).toBe(a1.conversationId);
+      expect((await a.deliverInThread(t2, id('tb2'), 'about the second')).conversationId).toBe(b1.conversationId);
+    });
+
+    test('v2 files: a file within the limit is stored; past it, refused and nothing half-stored', async (ctx) => {
+      if (!a.sendFile || !a.storedFiles || !a.fileLimit) return ctx.skip();
+      const before = await a.storedFiles();
+      expect((await a.sendFile(Math.min(2048, a.fileLimit))).accepted).toBe(true);
+      const after = await a.storedFiles();
+      expect(after.files).toBe(before.files + 1);
+      expect((await a.sendFile(a.fileLimit * 3)).accepted).toBe(false);
+      expect(await a.storedFiles()).toEqual(after);
+    });
+
+    test('v2 receipts by the channel\'s id: out of order and duplicated, the furthest status stays', async (ctx) => {
+      if (!a.reportByChannelId) return ctx.skip();
+      await a.deliver(id('pre-receipt'), 'receipts please');
+      const { messageId } = await a.triggerSend(`receipted ${randomBytes(4).toString('hex')}`);
+      await waitFor(async () => (await a.outboundStatus(messageId)) === 'sent', 10_000, 'status sent');
+      const forward = a.mapStatus.filter((m) => m.expected === 'delivered' || m.expected === 'read');
+      const furthest = forward.some((m) => m.expected === 'read') ? 'read' : 'delivered';
+      // Furthest first, then the rest, each twice: none may move it back.
+      const order = [...forward.filter((m) => m.expected === furthest), ...forward.filter((m) => m.expected !== furthest)];
+      for (const m of [...order, ...order]) if (!(await a.reportByChannelId(messageId, m.native))) return ctx.skip();
+      expect(await waitFor(async () => ((await a.outboundStatus(messageId)) === furthest ? furthest : undefined), 5000, `status ${furthest}`)).toBe(furthest);
     });
   });
 }

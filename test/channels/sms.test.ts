@@ -123,6 +123,12 @@ test('malformed PDUs: unknown command gets generic_nack, a truncated deliver_sm 
   expect((await inbound('still here')).length).toBe(1);
 });
 
+test('an opt-out keyword (退订) is recorded once for the number', async () => {
+  expect(await smsc.mo('8613200132000', ' 退订 ')).toBe(0);
+  expect(await sms.isOptedOut('+8613200132000')).toBe(true);
+  expect(await sms.isOptedOut('+8613300133000')).toBe(false);
+});
+
 test('a dropped connection is bound again and MO flows after it', async () => {
   const binds = smsc.bindAttempts;
   smsc.dropAll();

@@ -147,6 +147,24 @@ describe('the console in all-day use', () => {
     const box = await s.getByTestId('sup-logout').first().boundingBox();
     expect(box!.x + box!.width).toBeLessThanOrEqual(1920);
   });
+  it('6b. the supervisor hands the waiting chat to the agent with a note: the agent finds the note, marked internal', async () => {
+    const s = supB!.page;
+    const row = s.locator('[data-testid=sup-waiting-item]', { hasText: '理财客户' });
+    await row.getByTestId('sup-reassign').click();
+    await s.getByTestId('agent-picker').waitFor({ timeout: T });
+    await s.locator('[data-testid=picker-agent]', { hasText: 'Li Na' }).click();
+    await s.getByTestId('picker-note').fill('VIP prospect, wants a wealth product call-back');
+    await s.getByTestId('picker-force').check();
+    await s.getByTestId('picker-confirm').click();
+    await s.getByTestId('agent-picker').waitFor({ state: 'detached', timeout: T });
+    const conv = await h.hub.m.Conversation.findOne({ customerName: '理财客户' }).lean();
+    expect(conv?.assigneeName).toBe('李娜 Li Na');
+    await a.locator(`[data-testid=conv-item][data-conv-id="${String(conv!._id)}"]`).click();
+    const note = a.locator('[data-testid=message][data-internal=true]').filter({ hasText: 'wants a wealth product call-back' });
+    await note.waitFor({ timeout: T });
+    expect(await note.getByTestId('note-label').textContent()).toContain('内部备注');
+  });
+
   it('7. a marketing user lands on their own page: no inbox, no connection banner, no state menu', async () => {
     await a.getByTestId('logout').click();
     await login(a, 'market1');

@@ -139,6 +139,10 @@ mail_location = maildir:${dir}/mail/%n/Maildir
 recipient_delimiter = +
 # Keep the plus-address the mail was sent to (Delivered-To), for threading by it.
 lmtp_hdr_delivery_address = original
+protocol imap {
+  # Tests open many sessions per user from 127.0.0.1 (readers, peers, reconnects); the default is 10.
+  mail_max_userip_connections = 1000
+}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%n ${passwd}

@@ -809,6 +809,20 @@ describe('supervisor', () => {
     expect(r.getAgent('a')!.load.email).toBe(1);
   });
 
+  it('claimArrival: a contact routing does not know yet goes to its claimer, not first to an available agent; refused, it is routed as any arrival', () => {
+    const r = router(queue('q', { autoAccept: [] }));
+    agent(r, 'a', T0, { capacity: { sms: 2 } });
+    agent(r, 'sup', T0, { capacity: { sms: 1 }, state: 'notready', reason: 'meeting' });
+    r.claimArrival({ id: 'started', queue: 'q', channel: 'sms', priority: 0 }, 'sup', T0 + S);
+    expect(holder(r, 'started')).toBe('sup');
+    expect(stateOf(r, 'started')).toBe('assigned');
+    expect(r.heldBy('a')).toEqual([]);
+    // No room left for the claimer: refused, and the contact is offered to whoever can take it.
+    expectRoutingError(() => r.claimArrival({ id: 'second', queue: 'q', channel: 'sms', priority: 0 }, 'sup', T0 + 2 * S), 'over_capacity');
+    expect(holder(r, 'second')).toBe('a');
+    expect(waitingIds(r)).toEqual([]);
+  });
+
   it('move between queues keeps enqueuedAt (age) and routes in the new queue', () => {
     const r = router(queue('q', { skills: { cards: 5 } }), queue('loans', { skills: { loans: 5 } }));
     arrive(r, 'old', T0, { priority: 1 });

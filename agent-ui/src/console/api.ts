@@ -2,7 +2,7 @@
 // `{error:{code,message}}` bodies into ApiError, and signs out on 401.
 import type {
   AcdOverview, AdminQueue, AdminQueueBody, AdminTeam, AdminUser, AdminUserCreate, AdminUserPatch, AgentView, Capacity, ConversationDetail,
-  ConversationSummary, Message, NotReadyReason, Offer, User, WrapUpCode,
+  ConversationSummary, CustomerProfile, Message, NotReadyReason, Offer, User, WrapUpCode,
 } from '../types';
 
 export class ApiError extends Error {
@@ -64,10 +64,15 @@ export const api = {
     request<{ items: Message[] }>('GET', `/api/conversations/${id}/messages${qs({ before, limit: 50 })}`),
   reply: (id: string, text: string, clientId: string) =>
     request<{ message: Message }>('POST', `/api/conversations/${id}/messages`, { text, clientId }),
+  note: (id: string, text: string, clientId: string) =>
+    request<{ message: Message }>('POST', `/api/conversations/${id}/notes`, { text, clientId }),
   claim: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/claim`),
   read: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/read`),
   resolve: (id: string, wrapUpCode: string, note?: string) =>
     request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/resolve`, { wrapUpCode, note }),
+  customer: (id: string) => request<CustomerProfile>('GET', `/api/customers/${id}`),
+  startConversation: (body: { channel: string; to: string; text: string; subject?: string; clientId: string }) =>
+    request<{ conversation: ConversationSummary; message: Message }>('POST', '/api/conversations', body),
   wrapUpCodes: () => request<{ items: WrapUpCode[] }>('GET', '/api/wrapup-codes'),
   // ACD: the agent's own routing state and offers
   acdMe: () => request<{ agent: AgentView | null; offers: Offer[] }>('GET', '/api/acd/me'),

@@ -18,13 +18,15 @@ export default {
   msgStatus: { received: 'received', queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' },
   conv: {
     loading: 'Loading conversation…', error: 'Could not load the conversation.', back: 'Back', claim: 'Claim', claiming: 'Claiming…',
-    resolve: 'Resolve', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',
+    resolve: 'Resolve', continues: 'Continues an earlier conversation of this thread', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',
     older: 'Load earlier messages', sending: 'Sending…', failed: 'Not sent', retry: 'Retry', empty: 'No messages yet.',
     alreadyAssigned: 'Someone else already took this conversation.', system: 'System', you: 'You',
+    internalNote: 'Internal note · not sent to the customer', messages: 'Messages',
     waiting: 'Waiting for the connection: sent when it is back', readOnly: 'Assigned to {name}: you can read it; replying and resolving are theirs now.',
     notSentWhy: 'Not sent: {reason}',
   },
-  reply: { placeholder: 'Type a reply… (Ctrl+Enter to send)', send: 'Send', closed: 'This conversation is closed.' },
+  reply: { mode: 'Write', toCustomer: 'Reply', note: 'Internal note', addNote: 'Add note', notePlaceholder: 'Internal note: only colleagues see it, never the customer',
+    label: 'Reply to the customer', placeholderEnter: 'Type a reply… (Enter sends, Shift+Enter for a new line)', placeholder: 'Type a reply… (Ctrl+Enter to send)', send: 'Send', closed: 'This conversation is closed.' },
   resolve: {
     title: 'Resolve conversation', code: 'Wrap-up code', choose: 'Choose a code…', note: 'Note (optional)', confirm: 'Resolve',
     cancel: 'Cancel', required: 'Choose a wrap-up code.', loadError: 'Could not load wrap-up codes.',
@@ -32,10 +34,28 @@ export default {
   customer: {
     title: 'Customer', tier: 'Tier', segment: 'Segment', language: 'Language', identities: 'Contact points',
     history: 'Past conversations', noHistory: 'No earlier conversations.',
+    timeline: 'All conversations', noTimeline: 'No conversations yet.', current: 'this one', unverifiedTag: 'unverified',
+    kind: { phone: 'Phone', email: 'Email', webchat: 'Web chat visitor' }, startOn: 'New {channel} to {address}', loadError: 'Could not load the customer.',
     email: 'Email', phone: 'Phone', unverified: 'From the chat form (not verified)',
+  },
+  newConv: {
+    action: 'New conversation', shortcut: 'New conversation (n)', title: 'New conversation', channel: 'Channel', to: 'To', subject: 'Subject',
+    message: 'Message', placeholder: 'Write the first message… (Ctrl+Enter to send)', send: 'Send', required: 'Fill in the recipient, the message and (for e-mail) the subject.',
+    hint: { sms: 'Mobile number, e.g. 138 0013 8000', voice: 'Phone number', fax: 'Fax number', email: "name{'@'}example.com", webchat: 'Visitor id' },
+    err: {
+      channel_unavailable: 'This channel is not available on this hub.', invalid_address: 'That address is not valid for this channel.',
+      not_found: 'No such web chat visitor.', rate_limited: 'Too many new conversations; wait a minute.', not_assignee: 'Another agent has this customer\'s conversation on that channel.',
+      already_assigned: 'Another agent has this customer\'s conversation on that channel.', over_capacity: 'You have no room for another conversation on this channel.',
+      network_error: 'Cannot reach the server.', generic: 'Could not start the conversation: {msg}',
+    },
   },
   time: { now: 'now', m: '{n}m', h: '{n}h', d: '{n}d' },
   nav: { inbox: 'Inbox', supervisor: 'Supervisor', admin: 'Administration', marketing: 'Marketing', label: 'Main' },
+  prefs: {
+    title: 'Settings', enterSends: 'Enter sends (Shift+Enter: new line)', sound: 'Sound for new work', desktop: 'Desktop notifications',
+    titleCount: 'Unread count in the tab title', desktopRefused: 'The browser refused notifications: allow them in its site settings.',
+  },
+  alert: { offer: 'Incoming {channel}: {name}', message: 'New message from {name}' },
   marketing: { title: 'Marketing', campaigns: 'Campaigns', empty: 'No campaigns yet. Outbound campaigns (SMS, email, voice) will be planned and followed here.' },
   acd: {
     state: { available: 'Available', busy: 'Busy', wrapup: 'Wrap-up', notready: 'Not ready', offline: 'Offline', disconnected: 'Disconnected' },
@@ -70,7 +90,7 @@ export default {
     confirmTakeover: 'Take over this conversation from {name}? It is moved to you at once.', confirmTakeoverTitle: 'Take over',
     confirm: 'Confirm', cancel: 'Cancel', done: 'Done.',
     pickTitle: 'Reassign to an agent', pick: 'Reassign', force: 'Assign even if the agent is at capacity', full: 'full', noneSignedIn: 'No agent is signed in.',
-    you: 'you',
+    you: 'you', handoverNote: 'Note for the next agent (optional, internal)', handoverHint: 'Not sent to the customer',
   },
   admin: {
     title: 'Administration', tabs: 'Administration sections', loading: 'Loading…', retry: 'Retry', loadError: 'Could not load: {msg}',

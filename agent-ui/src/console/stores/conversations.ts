@@ -29,7 +29,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   /** Per conversation: the customer read our replies up to this message (id; its time once known). */
   const readMarks: Record<string, { upTo: string; at?: number }> = {};
   /** Replies written while the hub was unreachable: sent again, same clientId, on reconnect. */
-  const unsent = new Map<string, { id: string; text: string }>();
+  const unsent = new Map<string, { id: string; text: string; internal: boolean }>();
   /** Which user this state belongs to; a different sign-in starts from scratch. */
   const owner = ref<string | null>(null);
 
@@ -133,24 +133,25 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (on) typingTimers[id] = setTimeout(() => { typing[id] = false; }, TYPING_TTL_MS);
   }
 
-  async function send(id: string, text: string, clientId = uuid()) {
+  /** A reply to the customer, or (internal) a note for colleagues that the hub never sends out. */
+  async function send(id: string, text: string, clientId = uuid(), internal = false) {
     const conv = byId[id];
     const p: PendingMessage = {
       id: `pending:${clientId}`, conversationId: id, direction: 'out', channel: conv?.channel ?? 'webchat',
       author: { type: 'agent', id: useAuthStore().user?.id, name: useAuthStore().user?.name },
-      text, attachments: [], clientId, status: 'queued', pending: true,
+      text, attachments: [], clientId, status: 'queued', pending: true, internal: internal || undefined,
       createdAt: new Date().toISOString(), updatedAt: new Date(0).toISOString(),
     };
     put(id, mergeMessage(messages[id] ?? [], p));
     try {
-      const { message } = await api.reply(id, text, clientId);
+      const { message } = await (internal ? api.note(id, text, clientId) : api.reply(id, text, clientId));
       unsent.delete(clientId);
       put(id, mergeMessage(messages[id] ?? [], message));
     } catch (e) {
       const err = e as ApiError;
       // Unreachable or failing hub: it stays pending ("waiting") and goes again on reconnect, as the widget's do.
       const waiting = isTransient(err) && err.status !== 429;
-      if (waiting) unsent.set(clientId, { id, text });
+      if (waiting) unsent.set(clientId, { id, text, internal });
       else unsent.delete(clientId);
       const list = messages[id] ?? [];
       const shown: PendingMessage = waiting ? { ...p, waiting: true } : { ...p, error: err.message, retryable: isTransient(err) };
@@ -159,13 +160,13 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
   /** Resend a failed reply with the same clientId so the hub can deduplicate. */
   function retry(id: string, m: ShownMessage) {
-    if (m.clientId) void send(id, m.text, m.clientId);
+    if (m.clientId) void send(id, m.text, m.clientId, m.internal === true);
   }
   /** Send again, in the order written, what was written while the hub was unreachable. */
   async function flushUnsent() {
     for (const [clientId, u] of [...unsent]) {
       if (!unsent.has(clientId)) continue;
-      await send(u.id, u.text, clientId);
+      await send(u.id, u.text, clientId, u.internal);
       if (unsent.has(clientId)) return; // still unreachable: the next reconnect tries again
     }
   }

@@ -1,6 +1,7 @@
 // Supervisor's live view of queues, agents and waiting contacts (GET /api/acd/overview). Refreshed
 // while the view is open: on socket events (throttled to once a second) and by a 5 s poll fallback.
 import { defineStore } from 'pinia';
+import { uuid } from '../../uuid';
 import { ref } from 'vue';
 import { api, type SettableState } from '../api';
 import { acceptAgent, clockSkew, throttle } from '../acd/logic';
@@ -97,7 +98,15 @@ export const useSupervisorStore = defineStore('supervisor', () => {
   }
   const move = (id: string, queue: string) => conv(api.move(id, queue));
   const setPriority = (id: string, priority: number) => conv(api.setPriority(id, priority));
-  const reassign = (id: string, agentId: string, force?: boolean) => conv(api.reassign(id, agentId, force));
+  /**
+   * Reassign, with an optional handover note: stored first as an internal note on the conversation (never
+   * sent to the customer), so the new agent finds it above the chat when it lands with them.
+   */
+  async function reassign(id: string, agentId: string, force?: boolean, note?: string) {
+    const text = note?.trim();
+    if (text) await act(api.note(id, text, uuid()));
+    return conv(api.reassign(id, agentId, force));
+  }
   const takeover = (id: string) => conv(api.takeover(id));
 
   function reset() { data.value = null; names.value = {}; state.value = 'idle'; error.value = ''; }

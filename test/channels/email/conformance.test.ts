@@ -1,0 +1,181 @@
+/**
+ * The connector conformance suite (test/channels/conformance.ts) for email, through the real
+ * protocols: the peer puts mail into the service mailbox (IMAP APPEND into Dovecot: what an MTA's
+ * delivery does), and its "ack" is the reader's checkpoint passing that mail's UID — the IMAP
+ * equivalent of an SMPP resp. Replies go out by SMTP (OpenSMTPD → Dovecot) and are read from the
+ * customer's mailbox; receipts come back as DSN/MDN mail.
+ */
+import { ImapFlow } from 'imapflow';
+import { Redis } from 'ioredis';
+import nodemailer from 'nodemailer';
+import { describeConnectorConformance, type ConformanceAdapter } from '../conformance.js';
+import { parseMail } from '../../../channels/email/parse.js';
+import { CheckpointStore } from '../../../channels/email/checkpoints.js';
+import { testRedisUrl } from '../../helpers/db.js';
+import { api, loginAs, startTestHub, type TestHub } from '../../helpers/hub.js';
+import { startMailServers } from '../../helpers/mail-servers.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const DOMAIN = 'conformance.example';
+
+async function emailAdapter(): Promise<ConformanceAdapter> {
+  const servers = await startMailServers([
+    { name: 'service', password: 'service-pass' },
+    { name: 'customer', password: 'customer-pass' },
+  ]);
+  const overrides = {
+    email: {
+      enabled: true,
+      mailboxes: [
+        {
+          name: 'service',
+          address: 'service@bank.example',
+          queue: 'general',
+          imap: { host: servers.host, port: servers.imapPort, secure: false, user: 'service', password: 'service-pass', folder: 'INBOX' },
+          smtp: { host: servers.host, port: servers.smtpPort, secure: false },
+        },
+      ],
+    },
+  };
+  let h: TestHub = await startTestHub({ name: 'email_conf', overrides });
+  const { mongoUri, redisPrefix } = h;
+  const redis = new Redis(testRedisUrl());
+  const checkpoints = new CheckpointStore(redis, `${redisPrefix}:email`);
+  const imap = (user: string) => new ImapFlow({ host: servers.host, port: servers.imapPort, secure: false, auth: { user, pass: `${user}-pass` }, logger: false });
+
+  // The peer's side of the service mailbox: one connection putting mail in (reconnected after a drop).
+  let putter: ImapFlow | undefined;
+  const put = async (raw: Buffer): Promise<number> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!putter?.usable) {
+          putter = imap('service');
+          await putter.connect();
+        }
+        const r = await putter.append('INBOX', raw);
+        return (r as { uid: number }).uid;
+      } catch (e) {
+        putter = undefined;
+        if (attempt > 20) throw e;
+      }
+    }
+  };
+
+  // The customer's mailbox, watched with IDLE: what the hub sent. Reconnects after a drop and reads
+  // on from the last UID it saw.
+  const received: { text: string; messageId?: string }[] = [];
+  let lastUid = 0;
+  let closing = false;
+  let watcher: ImapFlow | undefined;
+  let reading = Promise.resolve();
+  const readNew = (w: ImapFlow) =>
+    (reading = reading
+      .then(async () => {
+        for await (const m of w.fetch(`${lastUid + 1}:*`, { uid: true, source: true }, { uid: true })) {
+          if (m.uid <= lastUid) continue;
+          lastUid = m.uid;
+          const p = await parseMail(m.source!, { sink: async (s) => (s.resume(), { id: 'x' }), maxAttachmentBytes: 1 << 20 });
+          received.push({ text: p.text.trim(), ...(p.messageId ? { messageId: p.messageId.replace(/\.cchub@.*$/, '') } : {}) });
+        }
+      })
+      .catch(() => undefined));
+  const watch = async (): Promise<void> => {
+    const w = imap('customer');
+    w.on('error', () => undefined);
+    w.on('exists', () => void readNew(w));
+    await w.connect();
+    await w.mailboxOpen('INBOX');
+    watcher = w;
+    // Only the established session reconnects (a failed attempt's close is the retry loop's business).
+    w.on('close', () => {
+      if (!closing) void waitFor(() => watch().then(() => true), 30_000, 'customer mailbox watcher back').catch(() => undefined);
+    });
+    void readNew(w);
+  };
+  await watch();
+
+  let lastConversation: string | undefined;
+  let token: string | undefined;
+  const mail = (inboundId: string, text: string) =>
+    Buffer.from(`From: customer@example.cn\r\nTo: service@bank.example\r\nSubject: conformance\r\nMessage-ID: <${inboundId}@${DOMAIN}>\r\nDate: ${new Date().toUTCString()}\r\n\r\n${text}\r\n`);
+
+  return {
+    async deliver(inboundId, text) {
+      const uid = await put(mail(inboundId, text));
+      await waitFor(async () => ((await checkpoints.get('service'))?.lastUid ?? 0) >= uid, 30_000, `checkpoint past uid ${uid}`);
+      return {};
+    },
+    async storedCount(inboundId) {
+      const docs = (await h.hub.m.Message.find({ channel: 'email', externalId: `${inboundId}@${DOMAIN}` }).lean()) as any[];
+      if (docs[0]) lastConversation = String(docs[0].conversationId);
+      return docs.length;
+    },
+    async restart() {
+      await h.close();
+      h = await startTestHub({ mongoUri, redisPrefix, overrides, seed: false });
+      token = undefined;
+    },
+    async reconnect() {
+      // Every IMAP session drops (the hub's reader and the peers); the reader reconnects by itself.
+      await servers.stopImap();
+      await servers.startImap();
+    },
+    async triggerSend(text) {
+      token ??= await loginAs(h.url, 'agent1');
+      if (!lastConversation) throw new Error('deliver first');
+      const r = await api(h.url, `/api/conversations/${lastConversation}/messages`, { token, body: { text, clientId: `conf-${Math.random().toString(36).slice(2, 12)}` } });
+      if (r.status !== 201) throw new Error(`reply: ${r.status} ${JSON.stringify(r.body)}`);
+      return { messageId: r.body.message.id };
+    },
+    received: () => received,
+    async outboundStatus(messageId) {
+      return ((await h.hub.m.Message.findById(messageId).lean()) as any)?.status;
+    },
+    async reportNative(messageId, native) {
+      const original = `<${messageId}.cchub@bank.example>`;
+      const smtp = nodemailer.createTransport({ host: servers.host, port: servers.smtpPort, secure: false, ignoreTLS: true });
+      if (native === 'delivered') {
+        await smtp.sendMail({
+          from: 'MAILER-DAEMON@mx.example.cn',
+          to: 'service@bank.example',
+          subject: 'Delivery Status Notification (Success)',
+          attachments: [
+            { contentType: 'message/delivery-status', content: 'Reporting-MTA: dns; mx.example.cn\r\n\r\nFinal-Recipient: rfc822; customer@example.cn\r\nAction: delivered\r\nStatus: 2.0.0\r\n' },
+            { contentType: 'text/rfc822-headers', content: `Message-ID: ${original}\r\n` },
+          ],
+        });
+        return true;
+      }
+      if (native === 'displayed') {
+        await smtp.sendMail({
+          from: 'customer@example.cn',
+          to: 'service@bank.example',
+          subject: 'Read: conformance',
+          attachments: [{ contentType: 'message/disposition-notification', content: `Final-Recipient: rfc822;customer@example.cn\r\nOriginal-Message-ID: ${original}\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n` }],
+        });
+        return true;
+      }
+      // 'failed' (a DSN with Action: failed) is covered in connector.test.ts: after 'read' it would
+      // be a backwards move here.
+      return false;
+    },
+    connector: () => h.hub.connectors.get('email')!,
+    mapStatus: [
+      { native: 'delivered', expected: 'delivered' },
+      { native: 'displayed', expected: 'read' },
+      { native: 'failed', expected: 'failed' },
+      { native: 'delayed', expected: undefined },
+      { native: 'relayed', expected: 'delivered' },
+    ],
+    async close() {
+      closing = true;
+      await watcher?.logout().catch(() => undefined);
+      await putter?.logout().catch(() => undefined);
+      await h.close();
+      await redis.quit();
+      await servers.stop();
+    },
+  };
+}
+
+describeConnectorConformance('email', emailAdapter);
