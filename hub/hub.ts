@@ -34,7 +34,7 @@ import { Conversations } from './conversations.js';
 import { Outbound } from './outbound.js';
 import { FileStore } from './files.js';
 import { Receipts } from './receipts.js';
-import { errorBody } from '../lib/errors.js';
+import { errorBody, unsupportedType } from '../lib/errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
@@ -161,6 +161,7 @@ export class Hub {
       log: log.child({ mod: 'acd' }),
       queues: () => this.acdBridge.queues(),
       effects: {
+        stored: (d, r) => this.acdBridge.stored(d, r),
         applied: (d, r) => this.acdBridge.applied(d, r),
         becameLeader: (r) => this.acdBridge.reconcile(r),
         periodic: (r) => this.acdBridge.periodic(r),
@@ -183,6 +184,7 @@ export class Hub {
       {
         connected: (id) => void this.acdBridge.agentConnected(id).catch((e) => this.log.warn({ err: e }, 'routing login failed')),
         disconnected: (id) => this.acdBridge.agentDisconnected(id),
+        acked: (id, ids) => void this.acdBridge.acked(id, ids).catch((e) => this.log.warn({ err: e }, 'assignment acknowledgement not stored')),
       },
       this.socketCap,
     );
@@ -225,6 +227,11 @@ export class Hub {
     // Tight limits for every multipart body: fields are buffered in memory before a file is reached.
     await this.app.register(multipart, { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 4, fieldSize: 1024, fieldNameSize: 64, parts: 6, headerPairs: 20 } });
     securityHeaders(this.app, { https: (this.config.publicUrl ?? '').startsWith('https:') });
+    // A multipart body is read only by routes that take uploads (config.multipart); anywhere else it
+    // would reach the JSON validation as no body at all (`{}`), so a PUT of defaults would pass as valid.
+    this.app.addHook('preValidation', async (req) => {
+      if (req.isMultipart() && !(req.routeOptions.config as { multipart?: boolean } | undefined)?.multipart) throw unsupportedType('this route takes a JSON body, not multipart/form-data');
+    });
     // The widget runs on the bank's own site: its endpoints answer any origin. Tokens travel in headers,
     // never cookies, so this opens nothing to cross-site requests; the agent API allows no other origin.
     const publicPaths = [...this.connectors.publicPaths, '/api/attachments/'];
@@ -298,6 +305,7 @@ export class Hub {
       if (token ? !bearerIs(req.headers.authorization, token) : !isLoopbackAddress(req.socket.remoteAddress)) {
         return reply.code(token ? 401 : 403).send({ error: { code: token ? 'unauthorized' : 'forbidden', message: token ? 'send the metrics token as a bearer token' : 'metrics are served to this machine only unless CCHUB_METRICS_TOKEN is set' } });
       }
+      this.metrics.routingLeader.set(this.acd.isLeader ? 1 : 0);
       reply.header('Content-Type', this.metrics.registry.contentType);
       return this.metrics.registry.metrics();
     });

@@ -103,7 +103,7 @@ export function registerWebchatHttp(ctx: ConnectorContext, config: WebchatConfig
   const uploadsPerVisitor = ctx.limiter('upload:visitor', config.uploadsPerMinute, 60, () => rateLimited('too many uploads; wait a minute'));
   const uploadsPerIp = ctx.limiter('upload:ip', config.uploadsPerMinute * 5, 60, () => rateLimited('too many uploads; wait a minute'));
 
-  app.post('/api/webchat/attachments', async (req, reply) => {
+  app.post('/api/webchat/attachments', { config: { multipart: true } }, async (req, reply) => {
     const header = req.headers.authorization ?? '';
     const v = await ctx.customers.verifySession(header.replace(/^Bearer /i, ''));
     await Promise.all([uploadsPerVisitor.consume(v.sub), uploadsPerIp.consume(req.ip)]);
