@@ -1,8 +1,8 @@
 /**
  * Card and resident ID numbers are masked where the hub shows customer text to agents (the inbox
- * preview, over HTTP and to a console that loads later), by the same rules the console applies to the
- * messages it shows (agent-ui/src/mask.spec.ts): a card keeps its last four, an ID its first and last
- * four, and phone numbers, short numbers and amounts stay as written.
+ * preview, over HTTP and to a console that loads later), by the one rule the hub and the console share
+ * (lib/mask.ts, issue 16): a Luhn-valid card and a checksummed resident ID keep their last four (the
+ * separators stay), and phone numbers, short numbers and amounts stay as written.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
@@ -35,9 +35,9 @@ async function previewOf(text: string): Promise<{ list: string; one: string }> {
 
 test('a card number keeps its last four, grouped or not', async () => {
   for (const [text, shown] of [
-    ['card 6222021234567890 lost', 'card ************7890 lost'],
-    ['卡号 6222 0212 3456 7890。', '卡号 ************7890。'],
-    ['4111-1111-1111-1111', '************1111'],
+    ['card 4111111111111111 lost', 'card ************1111 lost'],
+    ['卡号 4111 1111 1111 1111。', '卡号 **** **** **** 1111。'],
+    ['4111-1111-1111-1111', '****-****-****-1111'],
   ]) {
     const p = await previewOf(text);
     expect(p.list, text).toBe(shown);
@@ -45,9 +45,9 @@ test('a card number keeps its last four, grouped or not', async () => {
   }
 });
 
-test('a resident ID number keeps its first digit and last four, X check digit included', async () => {
-  const p = await previewOf('身份证110101199003071234 和 11010119900307123X');
-  expect(p.list).toBe('身份证1*************1234 和 1*************123X');
+test('a resident ID number keeps its last four, X check digit included', async () => {
+  const p = await previewOf('身份证11010519491231002X 和 ４１１１１１１１１１１１１１１１');
+  expect(p.list).toBe('身份证**************002X 和 ************１１１１');
   expect(p.one).toBe(p.list);
 });
 
