@@ -38,7 +38,7 @@ const patch = async (id: string, body: unknown) => {
   const r = await api(h.url, `/api/admin/users/${id}`, { method: 'PATCH', token: await admin(), body });
   expect(r.status, JSON.stringify(r.body)).toBe(200);
 };
-const refusal = (p: Promise<unknown>) => p.then(() => 'connected', (e: { data?: { code?: string } }) => e.data?.code);
+const refusal = (p: Promise<unknown>) => p.then(() => 'connected', (e: { code?: string; data?: { code?: string } }) => e.code ?? e.data?.code);
 
 test('an agent demoted to marketing: the old token opens no /agent socket and calls no API; the open socket is dropped at once', async () => {
   const id = await createUser('demoted1');
