@@ -63,6 +63,8 @@ export class Smsc extends EventEmitter {
 
   private onSession(s: Session): void {
     s.socket.setNoDelay(true);
+    // One close listener per outstanding deliver_sm (see deliver()): receipts can run into thousands.
+    s.socket.setMaxListeners(0);
     let bound = false;
     this.outstanding.set(s, 0);
     s.on('error', () => s.destroy());
