@@ -130,7 +130,8 @@ export class Smsc extends EventEmitter {
         session: s,
       };
       this.submitted.push(sub);
-      const receipt = () => this.sendReceipt(s, id, this.receiptStat);
+      // A receipt cut off by a drop is simply not acked (a real SMSC would send it again later).
+      const receipt = () => void this.sendReceipt(s, id, this.receiptStat).catch(() => undefined);
       if (this.receipts === 'before') receipt();
       s.send(pdu.response({ message_id: id }));
       this.emit('submit', sub);
