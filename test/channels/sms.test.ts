@@ -155,3 +155,26 @@ test('a wrong password degrades the connector with a clear reason and no hot loo
     await bad.close();
   }
 });
+
+test('the account TPS holds across binds: 9 sends at tps 3 over two binds take at least two more windows', async () => {
+  const sim = new Smsc();
+  await sim.listen();
+  const h3 = await startTestHub({ name: 'sms-tps', overrides: { sms: { enabled: true, accounts: [account(sim.port, { name: 'tps', binds: 2, tps: 3 })] } } });
+  try {
+    const c = h3.hub.connectors.get('sms') as SmsConnector;
+    await waitFor(() => sim.sessions.size === 2, 10_000, 'two binds');
+    const at: number[] = [];
+    sim.on('submit', () => at.push(Date.now()));
+    const sends = Array.from({ length: 9 }, (_, i) =>
+      c.send({ message: { id: `tps${i}`, text: `tps ${i}` } as never, attachments: [], channelData: { msisdn: '+8613100131000', account: 'tps' }, attempt: 1 }),
+    );
+    await Promise.all(sends);
+    expect(at.length).toBe(9);
+    expect(new Set(sim.submitted.map((x) => x.session)).size).toBe(2); // both binds carried some
+    expect(at[8]! - at[0]!).toBeGreaterThanOrEqual(1500);
+  } finally {
+    await h3.close();
+    await sim.close();
+  }
+}, 30_000);
+

@@ -63,6 +63,8 @@ export class Smsc extends EventEmitter {
 
   private onSession(s: Session): void {
     s.socket.setNoDelay(true);
+    // One close listener per outstanding deliver_sm (see deliver()): receipts can run into thousands.
+    s.socket.setMaxListeners(0);
     let bound = false;
     this.outstanding.set(s, 0);
     s.on('error', () => s.destroy());
@@ -128,7 +130,8 @@ export class Smsc extends EventEmitter {
         session: s,
       };
       this.submitted.push(sub);
-      const receipt = () => this.sendReceipt(s, id, this.receiptStat);
+      // A receipt cut off by a drop is simply not acked (a real SMSC would send it again later).
+      const receipt = () => void this.sendReceipt(s, id, this.receiptStat).catch(() => undefined);
       if (this.receipts === 'before') receipt();
       s.send(pdu.response({ message_id: id }));
       this.emit('submit', sub);
