@@ -72,6 +72,12 @@ const BaseSchema = z.object({
        * long without coming back, and what they held goes back to the queue.
        */
       logoutGraceSeconds: z.coerce.number().min(0).default(15),
+      /**
+       * An assignment whose agent has a console open but which no console acknowledged (it never
+       * reached the agent's screen) is announced again after this long, and after as long again it
+       * goes back to the queue and the agent is marked not answering (ring-no-answer).
+       */
+      ackSeconds: z.coerce.number().min(0.5).default(5),
     })
     .prefault({}),
   /** Group commit of inbound messages: most insertMany calls in flight, and largest batch. */
@@ -132,6 +138,10 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_DATA_DIR: 'dataDir',
   LOG_LEVEL: 'logLevel',
   CCHUB_SEED_DEMO: 'seedDemo',
+  CCHUB_ACD_ORPHAN_SWEEP_SECONDS: 'acd.orphanSweepSeconds',
+  CCHUB_ACD_ORPHAN_GRACE_SECONDS: 'acd.orphanGraceSeconds',
+  CCHUB_ACD_LOGOUT_GRACE_SECONDS: 'acd.logoutGraceSeconds',
+  CCHUB_ACD_ACK_SECONDS: 'acd.ackSeconds',
   CCHUB_DEFAULT_REGION: 'identities.defaultRegion',
   CCHUB_REOPEN_WINDOW_HOURS: 'ingest.reopenWindowHours',
   CCHUB_FILES_MAX_BYTES: 'files.maxBytes',

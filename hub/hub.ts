@@ -32,7 +32,7 @@ import { Conversations } from './conversations.js';
 import { Outbound } from './outbound.js';
 import { FileStore } from './files.js';
 import { Receipts } from './receipts.js';
-import { errorBody } from '../lib/errors.js';
+import { errorBody, unsupportedType } from '../lib/errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
@@ -152,6 +152,7 @@ export class Hub {
       log: log.child({ mod: 'acd' }),
       queues: () => this.acdBridge.queues(),
       effects: {
+        stored: (d, r) => this.acdBridge.stored(d, r),
         applied: (d, r) => this.acdBridge.applied(d, r),
         becameLeader: (r) => this.acdBridge.reconcile(r),
         periodic: (r) => this.acdBridge.periodic(r),
@@ -174,6 +175,7 @@ export class Hub {
       {
         connected: (id) => void this.acdBridge.agentConnected(id).catch((e) => this.log.warn({ err: e }, 'routing login failed')),
         disconnected: (id) => this.acdBridge.agentDisconnected(id),
+        acked: (id, ids) => void this.acdBridge.acked(id, ids).catch((e) => this.log.warn({ err: e }, 'assignment acknowledgement not stored')),
       },
     );
     this.conversations = new Conversations(this);
@@ -213,6 +215,11 @@ export class Hub {
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
     await this.ingest.ids.loadMerges();
     await this.app.register(multipart);
+    // A multipart body is read only by routes that take uploads (config.multipart); anywhere else it
+    // would reach the JSON validation as no body at all (`{}`), so a PUT of defaults would pass as valid.
+    this.app.addHook('preValidation', async (req) => {
+      if (req.isMultipart() && !(req.routeOptions.config as { multipart?: boolean } | undefined)?.multipart) throw unsupportedType('this route takes a JSON body, not multipart/form-data');
+    });
     // The widget runs on the bank's own site: its endpoints answer any origin. Tokens travel in headers,
     // never cookies, so this opens nothing to cross-site requests; the agent API allows no other origin.
     const publicPaths = [...this.connectors.publicPaths, '/api/attachments/'];
@@ -279,6 +286,7 @@ export class Hub {
       return reply.code(503).send({ ok: false, down, connectors });
     });
     this.app.get('/metrics', async (_req, reply) => {
+      this.metrics.routingLeader.set(this.acd.isLeader ? 1 : 0);
       reply.header('Content-Type', this.metrics.registry.contentType);
       return this.metrics.registry.metrics();
     });

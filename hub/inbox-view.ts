@@ -187,6 +187,33 @@ export class InboxView {
     }
   }
 
+  /**
+   * Store a summary that is not read from a record: routing's stored decision applied to the summary
+   * this view holds, so the lists and consoles get an assignment before its record is written
+   * (hub/acd/announce.ts; the record follows with the same updatedAt). Returns false when stale.
+   */
+  async upsertView(v: ConversationView): Promise<boolean> {
+    const live = LIVE_STATUSES.includes(v.status as never);
+    const sets = live ? [this.key('z:live'), v.assignee ? this.key(`z:agent:${v.assignee.id}`) : this.key(`z:queue:${v.queue}`)] : [this.key('z:closed')];
+    const r = await (this.redis as unknown as { inboxUpsert(...a: (string | number)[]): Promise<number> }).inboxUpsert(
+      this.key('summaries'),
+      this.key('members'),
+      this.key('versions'),
+      this.key('z:closed'),
+      this.key('counters'),
+      v.id,
+      new Date(v.updatedAt).getTime(),
+      JSON.stringify(v),
+      new Date(v.lastMessageAt).getTime(),
+      JSON.stringify(sets),
+      CLOSED_CAP,
+      v.unreadCount ?? 0,
+      0,
+      v.lastMessagePreview ?? '',
+    );
+    return r === 1;
+  }
+
   /** Record new messages (or a read) for several conversations in one round trip; their summaries with fresh counters. */
   async bump(items: Bump[]): Promise<Map<string, ConversationView | null>> {
     const out = new Map<string, ConversationView | null>();
@@ -214,9 +241,31 @@ export class InboxView {
     return json ? (JSON.parse(json) as ConversationView) : null;
   }
 
+  /** Many summaries at once, in the order asked (null where the view does not know one). */
+  async summaries(ids: string[]): Promise<(ConversationView | null)[]> {
+    if (!ids.length) return [];
+    const out: (ConversationView | null)[] = [];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await this.redis.hmget(this.key('summaries'), ...ids.slice(i, i + 1000));
+      for (const j of rows) out.push(j ? (JSON.parse(j) as ConversationView) : null);
+    }
+    return out;
+  }
+
+  /** Every conversation the lists show as live (the routing leader's sweep compares them with the records). */
+  liveIds(): Promise<string[]> {
+    return this.redis.zrange(this.key('z:live'), '0', '-1');
+  }
+
   /** A conversation's summary with the live counters (MongoDB's copy of them lags by up to a flush). */
   async view(c: ConversationDoc): Promise<ConversationView> {
     const v = conversationView(c);
+    const [cn] = await this.counters([v.id]);
+    return cn ? overlay(v, cn) : v;
+  }
+
+  /** A stored summary with the live counters. */
+  async withCounters(v: ConversationView): Promise<ConversationView> {
     const [cn] = await this.counters([v.id]);
     return cn ? overlay(v, cn) : v;
   }

@@ -29,7 +29,7 @@ export class AgentRealtime {
     private readonly presence: Presence,
     private readonly log: Logger,
     private readonly visitorTyping: (conversationId: string, typing: boolean, user: AgentSocket['data']['user']) => void,
-    private readonly sessions: { connected(userId: string): void; disconnected(userId: string): void },
+    private readonly sessions: { connected(userId: string): void; disconnected(userId: string): void; acked?(userId: string, conversationIds: string[]): void },
   ) {
     const ns = io.of('/agent');
     ns.use((socket, next) => {
@@ -65,6 +65,13 @@ export class AgentRealtime {
       const { conversationId, typing } = p as { conversationId?: unknown; typing?: unknown };
       if (typeof conversationId !== 'string' || !/^[0-9a-f]{24}$/.test(conversationId)) return;
       this.visitorTyping(conversationId, typing === true, u);
+    });
+    // The console shows these conversations as assigned to this agent: routing stops chasing them
+    // (hub/acd/heal.ts). Only the agent's own assignments are cleared, whatever ids are sent.
+    socket.on('conversation.ack', (p: unknown) => {
+      const ids = (p as { ids?: unknown } | null)?.ids;
+      if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100 || !ids.every((id) => typeof id === 'string' && /^[0-9a-f]{24}$/.test(id))) return;
+      this.sessions.acked?.(u.sub, ids as string[]);
     });
   }
 

@@ -7,12 +7,14 @@ import { useAuthStore } from './console/stores/auth';
 import { useConnectionStore } from './console/stores/connection';
 import { useAcdStore } from './console/stores/acd';
 import { useSupervisorStore } from './console/stores/supervisor';
-import { sessionRejected } from './console/api';
+import { api, sessionRejected } from './console/api';
 import { announce } from './console/alerts';
 import { i18n } from './console/i18n';
 import { router } from './console/router';
 import { maskSensitive } from './mask';
 import type { ConversationSummary, Message } from './types';
+
+const LIVE = new Set(['queued', 'assigned', 'pending']);
 
 /**
  * A customer's new message in one of my conversations: announced unless I am looking at it already
@@ -50,6 +52,7 @@ export function connectRealtime(token: string, origin = ''): void {
     // routing state and pending offers, on the first connect too (the hub may have just set us available)
     void acd.restore();
     sup.poke();
+    void ackMine(s);
   });
   s.on('disconnect', (reason) => {
     connection.setOnline(false);
@@ -74,6 +77,10 @@ export function connectRealtime(token: string, origin = ''): void {
   });
   s.on('conversation.updated', (p) => {
     conversations.applyConversation(p.conversation, p.conversation.updatedAt ?? p.updatedAt);
+    // Assigned to me and now on my screen: tell routing, which otherwise announces it again and then
+    // gives it to someone else (hub/acd/heal.ts).
+    const me = useAuthStore().user?.id;
+    if (me && p.conversation.assignee?.id === me && LIVE.has(p.conversation.status)) s.emit('conversation.ack', { ids: [p.conversation.id] });
     sup.poke();
   });
   s.on('typing', (p) => conversations.setTyping(p.conversationId, p.typing));
@@ -94,6 +101,17 @@ export function connectRealtime(token: string, origin = ''): void {
     }
   });
   s.on('offer.withdrawn', (p) => acd.onOfferWithdrawn(p));
+}
+
+/** After every (re)connect: what is assigned to me is on my screen (announcements sent meanwhile were lost). */
+async function ackMine(s: Socket<AgentServerEvents, AgentClientEvents>): Promise<void> {
+  try {
+    const res = await api.conversations({ scope: 'mine', limit: 100 });
+    const ids = res.items.filter((c) => LIVE.has(c.status)).map((c) => c.id);
+    if (ids.length && socket === s) s.emit('conversation.ack', { ids });
+  } catch {
+    /* the next connect tries again; routing announces it again meanwhile */
+  }
 }
 
 export function sendTyping(conversationId: string, typing: boolean): void {

@@ -87,6 +87,8 @@ export interface AgentServerEvents {
 }
 export interface AgentClientEvents {
   typing: (p: { conversationId: string; typing: boolean }) => void;
+  /** These conversations, assigned to me, are on my screen (routing stops chasing them). */
+  'conversation.ack': (p: { ids: string[] }) => void;
 }
 
 export const ALLOWED_UPLOAD = /^(image\/(png|jpe?g|gif|webp)|application\/pdf|text\/plain)$/;

@@ -10,9 +10,14 @@ import type { ConversationDoc } from '../models/conversation.js';
 import { LIVE_STATUSES, isLive, type Channel } from '../models/types.js';
 import { conversationView } from '../views.js';
 import type { Router } from './router.js';
+import { AssignmentAcks } from './acks.js';
+import { Announcer, disagreement } from './announce.js';
+import { Healer } from './heal.js';
 import type { AgentProfile, AgentSnapshot, Decision, QueueDef, TaskInput } from './types.js';
 
 const QUEUE_CACHE_MS = 10_000;
+/** The sweep corrects records and views only where routing's last change is older than this. */
+const SETTLE_MS = 5_000;
 
 export const DEFAULT_CAPACITY: Partial<Record<Channel, number>> = { voice: 1, webchat: 3, email: 5, sms: 3, fax: 2 };
 
@@ -88,7 +93,19 @@ export class AcdBridge {
   private absentSince = new Map<string, number>();
   private queueCache: { at: number; defs: QueueDef[] } | null = null;
 
-  constructor(private readonly hub: Hub) {}
+  /** Records → views → consoles, the one way routing state is shown (announce.ts). */
+  readonly announcer: Announcer;
+  private healer: Healer;
+
+  constructor(private readonly hub: Hub) {
+    this.announcer = new Announcer(hub, new AssignmentAcks(hub.redis, hub.config.redisPrefix));
+    this.healer = new Healer(hub, this.announcer);
+  }
+
+  /** An agent's console holds these conversations (it said so), or the agent acted on them. */
+  async acked(userId: string, ids: string[]): Promise<void> {
+    await this.announcer.acks.ack(userId, ids);
+  }
 
   /** The queue definitions as read at most QUEUE_CACHE_MS ago (for frequent public readers: the widget's status). */
   async queuesCached(): Promise<QueueDef[]> {
@@ -121,7 +138,9 @@ export class AcdBridge {
 
   /** A new conversation: route it, preferring the customer's last agent (sticky). */
   async conversationOpened(c: ConversationDoc): Promise<void> {
-    const customer = await this.hub.m.Customer.findById(c.customerId, { lastAgentId: 1, accountManagerId: 1 }).lean();
+    // The view holds its summary before routing can decide on it: the assignment is then shown from
+    // the view at once (announce.ts early()), not only once its record is written.
+    const [customer] = await Promise.all([this.hub.m.Customer.findById(c.customerId, { lastAgentId: 1, accountManagerId: 1 }).lean(), this.hub.inbox.upsert(c)]);
     await this.hub.acd.send({ type: 'arrive', task: this.taskFor(c, customer?.accountManagerId ?? customer?.lastAgentId) });
   }
 
@@ -175,6 +194,11 @@ export class AcdBridge {
     this.logoutTimers.set(userId, t);
   }
 
+  /** Routing decisions are stored: the consoles and lists hear them now, before the records are written (announce.ts). */
+  async stored(decisions: Decision[], router: Router): Promise<void> {
+    await this.announcer.early(decisions, router, new Date()).catch((e) => this.hub.log.warn({ err: e }, 'early announcement failed (the record path announces it)'));
+  }
+
   /** Routing decisions are stored; now update the conversations and tell the consoles and customers. */
   async applied(decisions: Decision[], router: Router): Promise<void> {
     try {
@@ -212,11 +236,7 @@ export class AcdBridge {
           if (router.getTask(id)) void this.hub.acd.send({ type: 'release', taskId: id }).catch((e) => this.hub.log.warn({ err: e }, 'release of a closed conversation failed'));
         }
       }
-      for (const [id, prev] of touched) {
-        const c = byId.get(id);
-        if (!c) continue;
-        this.hub.events.conversationUpdated(c, prev);
-      }
+      await this.announcer.announce([...touched.keys()].flatMap((id) => byId.get(id) ?? []), router, 0, touched);
       for (const o of offers) {
         const c = byId.get(o.taskId);
         if (c && isLive(c.status)) this.hub.agents.emit([`user:${o.agentId}`], 'offer.created', { conversation: conversationView(c), deadline: new Date(o.deadline).toISOString(), updatedAt: now.toISOString() });
@@ -249,9 +269,16 @@ export class AcdBridge {
   /**
    * A new leader: make the router and the conversation documents agree. Conversations opened while no
    * leader ran (or whose arrival was lost with a crashed process) are routed; tasks whose conversation
-   * was resolved are released; assignees are written where a crash cut the last write short.
+   * was resolved are released; assignees are written where a crash cut the last write short. Every
+   * assignment it inherits is announced again, as stored, and waits for its console's acknowledgement:
+   * the previous leader may have stored it and died before announcing it (issue 17's stranded
+   * assignments: stored, counted against the agent's capacity, never on any screen).
    */
   async reconcile(router: Router): Promise<void> {
+    // First, from routing state and the inbox view alone (no database): every assignment inherited is
+    // shown to its agent at once and awaits its acknowledgement; the records are checked below.
+    const held = router.allTasks().flatMap((t) => (t.state === 'assigned' && t.agentId ? [{ kind: 'assign' as const, taskId: t.id, agentId: t.agentId }] : []));
+    await this.announcer.early(held, router, new Date()).catch((e) => this.hub.log.warn({ err: e }, 'inherited assignments not announced early (the records path does)'));
     const live = (await this.hub.m.Conversation.find({ status: { $in: [...LIVE_STATUSES] } }).lean()) as ConversationDoc[];
     const liveIds = new Set(live.map((c) => String(c._id)));
     const now = Date.now();
@@ -272,21 +299,19 @@ export class AcdBridge {
     for (const t of router.allTasks()) {
       if (!liveIds.has(t.id)) router.release(t.id, now);
     }
-    const fix: Parameters<Hub['m']['Conversation']['bulkWrite']>[0] = [];
-    for (const c of live) {
-      const t = router.getTask(String(c._id));
-      if (!t) continue;
-      const want = t.state === 'assigned' ? (t.agentId ?? null) : null;
-      if ((c.assigneeId ?? null) !== want) {
-        fix.push({ updateOne: { filter: { _id: c._id }, update: { $set: want ? { assigneeId: want, assigneeName: router.getAgent(want)?.name ?? '', status: 'assigned' } : { assigneeId: null, assigneeName: null, status: 'queued' } } } });
-      }
-    }
-    if (fix.length) await bulkWriteChunked(this.hub.m.Conversation.collection, fix as never);
+    const inherited = live.filter((c) => router.getTask(String(c._id))?.state === 'assigned' || disagreement(c, router)).map((c) => String(c._id));
+    // Not awaited: routing goes on meanwhile (this only reads its state). Under load these record
+    // writes took seconds, and every agent freed meanwhile waited for them.
+    void this.announcer.sync(inherited, router).then(
+      (fixed) => this.hub.log.info({ announced: inherited.length, corrected: fixed }, 'inherited assignments announced from their records'),
+      (e) => this.hub.log.warn({ err: e }, 'inherited assignments not corrected (the sweep does it)'),
+    );
   }
 
   /** Every second while leader; every 5 s tell waiting chat customers their position and estimated wait when it changed. */
   periodic(router: Router): void {
     ++this.ticks;
+    this.healer.watchAcks(router);
     if (this.ticks % this.hub.config.acd.orphanSweepSeconds === 0 && !this.sweeping) {
       this.sweeping = true;
       void this.sweepOrphans(router)
@@ -320,10 +345,12 @@ export class AcdBridge {
     // conversation the queries below see, unless it is no longer live.
     const held = router.allTasks().map((t) => t.id);
     const live = new Set<string>();
+    const liveRows: ConversationDoc[] = [];
     for (const status of LIVE_STATUSES) {
-      const rows = (await this.hub.m.Conversation.find({ status }, { _id: 1, queue: 1, channel: 1, priority: 1, queuedAt: 1, createdAt: 1, customerId: 1 }).lean()) as ConversationDoc[];
+      const rows = (await this.hub.m.Conversation.find({ status }, { _id: 1, status: 1, assigneeId: 1, updatedAt: 1, queue: 1, channel: 1, priority: 1, queuedAt: 1, createdAt: 1, customerId: 1 }).lean()) as ConversationDoc[];
       for (const c of rows) {
         live.add(String(c._id));
+        liveRows.push(c);
         if (status !== 'queued' || router.getTask(String(c._id)) || !known.has(c.queue)) continue;
         if (new Date(c.queuedAt ?? c.createdAt).getTime() > before) continue;
         this.hub.log.warn({ conversationId: String(c._id), queue: c.queue }, 'queued conversation unknown to routing: its arrival is sent again');
@@ -331,6 +358,8 @@ export class AcdBridge {
       }
     }
     await this.sweepGhostAgents(router, before);
+    // Decisions of the last few seconds may still have their record writes on the way: left to those.
+    await this.healer.sweep(router, liveRows, Math.min(before, Date.now() - SETTLE_MS));
     for (const id of held) {
       if (live.has(id) || !router.getTask(id)) continue;
       // Not seen live, but it may have moved between two of the reads above (assigned → queued): ask once more.

@@ -10,6 +10,8 @@ export type AcdCommand =
   | { type: 'accept'; taskId: string; agentId: string }
   | { type: 'claim'; task: TaskInput; agentId: string }
   | { type: 'reject'; taskId: string; agentId: string }
+  /** An assignment the agent's console never acknowledged (hub/acd/heal.ts). */
+  | { type: 'unanswered'; taskId: string; agentId: string }
   | { type: 'reassign'; taskId: string; agentId: string; force?: boolean }
   | { type: 'move'; taskId: string; queue: string }
   | { type: 'priority'; taskId: string; priority: number }

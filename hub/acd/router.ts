@@ -181,6 +181,22 @@ export class Router {
     this.withdraw(t, now, 'rejected', true);
   }
 
+  /**
+   * An assignment no console of its agent acknowledged (announced twice, never on their screen): the
+   * agent is treated as away from the desk, as after a missed offer — not ready (RONA), the contact
+   * back at the head of its queue for someone else, their ringing offers withdrawn. A no-op when the
+   * task has moved on meanwhile (acknowledged late, resolved, reassigned).
+   */
+  unanswered(taskId: string, agentId: string, now: number): void {
+    const t = this.tasks.get(taskId);
+    const a = this.agents.get(agentId);
+    if (!t || !a || t.state !== 'assigned' || t.agentId !== agentId) return;
+    if (a.state !== 'notready' || a.reason !== 'rona') this.changeState(a, 'notready', now, 'rona');
+    this.withdraw(t, now, 'rona', false);
+    for (const tid of [...this.held.get(a.id)!]) if (this.tasks.get(tid)?.state === 'offered') this.withdraw(this.tasks.get(tid)!, now, 'rejected', false);
+    this.unstick(a.id, now);
+  }
+
   /** The conversation ended (resolved, transferred out): free the agent, with wrap-up after voice. */
   release(taskId: string, now: number): void {
     const t = this.tasks.get(taskId);

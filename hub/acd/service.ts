@@ -25,7 +25,15 @@ const REPLY_TIMEOUT_MS = 10_000;
 const MAX_PERSISTS_IN_FLIGHT = 8;
 
 export interface AcdEffects {
-  /** Decisions after they are durably stored, in order. Must not throw. */
+  /**
+   * Decisions as soon as they are durably stored, in order, before applied(): for what needs no
+   * database (the consoles, from the inbox view). Must not throw.
+   */
+  stored?(decisions: Decision[], router: Router): Promise<void>;
+  /**
+   * Decisions after they are durably stored, in order (the conversation records). Batches that pile
+   * up while one is being applied are applied together. Must not throw.
+   */
   applied(decisions: Decision[], router: Router): Promise<void>;
   /** Called once when this process becomes leader, after the router is rebuilt: reconcile with the database. */
   becameLeader?(router: Router): Promise<void>;
@@ -57,8 +65,13 @@ export class AcdService {
   private renewTimer?: NodeJS.Timeout;
   private periodicTimer?: NodeJS.Timeout;
   private leaderSince = 0;
-  /** The chain of decision effects running behind the routing loop. */
+  /** The decision effects running behind the routing loop (resolves when the backlog is empty). */
   private effectsDone: Promise<void> = Promise.resolve();
+  /** Stored batches whose effects have not run yet, oldest first. */
+  private backlog: { decisions: Decision[]; replies: { hub: string; reply: AcdReply }[]; stored: Promise<boolean>; router: Router }[] = [];
+  private draining = false;
+  /** The chain of stored() effects (fast, no database), one batch after the other. */
+  private earlyDone: Promise<void> = Promise.resolve();
   /** Persists sent and not yet answered, oldest first. */
   private inFlight: Promise<void>[] = [];
   /** Leadership term: a persist refused after this process stepped down (and maybe led again) is not this term's. */
@@ -118,6 +131,7 @@ export class AcdService {
     this.reader.disconnect();
     await this.loopDone.catch(() => undefined);
     await Promise.all(this.inFlight);
+    await this.earlyDone;
     await this.effectsDone;
     if (this.router) await this.store.release(this.token).catch(() => undefined);
     this.router = null;
@@ -308,16 +322,50 @@ export class AcdService {
     // consoles) follow in order behind it, so a slow database never slows the next decision. Replies
     // go after their batch's effects: a caller that waited for its outcome reads an updated database.
     // A crash loses only effects, and the next leader's reconcile redoes them from the stored state.
-    if (decisions.length || replies.length) {
-      this.effectsDone = this.effectsDone
+    if (decisions.length && this.o.effects.stored) {
+      const early = this.o.effects.stored;
+      this.earlyDone = this.earlyDone
         .then(async () => {
-          if (!(await stored)) return;
-          if (decisions.length) await this.o.effects.applied(decisions, router);
-          for (const r of replies) await this.redis.publish(this.replyChannel(r.hub), JSON.stringify(r.reply));
+          if (await stored) await early(decisions, router);
         })
-        .catch((e) => this.o.log.error({ err: e }, 'routing effects failed'));
+        .catch((e) => this.o.log.error({ err: e }, 'routing announcements failed'));
+    }
+    if (decisions.length || replies.length) {
+      this.backlog.push({ decisions, replies, stored, router });
+      if (!this.draining) {
+        this.draining = true;
+        this.effectsDone = this.drainEffects();
+      }
     }
     await stored;
+  }
+
+  /**
+   * Apply the stored batches' effects, in order. While one call to applied() runs, the batches that
+   * arrive meanwhile pile up and go together in the next call: under load the record writes then cost
+   * one round of database commands per pile instead of one per batch, and never fall further behind.
+   * A batch whose persist was refused is skipped (and so is every later one: the store refuses every
+   * persist after a missing one).
+   */
+  private async drainEffects(): Promise<void> {
+    try {
+      while (this.backlog.length) {
+        const pile = this.backlog.splice(0);
+        const ok = await Promise.all(pile.map((b) => b.stored));
+        const good = pile.filter((_, i) => ok[i]);
+        if (!good.length) continue;
+        const decisions = good.flatMap((b) => b.decisions);
+        try {
+          if (decisions.length) await this.o.effects.applied(decisions, good[good.length - 1].router);
+          // After their effects: a caller that waited for its outcome reads an updated database.
+          for (const b of good) for (const r of b.replies) await this.redis.publish(this.replyChannel(r.hub), JSON.stringify(r.reply));
+        } catch (e) {
+          this.o.log.error({ err: e }, 'routing effects failed');
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
   }
 
   private async reloadQueues(router: Router): Promise<void> {
@@ -349,6 +397,9 @@ export class AcdService {
         return;
       case 'reject':
         r.reject(c.taskId, c.agentId, now);
+        return;
+      case 'unanswered':
+        r.unanswered(c.taskId, c.agentId, now);
         return;
       case 'reassign':
         r.reassign(c.taskId, c.agentId, now, c.force);

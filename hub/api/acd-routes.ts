@@ -73,6 +73,8 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
     const u = await agentish(req);
     const id = convId(req.params);
     await hub.acd.request({ type: 'accept', taskId: id, agentId: u.id });
+    // Accepted from the console: it has it on screen.
+    await hub.acdBridge.acked(u.id, [id]);
     await hub.audit.record(actor(u), 'offer.accept', { type: 'conversation', id }, undefined, req.ip);
     return { conversation: conversationView(await loadConv(id)) };
   });

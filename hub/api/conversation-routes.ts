@@ -157,7 +157,9 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     if (!WRAP_UP_CODES.some((w) => w.code === body.wrapUpCode)) throw badRequest(`unknown wrap-up code ${body.wrapUpCode}`, 'unknown_wrapup_code');
     const c = await load(u, idParam(req.params));
     if (!LIVE_STATUSES.includes(c.status as never)) throw conflict('already_resolved', 'conversation is already resolved');
-    if (c.assigneeId && c.assigneeId !== u.id && !isLead(u)) throw forbidden('only the assignee or a supervisor can resolve this conversation');
+    // Routing's stored state is where an assignment is first recorded (the record follows it): an
+    // agent the console was just told about may resolve before the record names them.
+    if (c.assigneeId && c.assigneeId !== u.id && !isLead(u) && (await hub.acd.snapshotTask(String(c._id)))?.agentId !== u.id) throw forbidden('only the assignee or a supervisor can resolve this conversation');
     const resolved = await hub.conversations.resolve(c, u, body.wrapUpCode, body.note);
     await hub.audit.record(actor(u), 'conversation.resolve', { type: 'conversation', id: String(c._id) }, { wrapUpCode: body.wrapUpCode }, req.ip);
     return { conversation: conversationView(resolved) };

@@ -1,0 +1,203 @@
+/**
+ * `npm run bench:acd` (second part; bench/acd.ts is the first): arrival → the agent's console holds
+ * the conversation, across two hubs, and how long a new routing leader takes to announce every
+ * assignment it inherits. See bench/README.md.
+ *
+ *   embedded services (or MONGODB_URI / REDIS_URL) → two hubs in this process on one store and one
+ *   Redis prefix → AGENTS agents' consoles (socket.io clients, half on each hub) that hold what is
+ *   announced to them, acknowledge it, and resolve it over HTTP after a handle time.
+ *
+ * Phases, each --rate arrivals/s (alternating hubs, hub.ingest like a connector) for --seconds:
+ *   ours      announcements as this code makes them (consoles hear routing's stored decision at once,
+ *             the record follows);
+ *   baseline  the same, with announcements only after the conversation record is written (the path
+ *             before issue 17: AcdEffects.stored switched off on both hubs);
+ *   failover  ours again, the leader's routing crashed half-way (AcdService.crash(): no lease
+ *             release, no goodbye): kill → the new leader has announced every inherited assignment.
+ * Latency of one arrival: from the ingest call to the first `conversation.updated` that shows it
+ * assigned to the receiving agent's console (waiting in the queue included: capacity is sized so
+ * that the queue stays short). Options: --rate=200 --seconds=5 --agents=80 --capacity=3
+ * --handle-ms=800. Exit code 1 if an arrival never reached a console.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { io, type Socket } from 'socket.io-client';
+import { loadConfig } from '../config/index.js';
+import { Hub } from '../hub/hub.js';
+import { hashPassword } from '../hub/auth/password.js';
+import { startEmbedded } from '../scripts/embedded.js';
+import { cleanupRegistry, runBench } from './harness.js';
+
+function option(name: string, def: number): number {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  const v = arg ? arg.slice(name.length + 3) : process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+  return v === undefined || v === '' ? def : Number(v);
+}
+const RATE = option('rate', 200);
+const SECONDS = option('seconds', 5);
+const AGENTS = option('agents', 80);
+const CAPACITY = option('capacity', 3);
+const HANDLE_MS = option('handle-ms', 800);
+const TARGET_P99_MS = 250;
+const TARGET_FAILOVER_MS = 10_000;
+
+const { cleanups, cleanup } = cleanupRegistry();
+const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
+
+/** When each conversation arrived, and when a console first showed it as its own. */
+const arrivedAt = new Map<string, number>();
+const heldAt = new Map<string, number>();
+
+class Console {
+  socket!: Socket;
+  constructor(
+    readonly id: string,
+    readonly token: string,
+    readonly url: string,
+  ) {}
+  connect(): Promise<void> {
+    this.socket = io(`${this.url}/agent`, { auth: { token: this.token }, transports: ['websocket'] });
+    this.socket.on('conversation.updated', (p: { conversation: { id: string; status: string; assignee?: { id: string } | null } }) => {
+      const c = p.conversation;
+      if (c.assignee?.id !== this.id || (c.status !== 'assigned' && c.status !== 'queued')) return;
+      this.socket.emit('conversation.ack', { ids: [c.id] });
+      if (heldAt.has(c.id) || !arrivedAt.has(c.id)) return;
+      heldAt.set(c.id, performance.now());
+      setTimeout(() => void this.resolve(c.id), HANDLE_MS * (0.5 + Math.random()));
+    });
+    return new Promise((r) => this.socket.once('connect', () => r()));
+  }
+  private async resolve(id: string): Promise<void> {
+    await fetch(`${this.url}/api/conversations/${id}/resolve`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` }, body: JSON.stringify({ wrapUpCode: 'resolved' }) }).catch(() => undefined);
+  }
+}
+
+async function phase(name: string, hubs: Hub[], mid?: () => Promise<void>): Promise<number[]> {
+  const ids: string[] = [];
+  const n = Math.round(RATE * SECONDS);
+  const t0 = performance.now();
+  let sent = 0;
+  let midDone: Promise<void> | undefined;
+  const pending: Promise<unknown>[] = [];
+  // Paced: every 5 ms, whatever is due by then.
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(n, Math.floor(((performance.now() - t0) / 1000) * RATE));
+      for (; sent < due; sent++) {
+        const i = sent;
+        const h = hubs[i % hubs.length];
+        const at = performance.now();
+        const vid = `${name}-${i}-${randomBytes(3).toString('hex')}`;
+        pending.push(
+          h.ingest.ingest({ channel: 'webchat', externalId: vid, customer: { identity: { channel: 'webchat', address: vid }, name: `V ${i}` }, text: `hello ${i}`, queue: 'general', channelData: { visitorId: vid } }).then(
+            (r) => {
+              const id = String(r.conversation._id);
+              arrivedAt.set(id, at);
+              ids.push(id);
+            },
+            () => undefined,
+          ),
+        );
+      }
+      if (mid && !midDone && sent >= n / 2) midDone = mid();
+      if (sent >= n) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 5);
+  });
+  await Promise.all(pending);
+  await midDone;
+  // Every arrival on a console (or given up after 30 s).
+  const deadline = performance.now() + 30_000;
+  while (ids.some((id) => !heldAt.has(id)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const lat = ids.filter((id) => heldAt.has(id)).map((id) => heldAt.get(id)! - arrivedAt.get(id)!);
+  const missing = ids.length - lat.length;
+  console.log(`${name.padEnd(9)} ${String(ids.length).padStart(5)} arrivals  arrival → console p50 ${pct(lat, 50).toFixed(0).padStart(5)} ms  p99 ${pct(lat, 99).toFixed(0).padStart(5)} ms  max ${Math.max(...lat).toFixed(0).padStart(5)} ms${missing ? `  NEVER ON A CONSOLE: ${missing}` : ''}`);
+  // Let the agents finish before the next phase.
+  const quiet = performance.now() + 30_000;
+  while (performance.now() < quiet && (await hubs[0].m.Conversation.countDocuments({ status: 'assigned' })) > 0) await new Promise((r) => setTimeout(r, 200));
+  return missing ? [missing] : [];
+}
+
+async function main(): Promise<number> {
+  let mongoUri = process.env.MONGODB_URI;
+  let redisUrl = process.env.REDIS_URL;
+  if (!mongoUri || !redisUrl) {
+    const dir = mkdtempSync(join(tmpdir(), 'cchub-bench-acdc-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const svc = await startEmbedded({ dir });
+    cleanups.push(() => svc.stop());
+    mongoUri = svc.mongoUri;
+    redisUrl = svc.redisUrl;
+  }
+  const db = `cchub_bench_acdc_${randomBytes(3).toString('hex')}`;
+  const m = /^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/.exec(mongoUri);
+  if (!m) throw new Error(`unexpected MongoDB URI: ${mongoUri}`);
+  const prefix = `benchacdc${randomBytes(3).toString('hex')}`;
+  const config = loadConfig({ port: 0, host: '127.0.0.1', mongoUri: `${m[1]}/${db}${m[2] ?? ''}`, redisUrl, redisPrefix: prefix, jwtSecret: randomBytes(24).toString('hex'), logLevel: 'silent', seedDemo: false }, {});
+  const hubs: Hub[] = [];
+  for (let i = 0; i < 2; i++) {
+    const h = await Hub.create(config, pino({ level: 'silent' }));
+    hubs.push(h);
+    cleanups.push(() => h.close());
+  }
+  cleanups.push(async () => {
+    await hubs[0].conn.dropDatabase().catch(() => undefined);
+  });
+  const urls = await Promise.all(hubs.map((h) => h.listen()));
+  const hash = await hashPassword('pw-bench');
+  const consoles: Console[] = [];
+  for (let i = 0; i < AGENTS; i++) {
+    const u = await hubs[0].m.User.create({ username: `bench${i}`, name: `Bench ${i}`, role: 'agent', passwordHash: hash, queues: ['general'], capacity: { webchat: CAPACITY, voice: 0, email: 0, sms: 0, fax: 0 } });
+    const token = await hubs[0].tokens.sign({ kind: 'agent', sub: String(u._id), role: 'agent', name: u.name } as never);
+    consoles.push(new Console(String(u._id), token, urls[i % 2]));
+  }
+  await Promise.all(consoles.map((c) => c.connect()));
+  cleanups.push(() => consoles.forEach((c) => c.socket.close()));
+  // Every agent available in routing before the load.
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline && (await hubs[0].acd.snapshot()).agents.filter((a) => a.state === 'available').length < AGENTS) await new Promise((r) => setTimeout(r, 200));
+
+  console.log(`\narrival → agent's console, two hubs, ${RATE} arrivals/s for ${SECONDS} s, ${AGENTS} agents × ${CAPACITY} web chats, handle ${HANDLE_MS / 2}–${(HANDLE_MS * 3) / 2} ms`);
+  let failed = (await phase('warm-up', hubs)).length;
+  failed += (await phase('ours', hubs)).length;
+  // Baseline: consoles hear an assignment only once its record is written (no early announcement).
+  const effects = hubs.map((h) => (h.acd as unknown as { o: { effects: { stored?: unknown } } }).o.effects);
+  const early = effects.map((e) => e.stored);
+  effects.forEach((e) => (e.stored = undefined));
+  failed += (await phase('baseline', hubs)).length;
+  effects.forEach((e, i) => (e.stored = early[i]));
+
+  // Failover: the leader's routing dies half-way; the other hub's new leader announces what it inherits.
+  let failover = '';
+  failed += (
+    await phase('failover', hubs, async () => {
+      const leader = hubs.find((h) => h.acd.isLeader)!;
+      const other = hubs.find((h) => h !== leader)!;
+      const bridge = other.acdBridge as unknown as { reconcile: (r: unknown) => Promise<void> };
+      const orig = bridge.reconcile.bind(other.acdBridge);
+      let announced = 0;
+      const done = new Promise<number>((resolve) => {
+        bridge.reconcile = async (r: unknown) => {
+          await orig(r);
+          announced = (r as { allTasks(): { state: string }[] }).allTasks().filter((t) => t.state === 'assigned').length;
+          resolve(performance.now());
+        };
+      });
+      const t = performance.now();
+      await leader.acd.crash();
+      const end = await done;
+      failover = `leader killed → new leader took over and announced all ${announced} inherited assignments in ${((end - t) / 1000).toFixed(1)} s (lease ${4} s; target ${TARGET_FAILOVER_MS / 1000} s)${end - t > TARGET_FAILOVER_MS ? '  MISSED' : ''}`;
+    })
+  ).length;
+  console.log(failover);
+  console.log(`target: arrival → console p99 under ${TARGET_P99_MS} ms at 200 arrivals/s`);
+  return failed ? 1 : 0;
+}
+
+await runBench(main, cleanup, 15 * 60_000);
