@@ -32,7 +32,7 @@ import { Conversations } from './conversations.js';
 import { Outbound } from './outbound.js';
 import { FileStore } from './files.js';
 import { Receipts } from './receipts.js';
-import { errorBody } from '../lib/errors.js';
+import { errorBody, unsupportedType } from '../lib/errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
@@ -215,6 +215,11 @@ export class Hub {
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
     await this.ingest.ids.loadMerges();
     await this.app.register(multipart);
+    // A multipart body is read only by routes that take uploads (config.multipart); anywhere else it
+    // would reach the JSON validation as no body at all (`{}`), so a PUT of defaults would pass as valid.
+    this.app.addHook('preValidation', async (req) => {
+      if (req.isMultipart() && !(req.routeOptions.config as { multipart?: boolean } | undefined)?.multipart) throw unsupportedType('this route takes a JSON body, not multipart/form-data');
+    });
     // The widget runs on the bank's own site: its endpoints answer any origin. Tokens travel in headers,
     // never cookies, so this opens nothing to cross-site requests; the agent API allows no other origin.
     const publicPaths = [...this.connectors.publicPaths, '/api/attachments/'];

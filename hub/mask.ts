@@ -1,16 +1,6 @@
 /**
- * Masks card numbers (13–19 digits, optionally grouped by spaces or dashes) to their last four, and
- * PRC resident ID numbers (17 digits + digit/X) to first 3 and last 4, wherever text is shown.
+ * One masking rule for the hub and the console: the console's implementation (agent-ui/src/mask.ts,
+ * specified by agent-ui/src/mask.spec.ts) is the one the hub applies to what it shows agents. The
+ * hub's own copy had drifted (it masked phone numbers such as +86 138 0013 8000).
  */
-const CARD = /\b\d(?:[ -]?\d){12,18}\b/g;
-const PRC_ID = /\b\d{17}[\dXx]\b/g;
-
-export function maskSensitive(text: string): string {
-  return text
-    .replace(PRC_ID, (m) => `${m.slice(0, 3)}***********${m.slice(-4)}`)
-    .replace(CARD, (m) => {
-      const digits = m.replace(/\D/g, '');
-      if (digits.length < 13 || digits.length > 19) return m;
-      return `**** **** **** ${digits.slice(-4)}`;
-    });
-}
+export { maskSensitive } from '../agent-ui/src/mask.js';

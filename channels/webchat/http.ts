@@ -76,7 +76,7 @@ export function registerWebchatHttp(ctx: ConnectorContext, config: WebchatConfig
     throw badRequest(`malformed upload: ${String(err.message ?? 'unreadable multipart body').slice(0, 200)}`, 'bad_upload');
   };
 
-  app.post('/api/webchat/attachments', async (req, reply) => {
+  app.post('/api/webchat/attachments', { config: { multipart: true } }, async (req, reply) => {
     const header = req.headers.authorization ?? '';
     const v = await ctx.customers.verifySession(header.replace(/^Bearer /i, ''));
     if (!req.isMultipart()) throw badRequest('send multipart/form-data with a file field');

@@ -5,6 +5,7 @@
  */
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { waitFor } from '../helpers/wait.js';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { Sockets } from '../helpers/sockets.js';
 
@@ -133,8 +134,15 @@ test('a PNG is uploaded (201), sent with a message, and downloaded by the agent 
 
   // Agents see attachments only of conversations they may open: moved to 'cards', agent2 (general, wealth) is refused.
   const sup = await loginAs(h.url, 'super1');
-  expect((await api(h.url, `/api/acd/conversations/${ack.message.conversationId}/move`, { token: sup, body: { queue: 'cards' } })).status).toBe(200);
-  await h.hub.m.Conversation.updateOne({ _id: ack.message.conversationId }, { $set: { assigneeId: null } });
+  const moved = await api(h.url, `/api/acd/conversations/${ack.message.conversationId}/move`, { token: sup, body: { queue: 'cards' } });
+  expect(moved.status).toBe(200);
+  // What the move itself stores (routing writes the conversation just after deciding): in 'cards', held by nobody.
+  const after = await waitFor(async () => {
+    const c = await h.hub.m.Conversation.findById(ack.message.conversationId).lean();
+    return c?.queue === 'cards' ? c : undefined;
+  }, 10_000, 'the conversation is in cards');
+  expect(after.assigneeId ?? null).toBeNull();
+  expect(after.status).toBe('queued');
   expect((await download(att.id, { bearer: await loginAs(h.url, 'agent2') })).status).toBe(404);
   expect((await download(att.id, { bearer: sup })).status).toBe(200);
 });

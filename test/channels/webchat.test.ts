@@ -1,64 +1,111 @@
 /**
- * Web chat through the connector conformance suite, with a real socket.io client playing the widget:
- * one visitor token, an outbox of unacked messages resent with the same clientId on every (re)connect,
- * and hub restarts on the same database, Redis prefix and port (the widget reconnects by itself).
+ * Web chat through the connector conformance suite, with the widget stand-in (test/helpers/widget.ts)
+ * playing the widget over socket.io: one visitor token, an outbox of unacked messages resent with the
+ * same clientId on every (re)connect. The hub is a child process (crash() SIGKILLs it and starts the
+ * next one on the same port, where the widget's own reconnect loop finds it) on embedded services of
+ * this file's own (stallStore() SIGSTOPs that store without freezing the other test files).
  */
-import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
+import { randomBytes } from 'node:crypto';
+import mongoose, { type Connection } from 'mongoose';
+import { WebchatConnector } from '../../channels/webchat/connector.js';
+import { api, loginAs } from '../helpers/hub.js';
+import { restartHubProcess, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
+import { startOwnServices } from '../helpers/own-services.js';
 import { waitFor } from '../helpers/wait.js';
 import { WidgetPeer } from '../helpers/widget.js';
 import { describeConnectorConformance, type ConformanceAdapter } from './conformance.js';
 
 const FILE_LIMIT = 600 * 1024;
-const OVERRIDES = { 'webchat.messagesPer10s': 100_000, 'webchat.maxAttachmentBytes': FILE_LIMIT };
+const ENV = { CCHUB_WEBCHAT_MESSAGES_PER_10S: '100000', CCHUB_WEBCHAT_EVENTS_PER_SECOND: '100000', CCHUB_WEBCHAT_EVENT_BURST: '100000', CCHUB_WEBCHAT_MAX_ATTACHMENT_BYTES: String(FILE_LIMIT) };
 
 async function webchatAdapter(): Promise<ConformanceAdapter> {
-  let h: TestHub = await startTestHub({ name: 'webchat_conf', overrides: OVERRIDES });
-  const sess = await api(h.url, '/api/webchat/session', { body: { name: 'Conformance Visitor' } });
-  if (sess.status !== 200) throw new Error(`session: ${sess.status}`);
-  const peer = new WidgetPeer(h.url, sess.body.token, sess.body.visitorId);
-  await peer.connected();
+  const svc = await startOwnServices('webchat-conf');
+  const mongoUri = `${svc.mongoUri}webchat_conf`;
+  const hubOpts = { mongoUri, redisUrl: svc.redisUrl, redisPrefix: `conf${randomBytes(4).toString('hex')}`, env: ENV };
+  let db: Connection | undefined;
+  let hub: HubProcess | undefined;
+  let peer: WidgetPeer | undefined;
+  try {
+    hub = await startHubProcess(hubOpts);
+    db = await mongoose.createConnection(mongoUri).asPromise();
+    const sess = await api(hub.url, '/api/webchat/session', { body: { name: 'Conformance Visitor' } });
+    if (sess.status !== 200) throw new Error(`session: ${sess.status}`);
+    peer = new WidgetPeer(hub.url, sess.body.token, sess.body.visitorId);
+    await peer.connected();
+  } catch (e) {
+    peer?.close();
+    await hub?.kill9();
+    await db?.close();
+    await svc.stop();
+    throw e;
+  }
+  const w = peer;
+  const messages = db.collection('messages');
+  let h = hub;
   let agentToken: string | undefined;
   let n = 0;
 
+  const sync = async () => {
+    // An invalid read is refused before any store access, and socket.io handles a socket's events in
+    // order: its answer means every message.send before it has reached ingest.
+    const r = await w.socket.timeout(10_000).emitWithAck('read', { upTo: 'sync' });
+    if (r.ok !== false || r.error?.code !== 'bad_request') throw new Error(`sync: unexpected answer ${JSON.stringify(r)}`);
+  };
+
   return {
-    deliver: (inboundId, text) => peer.send(inboundId, text),
-    storedCount: (inboundId) => h.hub.m.Message.countDocuments({ channel: 'webchat', externalId: `${peer.visitorId}:${inboundId}` }),
-    async restart() {
-      const port = h.hub.port;
-      const { mongoUri, redisPrefix } = h;
-      await h.close();
-      try {
-        // Same port: the widget's own reconnect loop finds the new hub, as behind a load balancer.
-        h = await startTestHub({ mongoUri, redisPrefix, overrides: { ...OVERRIDES, port } });
-      } catch {
-        h = await startTestHub({ mongoUri, redisPrefix, overrides: OVERRIDES });
-        peer.moveTo(h.url);
-      }
-      await waitFor(() => peer.socket.connected, 10_000, 'widget reconnects to the restarted hub');
+    deliver: (inboundId, text) => w.send(inboundId, text),
+    // By the widget's clientId (random per test), not the externalId the connector derives from it: a
+    // connector that derived it differently on a resend would store a copy this count still sees.
+    storedCount: (inboundId) => messages.countDocuments({ channel: 'webchat', clientId: inboundId }),
+    crash() {
+      const unackedAtKill = w.pending;
+      const next = restartHubProcess(h, hubOpts); // the signal goes out now, before any await
+      return (async () => {
+        h = await next;
+        if (!(await next).samePort) w.moveTo(h.url);
+        agentToken = undefined;
+        await waitFor(() => w.socket.connected, 20_000, 'widget reconnects to the new hub');
+        return { unackedAtKill };
+      })();
     },
+    stallStore: () => svc.stall('embedded-store'),
+    sync,
     async reconnect() {
-      // A network drop: the transport closes under the socket and socket.io reconnects by itself.
-      const back = new Promise<void>((r) => peer.socket.once('connect', () => r()));
-      peer.socket.io.engine.close();
-      await back;
+      // A network drop: the transport closes under the socket; the widget reconnects and resends.
+      await w.offline();
+      await w.online();
+    },
+    async deliverLosingAck(inboundId, text) {
+      // The store is frozen from before the send until the transport is gone, so the hub cannot have
+      // stored the message, let alone acked it, before the drop; sync() shows it read the message.
+      const resume = svc.stall('embedded-store');
+      let acked: Promise<{ messageId: string }>;
+      try {
+        acked = w.send(inboundId, text);
+        await sync();
+        await w.offline();
+      } finally {
+        resume();
+      }
+      return { acked };
     },
     async inboundHistory() {
-      const r = await peer.socket.timeout(5000).emitWithAck('history', {});
+      const r = await w.socket.timeout(5000).emitWithAck('history', {});
       if (!r.ok) throw new Error('history failed');
       return (r.messages as { direction: string; clientId?: string }[]).filter((m) => m.direction === 'in').map((m) => m.clientId!);
     },
     async triggerSend(text) {
       agentToken ??= await loginAs(h.url, 'agent1');
-      const r = await api(h.url, `/api/conversations/${peer.conversationId}/messages`, { token: agentToken, body: { text, clientId: `conf-reply-${++n}-${Date.now()}` } });
+      const r = await api(h.url, `/api/conversations/${w.conversationId}/messages`, { token: agentToken, body: { text, clientId: `conf-reply-${++n}-${Date.now()}` } });
       if (r.status !== 201) throw new Error(`reply: ${r.status} ${JSON.stringify(r.body)}`);
       return { messageId: r.body.message.id };
     },
-    received: () => peer.inbox,
-    outboundStatus: async (id) => (await h.hub.m.Message.findById(id).lean())?.status,
+    received: () => w.inbox,
+    outboundStatus: async (id) => (await messages.findOne({ _id: new mongoose.Types.ObjectId(id) }))?.status,
     async reportNative(messageId, native) {
       // The widget reports only reads.
       if (native !== 'read') return false;
-      const r = await peer.socket.timeout(5000).emitWithAck('read', { upTo: messageId });
+      const r = await w.socket.timeout(5000).emitWithAck('read', { upTo: messageId });
       if (!r.ok) throw new Error('read failed');
       return true;
     },
@@ -67,17 +114,17 @@ async function webchatAdapter(): Promise<ConformanceAdapter> {
     async sendFile(bytes) {
       const form = new FormData();
       form.append('file', new Blob([new Uint8Array(Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(Math.max(0, bytes - 9), 0x41)]))], { type: 'application/pdf' }), 'conformance.pdf');
-      const r = await fetch(`${h.url}/api/webchat/attachments`, { method: 'POST', body: form, headers: { authorization: `Bearer ${sess.body.token}` } });
+      const r = await fetch(`${h.url}/api/webchat/attachments`, { method: 'POST', body: form, headers: { authorization: `Bearer ${w.token}` } });
       await r.arrayBuffer();
       if (r.status !== 201 && r.status !== 413) throw new Error(`upload: ${r.status}`);
       return { accepted: r.status === 201 };
     },
     async storedFiles() {
-      const db = h.hub.conn.db!;
-      const [files, chunks] = await Promise.all([db.collection('attachments.files').countDocuments(), db.collection('attachments.chunks').countDocuments()]);
+      const [files, chunks] = await Promise.all([db!.collection('attachments.files').countDocuments(), db!.collection('attachments.chunks').countDocuments()]);
       return { files, chunks };
     },
-    connector: () => h.hub.connectors.get('webchat')!,
+    // The hub runs in another process; the mapping is a pure table on the class (it reads no state).
+    connector: () => WebchatConnector.prototype,
     mapStatus: [
       { native: 'sent', expected: 'sent' },
       { native: 'delivered', expected: 'delivered' },
@@ -85,8 +132,10 @@ async function webchatAdapter(): Promise<ConformanceAdapter> {
       { native: 'bogus', expected: undefined },
     ],
     async close() {
-      peer.close();
-      await h.close();
+      w.close();
+      await h.kill9();
+      await db!.close();
+      await svc.stop();
     },
   };
 }

@@ -3,43 +3,29 @@
  * SIGKILL come back on the same port with their data, and clients carry on by themselves.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { Redis } from 'ioredis';
-import { startEmbedded, type Embedded } from '../../scripts/embedded.js';
+import { startOwnServices, type OwnServices } from '../helpers/own-services.js';
 import { api, loginAs, startTestHub } from '../helpers/hub.js';
 import { Sockets } from '../helpers/sockets.js';
 import { WidgetPeer } from '../helpers/widget.js';
 
-let svc: Embedded;
-let dir: string;
+let svc: OwnServices;
 let conn: mongoose.Connection;
 let redis: Redis;
 const log: string[] = [];
 const waiters: { re: RegExp; resolve: () => void }[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cchub-supervise-'));
-  // Separate services from the suite's (MONGODB_URI/REDIS_URL would make startEmbedded reuse those).
-  const saved = { m: process.env.MONGODB_URI, r: process.env.REDIS_URL };
-  delete process.env.MONGODB_URI;
-  delete process.env.REDIS_URL;
-  try {
-    svc = await startEmbedded({
-      dir,
-      supervise: {
-        log: (m) => {
-          log.push(m);
-          for (const w of waiters.splice(0)) if (w.re.test(m)) w.resolve(); else waiters.push(w);
-        },
+  // Services of this file's own: killing the suite's shared ones would fail the files running beside it.
+  svc = await startOwnServices('supervise', {
+    supervise: {
+      log: (m) => {
+        log.push(m);
+        for (const w of waiters.splice(0)) if (w.re.test(m)) w.resolve(); else waiters.push(w);
       },
-    });
-  } finally {
-    if (saved.m !== undefined) process.env.MONGODB_URI = saved.m;
-    if (saved.r !== undefined) process.env.REDIS_URL = saved.r;
-  }
+    },
+  });
   conn = await mongoose.createConnection(svc.mongoUri + 'supervise', { serverSelectionTimeoutMS: 30_000 }).asPromise();
   redis = new Redis(svc.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined); // reconnecting while Redis is down is expected here
@@ -49,11 +35,14 @@ afterAll(async () => {
   await conn?.close().catch(() => undefined);
   redis?.disconnect();
   await svc?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The supervisor's word that `name` is back; rejects after 30 s so a service that never returns fails clearly. */
 function backAgain(name: string): Promise<void> {
-  return new Promise((resolve) => waiters.push({ re: new RegExp(`embedded ${name} is back`), resolve }));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`embedded ${name} not back within 30 s; log: ${log.slice(-5).join(' | ')}`)), 30_000);
+    waiters.push({ re: new RegExp(`embedded ${name} is back`), resolve: () => (clearTimeout(timer), resolve()) });
+  });
 }
 
 for (const name of ['embedded-store', 'redis-server', 'postgres']) {

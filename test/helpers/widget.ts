@@ -4,14 +4,12 @@
  * agent messages it received.
  */
 import { io, type Socket } from 'socket.io-client';
+import { TRANSIENT_CODES } from '../../agent-ui/src/widget/retry.js';
 
 export interface SendAck {
   messageId: string;
   conversationId: string;
 }
-
-/** Refusals the widget retries (agent-ui/src/widget/chat.ts). */
-const TRANSIENT = new Set(['unavailable', 'internal']);
 
 type Pending = { clientId: string; text: string; resolve: (r: SendAck) => void; reject: (e: Error) => void; done: boolean };
 
@@ -63,7 +61,7 @@ export class WidgetPeer {
       if (ack.ok) {
         this.conversationId = ack.message!.conversationId;
         p.resolve({ messageId: ack.message!.id, conversationId: ack.message!.conversationId });
-      } else if (TRANSIENT.has(ack.error?.code ?? '')) {
+      } else if (TRANSIENT_CODES.has(ack.error?.code ?? '')) {
         // As the real widget does: keep it and send it again a little later (same client id).
         p.done = false;
         this.outbox.add(p);
@@ -75,6 +73,27 @@ export class WidgetPeer {
   /** Messages sent but not acked yet. */
   get pending(): number {
     return this.outbox.size;
+  }
+
+  /**
+   * Drop the transport and stay offline (no automatic reconnect) until online(): an ack the hub sends
+   * meanwhile is lost, and the message stays in the outbox. The close is queued behind what the socket
+   * has already written, so the hub reads every message sent before it.
+   */
+  offline(): Promise<void> {
+    this.socket.io.reconnection(false);
+    if (!this.socket.connected) return Promise.resolve();
+    const gone = new Promise<void>((r) => this.socket.once('disconnect', () => r()));
+    this.socket.io.engine.close();
+    return gone;
+  }
+
+  /** Reconnect after offline(); resolves once connected (the outbox is resent on connect). */
+  online(): Promise<void> {
+    this.socket.io.reconnection(true);
+    const back = this.connected();
+    if (!this.socket.connected) this.socket.connect();
+    return back;
   }
 
   connected(): Promise<void> {

@@ -5,16 +5,12 @@
  * and resends everything unacked with the same clientIds. Every message ends up stored exactly once and
  * nothing acked before the kill is lost. (Derived counters may lag after a crash: only messages are checked.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { testMongoUri, testRedisUrl } from '../helpers/db.js';
-import { api, TEST_JWT_SECRET } from '../helpers/hub.js';
+import { api } from '../helpers/hub.js';
+import { restartHubProcess, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
 import { WidgetPeer, type SendAck } from '../helpers/widget.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -24,61 +20,20 @@ const KILL_AFTER_ACKS = TOTAL / 2;
 
 const mongoUri = testMongoUri('crash');
 const redisPrefix = `crash${randomBytes(4).toString('hex')}`;
-const dataDir = mkdtempSync(join(tmpdir(), 'cchub-crash-'));
-const children = new Set<ChildProcess>();
+const hubs: HubProcess[] = [];
 let db: Connection;
 let peer: WidgetPeer | undefined;
 
-/** Start `npm start`'s entry as a child; resolves with its URL once it prints "hub listening on". */
-function startHub(port = 0): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: process.cwd(),
-    env: {
-      ...process.env,
-      MONGODB_URI: mongoUri,
-      REDIS_URL: testRedisUrl(),
-      CCHUB_REDIS_PREFIX: redisPrefix,
-      CCHUB_JWT_SECRET: TEST_JWT_SECRET,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      CCHUB_SEED_DEMO: '1',
-      LOG_LEVEL: 'warn',
-      CCHUB_DATA_DIR: dataDir,
-      CCHUB_WEBCHAT_MESSAGES_PER_10S: '100000',
-      CCHUB_WEBCHAT_EVENTS_PER_SECOND: '100000',
-      CCHUB_WEBCHAT_EVENT_BURST: '100000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`hub did not start within 60 s; stderr: ${stderr}`));
-    }, 60_000);
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const m = /hub listening on (http:\/\/\S+)/.exec(line);
-      if (!m) return;
-      clearTimeout(timer);
-      resolve({ child, url: m[1] });
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`hub exited before listening (${code ?? signal}); stderr: ${stderr}`));
-    });
-  });
-}
+const hubOpts = {
+  mongoUri, redisUrl: testRedisUrl(), redisPrefix,
+  env: { CCHUB_WEBCHAT_MESSAGES_PER_10S: '100000', CCHUB_WEBCHAT_EVENTS_PER_SECOND: '100000', CCHUB_WEBCHAT_EVENT_BURST: '100000' },
+};
 
-function kill9(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    child.once('exit', () => r());
-    child.kill('SIGKILL');
-  });
+/** A hub process on this file's database and Redis prefix (killed in afterAll if a test did not). */
+async function startHub(): Promise<HubProcess> {
+  const h = await startHubProcess(hubOpts);
+  hubs.push(h);
+  return h;
 }
 
 beforeAll(async () => {
@@ -86,14 +41,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   peer?.close();
-  await Promise.all([...children].map(kill9));
+  await Promise.all(hubs.map((h) => h.kill9()));
   await db?.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('SIGKILL mid-stream: after restart and resend, all 200 messages are stored exactly once', async () => {
   const first = await startHub();
-  const port = Number(new URL(first.url).port);
   const sess = await api(first.url, '/api/webchat/session', { body: { name: 'Crash Visitor' } });
   expect(sess.status).toBe(200);
   peer = new WidgetPeer(first.url, sess.body.token, sess.body.visitorId);
@@ -115,7 +68,7 @@ test('SIGKILL mid-stream: after restart and resend, all 200 messages are stored 
         acks.set(cid, ack);
         if (acks.size === KILL_AFTER_ACKS && !killed) {
           ackedBeforeKill = new Map(acks);
-          killed = kill9(first.child);
+          killed = first.kill9();
         }
       });
       const tracked = p.finally(() => inflight.delete(tracked));
@@ -131,13 +84,9 @@ test('SIGKILL mid-stream: after restart and resend, all 200 messages are stored 
 
   // A new hub process on the same database and Redis. Same port when free, as behind a stable address:
   // the widget's own reconnect loop finds it and resends its outbox.
-  let second: { child: ChildProcess; url: string };
-  try {
-    second = await startHub(port);
-  } catch {
-    second = await startHub(0);
-    w.moveTo(second.url);
-  }
+  const second = await restartHubProcess(first, hubOpts);
+  hubs.push(second);
+  if (!second.samePort) w.moveTo(second.url);
   await sendAll;
   expect(acks.size).toBe(TOTAL);
   expect(w.pending).toBe(0);
@@ -158,5 +107,5 @@ test('SIGKILL mid-stream: after restart and resend, all 200 messages are stored 
   // All in the visitor's one live conversation.
   expect(new Set(stored.map((m) => String(m.conversationId))).size).toBe(1);
 
-  await kill9(second.child);
+  await second.kill9();
 });

@@ -21,13 +21,14 @@ function nodes(plan: Record<string, unknown> | undefined): Record<string, unknow
   return [plan, ...((plan.Plans as Record<string, unknown>[] | undefined) ?? []).flatMap((p) => nodes(p))];
 }
 
-test('an equality lookup on an indexed key field is an index scan; a field outside the list is not', async () => {
+test('an equality lookup on an indexed key field is an index scan; a field outside the list is not', async (ctx) => {
   const c = conn.db!.collection('lookups');
   await c.createIndex({ customerId: 1, at: -1 });
   await c.createIndex({ note: 1 });
   await c.insertMany(Array.from({ length: 2000 }, (_, i) => ({ customerId: `c${i % 200}`, note: `n${i % 7}`, at: i })));
   const ex = (await c.find({ customerId: 'c7' }).explain()) as { queryPlanner?: { Plan?: Record<string, unknown> }; serverInfo?: { ferretdbVersion?: string } };
-  if (!ex.serverInfo?.ferretdbVersion) return; // a real MongoDB: its own planner, nothing of ours to check
+  // A real MongoDB (MONGODB_URI): its own planner, nothing of ours to check; reported as skipped, not passed.
+  if (!ex.serverInfo?.ferretdbVersion) return ctx.skip('not the embedded store (no FerretDB version in explain): no GIN companions to check');
   const used = nodes(ex.queryPlanner?.Plan).map((n) => String(n['Index Name'] ?? ''));
   expect(used.some((name) => name.startsWith('gin_'))).toBe(true);
   expect(await c.countDocuments({ customerId: 'c7' })).toBe(10);

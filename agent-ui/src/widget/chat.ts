@@ -6,6 +6,7 @@ import type { Attachment, Message } from '../types';
 import { Outbox, type OutboxItem } from './outbox';
 import { uuid } from '../uuid';
 import type { QueuePosition } from './queuePosition';
+import { TRANSIENT_CODES } from './retry';
 
 type Ack<T> = ({ ok: true } & T) | { ok: false; error: { code: string; message: string } };
 export interface ChatEvents {
@@ -23,8 +24,6 @@ export interface ChatEvents {
 }
 
 const ACK_TIMEOUT_MS = 10_000;
-/** Rejections worth resending automatically; any other code is shown as failed with a Retry link. */
-const TRANSIENT = new Set(['rate_limited', 'too_many_requests', 'unavailable', 'service_unavailable', 'internal', 'internal_error', 'timeout', 'store_unavailable']);
 
 export class ChatClient {
   private socket: Socket;
@@ -107,7 +106,7 @@ export class ChatClient {
         if (r.ok) {
           this.outbox.remove(item.clientId);
           this.handlers.message?.(r.message);
-        } else if (TRANSIENT.has(r.error?.code)) {
+        } else if (TRANSIENT_CODES.has(r.error?.code)) {
           break; // retry later
         } else {
           this.outbox.remove(item.clientId);

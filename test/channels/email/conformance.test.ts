@@ -17,6 +17,7 @@ import { startMailServers } from '../../helpers/mail-servers.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const DOMAIN = 'conformance.example';
+const FILE_LIMIT = 64 * 1024;
 
 async function emailAdapter(): Promise<ConformanceAdapter> {
   const servers = await startMailServers([
@@ -26,6 +27,7 @@ async function emailAdapter(): Promise<ConformanceAdapter> {
   const overrides = {
     email: {
       enabled: true,
+      maxAttachmentBytes: FILE_LIMIT,
       mailboxes: [
         {
           name: 'service',
@@ -99,10 +101,11 @@ async function emailAdapter(): Promise<ConformanceAdapter> {
   const mail = (inboundId: string, text: string) =>
     Buffer.from(`From: customer@example.cn\r\nTo: service@bank.example\r\nSubject: conformance\r\nMessage-ID: <${inboundId}@${DOMAIN}>\r\nDate: ${new Date().toUTCString()}\r\n\r\n${text}\r\n`);
 
-  return {
+  const adapter: ConformanceAdapter = {
     async deliver(inboundId, text) {
       const uid = await put(mail(inboundId, text));
       await waitFor(async () => ((await checkpoints.get('service'))?.lastUid ?? 0) >= uid, 30_000, `checkpoint past uid ${uid}`);
+      await this.storedCount(inboundId); // remembers its conversation, for triggerSend
       return {};
     },
     async storedCount(inboundId) {
@@ -110,6 +113,34 @@ async function emailAdapter(): Promise<ConformanceAdapter> {
       if (docs[0]) lastConversation = String(docs[0].conversationId);
       return docs.length;
     },
+    async deliverInThread(thread, inboundId, text) {
+      // A reply in an e-mail thread: References names the thread's first mail.
+      const raw = Buffer.from(
+        `From: customer@example.cn\r\nTo: service@bank.example\r\nSubject: Re: matter ${thread}\r\nMessage-ID: <${inboundId}@${DOMAIN}>\r\nIn-Reply-To: <${thread}@${DOMAIN}>\r\nReferences: <${thread}@${DOMAIN}>\r\n\r\n${text}\r\n`,
+      );
+      const uid = await put(raw);
+      await waitFor(async () => ((await checkpoints.get('service'))?.lastUid ?? 0) >= uid, 30_000, `checkpoint past uid ${uid}`);
+      const doc = (await h.hub.m.Message.findOne({ channel: 'email', externalId: `${inboundId}@${DOMAIN}` }).lean()) as any;
+      return { conversationId: String(doc.conversationId) };
+    },
+    fileLimit: FILE_LIMIT,
+    async sendFile(bytes) {
+      const inboundId = `file-${Math.random().toString(36).slice(2, 12)}`;
+      const body = Buffer.alloc(bytes, 'a').toString('base64').replace(/.{76}/g, '$&\r\n');
+      const raw = Buffer.from(
+        `From: customer@example.cn\r\nTo: service@bank.example\r\nSubject: file\r\nMessage-ID: <${inboundId}@${DOMAIN}>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: text/plain; name=f.txt\r\nContent-Disposition: attachment; filename=f.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n${body}\r\n--b--\r\n`,
+      );
+      const uid = await put(raw);
+      await waitFor(async () => ((await checkpoints.get('service'))?.lastUid ?? 0) >= uid, 30_000, `checkpoint past uid ${uid}`);
+      const doc = (await h.hub.m.Message.findOne({ channel: 'email', externalId: `${inboundId}@${DOMAIN}` }).lean()) as any;
+      // A refused attachment leaves the mail stored, with the refusal noted in its text.
+      return { accepted: doc.attachments.length === 1 };
+    },
+    async storedFiles() {
+      const db = h.hub.conn.db!;
+      return { files: await db.collection('attachments.files').countDocuments({}), chunks: await db.collection('attachments.chunks').countDocuments({}) };
+    },
+    reportByChannelId: (messageId, native) => report(messageId, native),
     async restart() {
       await h.close();
       h = await startTestHub({ mongoUri, redisPrefix, overrides, seed: false });
@@ -131,34 +162,7 @@ async function emailAdapter(): Promise<ConformanceAdapter> {
     async outboundStatus(messageId) {
       return ((await h.hub.m.Message.findById(messageId).lean()) as any)?.status;
     },
-    async reportNative(messageId, native) {
-      const original = `<${messageId}.cchub@bank.example>`;
-      const smtp = nodemailer.createTransport({ host: servers.host, port: servers.smtpPort, secure: false, ignoreTLS: true });
-      if (native === 'delivered') {
-        await smtp.sendMail({
-          from: 'MAILER-DAEMON@mx.example.cn',
-          to: 'service@bank.example',
-          subject: 'Delivery Status Notification (Success)',
-          attachments: [
-            { contentType: 'message/delivery-status', content: 'Reporting-MTA: dns; mx.example.cn\r\n\r\nFinal-Recipient: rfc822; customer@example.cn\r\nAction: delivered\r\nStatus: 2.0.0\r\n' },
-            { contentType: 'text/rfc822-headers', content: `Message-ID: ${original}\r\n` },
-          ],
-        });
-        return true;
-      }
-      if (native === 'displayed') {
-        await smtp.sendMail({
-          from: 'customer@example.cn',
-          to: 'service@bank.example',
-          subject: 'Read: conformance',
-          attachments: [{ contentType: 'message/disposition-notification', content: `Final-Recipient: rfc822;customer@example.cn\r\nOriginal-Message-ID: ${original}\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n` }],
-        });
-        return true;
-      }
-      // 'failed' (a DSN with Action: failed) is covered in connector.test.ts: after 'read' it would
-      // be a backwards move here.
-      return false;
-    },
+    reportNative: (messageId, native) => report(messageId, native),
     connector: () => h.hub.connectors.get('email')!,
     mapStatus: [
       { native: 'delivered', expected: 'delivered' },
@@ -176,6 +180,37 @@ async function emailAdapter(): Promise<ConformanceAdapter> {
       await servers.stop();
     },
   };
+
+  /** A DSN or MDN naming our mail's Message-ID (the channel's own id for it). */
+  async function report(messageId: string, native: string): Promise<boolean> {
+    const original = `<${messageId}.cchub@bank.example>`;
+    const smtp = nodemailer.createTransport({ host: servers.host, port: servers.smtpPort, secure: false, ignoreTLS: true });
+    if (native === 'delivered' || native === 'relayed') {
+      await smtp.sendMail({
+        from: 'MAILER-DAEMON@mx.example.cn',
+        to: 'service@bank.example',
+        subject: 'Delivery Status Notification (Success)',
+        attachments: [
+          { contentType: 'message/delivery-status', content: `Reporting-MTA: dns; mx.example.cn\r\n\r\nFinal-Recipient: rfc822; customer@example.cn\r\nAction: ${native}\r\nStatus: 2.0.0\r\n` },
+          { contentType: 'text/rfc822-headers', content: `Message-ID: ${original}\r\n` },
+        ],
+      });
+      return true;
+    }
+    if (native === 'displayed') {
+      await smtp.sendMail({
+        from: 'customer@example.cn',
+        to: 'service@bank.example',
+        subject: 'Read: conformance',
+        attachments: [{ contentType: 'message/disposition-notification', content: `Final-Recipient: rfc822;customer@example.cn\r\nOriginal-Message-ID: ${original}\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n` }],
+      });
+      return true;
+    }
+    // 'failed' (a DSN with Action: failed) is covered in connector.test.ts: after 'read' it would
+    // be a backwards move here.
+    return false;
+  }
+  return adapter;
 }
 
 describeConnectorConformance('email', emailAdapter);
