@@ -47,7 +47,7 @@ let smsConv = '';
 describe('customer identities, timeline and new conversations in the console', () => {
   beforeAll(async () => {
     if (!existsSync(join(process.cwd(), 'dist/console/index.html'))) throw new Error('dist/console missing: run npm run build:ui');
-    h = await startTestHub({ name: 'e2e_outreach', connectors: [webchat, defineConnector({ kind: 'sms', config: z.object({}), enabledByDefault: true, create: () => sms })] });
+    h = await startTestHub({ name: 'e2e_outreach', overrides: { sms: { enabled: true } }, connectors: [webchat, defineConnector({ kind: 'sms', config: z.object({}), enabledByDefault: true, create: () => sms })] });
     // One person: an SMS from "+86 1xx xxxx xxxx", a call from the same number written locally.
     const r = await h.hub.ingest.ingest({ channel: 'sms', externalId: `e2e-sms-${n}`, customer: { identity: { channel: 'sms', address: `+86 ${n.slice(0, 3)} ${n.slice(3, 7)} ${n.slice(7)}` }, name: '王芳 Wang Fang' }, text: '我的信用卡账单有疑问 / a question about my card bill' });
     await h.hub.ingest.ingest({ channel: 'voice', externalId: `e2e-call-${n}`, customer: { identity: { channel: 'voice', address: n } }, text: '[call] asked to be called back by SMS', queue: 'vip' });

@@ -8,11 +8,14 @@ import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket
 
 /** A connection the hub refused; `code` is the hub's error code (unauthorized, rate_limited...) when it gave one. */
 export class SocketRefused extends Error {
+  /** As socket.io's own connect_error carries it, for tests that read `err.data.code`. */
+  readonly data: { code?: string };
   constructor(
     readonly code: string | undefined,
     message: string,
   ) {
     super(message);
+    this.data = { code };
   }
 }
 

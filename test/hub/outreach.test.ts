@@ -38,7 +38,7 @@ let sup: string;
 
 beforeAll(async () => {
   const recording = (c: RecordingConnector) => defineConnector({ kind: c.kind, config: z.object({}), enabledByDefault: true, create: () => c });
-  h = await startTestHub({ name: 'outreach', overrides: { outreach: { startsPerMinute: 6 }, email: { enabled: true } }, connectors: [webchat, recording(sms), recording(email)] });
+  h = await startTestHub({ name: 'outreach', overrides: { outreach: { startsPerMinute: 6 }, email: { enabled: true }, sms: { enabled: true } }, connectors: [webchat, recording(sms), recording(email)] });
   agent = await loginAs(h.url, 'agent1');
   sup = await loginAs(h.url, 'super1');
 });
