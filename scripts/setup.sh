@@ -3,7 +3,8 @@
 # place it only checks (well under a second). Says what it installs or builds.
 #   1. Debian packages: PostgreSQL 15 (under the embedded store), redis-server, chromium (browser
 #      tests), CJK fonts (screenshots of the Chinese UI), Dovecot (IMAP + LMTP) and OpenSMTPD (the
-#      real mail servers the email channel's tests run against, test/helpers/mail-servers.ts)
+#      real mail servers the email channel's tests run against, test/helpers/mail-servers.ts), and
+#      for voice sipp, espeak-ng, sox and the mediasoup worker's build libraries
 #   2. npm ci when node_modules is missing or older than package-lock.json
 #   3. the embedded MongoDB-compatible store binary (scripts/build-store.sh, cached outside the tree)
 #   4. the agent console (dist/) when its sources are newer than the last build
@@ -21,6 +22,14 @@ dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'install ok in
 [[ -x /usr/lib/dovecot/imap ]] || missing+=(dovecot-imapd)
 [[ -x /usr/lib/dovecot/lmtp ]] || missing+=(dovecot-lmtpd)
 command -v smtpd >/dev/null || [[ -x /usr/sbin/smtpd ]] || missing+=(opensmtpd)
+# Voice: sipp (Debian's sip-tester) is the SIP trunk in tests; espeak-ng + sox make the IVR's
+# prompts (8 kHz WAV); the mediasoup worker builds on Debian's libuv, OpenSSL, libsrtp2 and abseil.
+command -v sipp >/dev/null || missing+=(sip-tester)
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v sox >/dev/null || missing+=(sox)
+for pkg in libuv1-dev libssl-dev libsrtp2-dev libabsl-dev python3-venv; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
 if ((${#missing[@]})); then
   sudo=()
   [[ $(id -u) -eq 0 ]] || sudo=(sudo)
