@@ -31,8 +31,16 @@ export class PromptFiles {
     if (!full) throw new Error(`prompt ${ref.file} not found`);
     await mkdir(join(this.dir, 'uploads'), { recursive: true });
     const tmp = `${path}.${randomBytes(4).toString('hex')}`;
-    await writeFile(tmp, Buffer.from(full.wav as unknown as Uint8Array));
+    await writeFile(tmp, bytes(full.wav));
     await rename(tmp, path);
     return path;
   }
+}
+
+/** A lean read gives BSON Binary (its bytes in `.buffer`), a hydrated one a Buffer. */
+function bytes(v: unknown): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  const inner = (v as { buffer?: unknown }).buffer;
+  if (inner instanceof Uint8Array) return Buffer.from(inner.buffer, inner.byteOffset, inner.byteLength);
+  throw new Error('stored prompt is not binary');
 }
