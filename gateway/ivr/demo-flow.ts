@@ -8,6 +8,7 @@ import type { FlowBody } from './flow-schema.js';
 import type { Ivr } from './index.js';
 import { prompts } from './flows.js';
 import { FlowConflict } from './flows.js';
+import { DemoBankCore } from './bank-core.js';
 
 const zh = (text: string) => ({ text, lang: 'zh' as const });
 
@@ -78,4 +79,26 @@ export async function warmPrompts(ivr: Ivr, flow: { nodes: FlowBody['nodes']; vi
   // One at a time: espeak-ng and sox are CPU-bound and the machine is shared.
   for (const r of refs) files.push(await ivr.prompts.path(r));
   return files;
+}
+
+/** Demo card numbers the demo bank core knows (the VIP demo customer's card). */
+export const DEMO_CARDS = [{ card: '6222020200112233', phone: '+8613800138000' }];
+
+/**
+ * `npm start` with demo data: the hotline flow, the demo card numbers, and the flow's prompts
+ * generated in the background (logged when ready; a call before that waits for its prompt).
+ */
+export async function seedIvrDemo(ivr: Ivr, log: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void }): Promise<void> {
+  const stored = await seedDemoFlow(ivr);
+  if (ivr.bank instanceof DemoBankCore) {
+    for (const d of DEMO_CARDS) {
+      const c = await ivr.bank.byPhone(d.phone);
+      if (c) await ivr.bank.link('card', d.card, c.id);
+    }
+  }
+  const t0 = Date.now();
+  void warmPrompts(ivr, stored.flow).then(
+    (files) => log.info({ prompts: files.length, ms: Date.now() - t0 }, 'IVR demo prompts ready'),
+    (e) => log.warn({ err: e }, 'IVR demo prompts not generated (is espeak-ng installed? scripts/setup.sh installs it)'),
+  );
 }

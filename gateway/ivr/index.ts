@@ -22,6 +22,7 @@ export interface IvrDeps {
   queues: () => Promise<string[]>;
   /** A bank's own adapter; the demo one answers from our customers. */
   bank?: BankCore;
+  log?: { warn: (o: object, m: string) => void };
 }
 
 export class Ivr {
@@ -39,7 +40,7 @@ export class Ivr {
   async run(call: CallControl, media: CallMedia, opts: { flowId?: string } = {}): Promise<IvrResult> {
     const stored = opts.flowId ? await this.flows.get(opts.flowId) : await this.flows.forCalled(call.called);
     if (!stored) throw new Error(`no IVR flow for ${call.called} and no default flow`);
-    const session = new IvrSession({ flow: stored.flow, flowId: stored.id, flowVersion: stored.version, call, media, prompts: this.prompts, bank: this.bank, models: this.deps.m });
+    const session = new IvrSession({ flow: stored.flow, flowId: stored.id, flowVersion: stored.version, call, media, prompts: this.prompts, bank: this.bank, models: this.deps.m, log: this.deps.log });
     return session.run();
   }
 }

@@ -82,6 +82,7 @@ export interface SessionDeps {
   bank: BankCore;
   models: ProfileModels;
   now?: () => Date;
+  log?: { warn: (o: object, m: string) => void };
 }
 
 /** Ends a verb: the caller hung up, or the time in IVR is over. */
@@ -137,7 +138,7 @@ export class IvrSession {
       }
       let id: string | undefined = flow.start;
       // A validated flow cannot loop without input; this bound guards a flow stored by other means.
-      for (let steps = 0; id !== undefined && steps < 10_000; steps++) {
+      for (let steps = 0; id !== undefined && steps < 10_000 && !this.ended; steps++) {
         const node = this.byId.get(id)!;
         if (isTerminal(node)) return await this.finish(node, vip);
         const r = await this.step(node);
@@ -161,6 +162,7 @@ export class IvrSession {
   private async step(node: FlowNode): Promise<{ next?: string }> {
     const verb = makeVerb(node);
     this.current = verb;
+    if (this.ended) verb.kill(this.ended);
     const at = Date.now() - this.startedAt;
     try {
       const r = await verb.exec(this);
@@ -183,6 +185,7 @@ export class IvrSession {
     const wasEnded = this.ended;
     // The last node runs even after the time ran out: it is how the caller leaves.
     if (this.ended === 'max-time') this.ended = null;
+    if (this.ended) verb.kill(this.ended);
     let outcome: IvrOutcome;
     try {
       const r = await verb.exec(this);
@@ -258,10 +261,24 @@ export class IvrSession {
    * stays in the buffer for the node to read. Resolves when done, stopped, or the signal aborts.
    */
   async say(refs: (PromptRef | undefined)[], opts: { bargeIn: boolean; signal: AbortSignal }): Promise<{ stopped: boolean }> {
-    const files = await this.files(refs);
-    if (!files.length || opts.signal.aborted) return { stopped: false };
     if (opts.bargeIn && this.digits.pending) return { stopped: true };
-    const player = this.media.play(files);
+    let files: string[];
+    try {
+      files = await this.files(refs);
+    } catch (e) {
+      // A prompt that cannot be produced (espeak-ng missing, an upload deleted) is skipped, not the call.
+      this.d.log?.warn({ err: e, callId: this.call.callId }, 'IVR prompt unavailable; going on without it');
+      return { stopped: false };
+    }
+    if (!files.length || opts.signal.aborted || this.media.closed) return { stopped: false };
+    if (opts.bargeIn && this.digits.pending) return { stopped: true };
+    let player;
+    try {
+      player = this.media.play(files);
+    } catch (e) {
+      if (this.media.closed) return { stopped: true }; // hung up in between: the verb's kill follows
+      throw e;
+    }
     const off = opts.bargeIn ? this.digits.onDigit(() => player.stop()) : () => undefined;
     const onAbort = () => player.stop();
     opts.signal.addEventListener('abort', onAbort, { once: true });
