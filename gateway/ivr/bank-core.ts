@@ -11,6 +11,7 @@ export interface BankCustomer {
   name: string;
   tier?: string;
   segment?: string;
+  language?: string;
 }
 
 export interface BankCore {
@@ -63,9 +64,9 @@ export class DemoBankCore implements BankCore {
   private async customer(id: string): Promise<BankCustomer | null> {
     // A merged customer answers as the one it was merged into (hub/customer-merge.ts tombstones).
     for (let hops = 0; hops < 3; hops++) {
-      const c = await this.m.Customer.findById(id).lean<{ _id: unknown; name?: string; tier?: string; segment?: string; mergedInto?: unknown }>();
+      const c = await this.m.Customer.findById(id).lean<{ _id: unknown; name?: string; tier?: string; segment?: string; language?: string; mergedInto?: unknown }>();
       if (!c) return null;
-      if (!c.mergedInto) return { id: String(c._id), name: c.name ?? '', tier: c.tier, segment: c.segment };
+      if (!c.mergedInto) return { id: String(c._id), name: c.name ?? '', tier: c.tier, segment: c.segment, language: c.language };
       id = String(c.mergedInto);
     }
     return null;

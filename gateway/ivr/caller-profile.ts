@@ -26,6 +26,7 @@ export async function callerProfile(m: ProfileModels, c: BankCustomer): Promise<
     name: c.name,
     tier: c.tier,
     segment: c.segment,
+    language: c.language,
     openCases: convs.filter((v) => LIVE.has(v.status)).flatMap(reasons),
     recentContacts: convs.filter((v) => !LIVE.has(v.status)).flatMap((v) => reasons(v).map((reason) => ({ reason, at: new Date(v.updatedAt) }))),
     campaigns: (customer?.tags ?? []).filter((t) => t.startsWith('campaign:')).map((t) => t.slice('campaign:'.length)),

@@ -1,7 +1,7 @@
 /**
  * Condition nodes, evaluated purely from the call, the identified caller and the clock (so they are
  * tested without a call): tier, segment, called number, time of day, business hours with holidays,
- * open case.
+ * open case, language on file.
  */
 import type { Condition } from './flow-schema.js';
 import type { CallerProfile } from './ranking.js';
@@ -44,5 +44,7 @@ export function evaluate(c: Condition, x: ConditionInput): boolean {
     }
     case 'openCase':
       return (x.profile?.openCases.length ?? 0) > 0;
+    case 'language':
+      return !!x.profile?.language && c.in.includes(x.profile.language);
   }
 }

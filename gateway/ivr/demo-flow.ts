@@ -1,8 +1,9 @@
 /**
  * The demo bank hotline flow `npm start` seeds (id `default`, answering 95588): identify the caller by
- * number, VIPs straight to the VIP line greeted by name, then a dynamic main menu — balance (card
- * number collected and looked up), card loss (tagged, priority, cards queue), loans (wealth queue),
- * an agent (business hours, else voicemail). Its prompts are generated at start (warmPrompts).
+ * number, VIPs straight to the VIP line greeted by name; the language menu unless the caller's
+ * language is on file; the shortcuts the caller's data points to (dynamic, at most two, else none);
+ * then the main menu — balance (card number collected and looked up), card loss (tagged, priority,
+ * cards queue), loans (wealth queue), an agent (business hours, else voicemail). Its prompts are generated at start (warmPrompts).
  */
 import type { FlowBody } from './flow-schema.js';
 import type { Ivr } from './index.js';
@@ -21,22 +22,43 @@ export const DEMO_FLOW: FlowBody = {
   vip: { numbers: [], calledNumbers: ['95588800'], tiers: ['vip'], queue: 'vip', greeting: zh('{name}，您好，正在为您转接贵宾专线。') },
   nodes: [
     { id: 'welcome', type: 'play', prompt: zh('欢迎致电城市银行。'), next: 'whoCalls' },
-    { id: 'whoCalls', type: 'lookup', by: 'caller', next: 'main', notFound: 'main' },
+    { id: 'whoCalls', type: 'lookup', by: 'caller', next: 'knownLanguage', notFound: 'language' },
+    // Callers whose language is on file skip the language menu.
+    { id: 'knownLanguage', type: 'condition', test: { kind: 'language', in: ['zh'] }, then: 'likely', else: 'language' },
+    { id: 'language', type: 'menu', prompt: zh('普通话服务请按1。'), options: [{ digit: '1', intent: 'mandarin', next: 'likely' }], timeoutSec: 3, retries: 0, onFail: 'likely' },
+    {
+      // The shortcuts this caller's data points to (a recent call, an open case, a campaign), at most
+      // two, then "other services"; nobody hears shortcuts the data does not support.
+      id: 'likely',
+      type: 'menu',
+      dynamic: true,
+      maxLikely: 2,
+      whenNothingLikely: 'main',
+      timeoutSec: 4,
+      retries: 0,
+      onFail: 'main',
+      options: [
+        { digit: '1', intent: 'balance', label: zh('查询余额请按1。'), reasons: ['account_inquiry'], onlyWhenLikely: true, next: 'askCard' },
+        { digit: '2', intent: 'card_loss', label: zh('信用卡挂失请按2。'), reasons: ['card_service', 'fraud_report'], onlyWhenLikely: true, next: 'tagLoss' },
+        { digit: '3', intent: 'loans', label: zh('贷款业务请按3。'), onlyWhenLikely: true, next: 'tagLoans' },
+        { digit: '0', intent: 'agent', label: zh('人工服务请按0。'), reasons: ['complaint', 'work_order'], onlyWhenLikely: true, next: 'open' },
+        { digit: '9', intent: 'other', label: zh('其他服务请按9。'), next: 'main' },
+      ],
+    },
     {
       id: 'main',
       type: 'menu',
-      dynamic: true,
-      maxOptions: 4,
+      prompt: zh('查询余额请按1，信用卡挂失请按2，贷款业务请按3，人工服务请按0。'),
       timeoutSec: 5,
       retries: 2,
       invalidPrompt: zh('输入有误。'),
       noInputPrompt: zh('没有收到您的选择。'),
       onFail: 'toGeneral',
       options: [
-        { digit: '1', intent: 'balance', label: zh('查询余额请按1。'), reasons: ['account_inquiry'], next: 'askCard' },
-        { digit: '2', intent: 'card_loss', label: zh('信用卡挂失请按2。'), reasons: ['card_service', 'fraud_report'], next: 'tagLoss' },
-        { digit: '3', intent: 'loans', label: zh('贷款业务请按3。'), segments: ['retail', 'private banking'], next: 'tagLoans' },
-        { digit: '0', intent: 'agent', label: zh('人工服务请按0。'), reasons: ['complaint', 'work_order'], next: 'open' },
+        { digit: '1', intent: 'balance', next: 'askCard' },
+        { digit: '2', intent: 'card_loss', next: 'tagLoss' },
+        { digit: '3', intent: 'loans', next: 'tagLoans' },
+        { digit: '0', intent: 'agent', next: 'open' },
       ],
     },
     { id: 'askCard', type: 'collect', prompt: zh('请输入您的卡号，以井号键结束。'), var: 'card', minLength: 12, maxLength: 19, terminator: '#', timeoutSec: 8, interDigitSec: 4, retries: 2, invalidPrompt: zh('卡号位数不对。'), next: 'findCard', onFail: 'toGeneral' },

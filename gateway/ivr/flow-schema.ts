@@ -61,6 +61,8 @@ export const MenuOption = z
     /** Dynamic menus: offered only to these segments / only when the caller has an open case. */
     onlySegments: z.array(Label).max(20).optional(),
     onlyWithOpenCase: z.boolean().optional(),
+    /** Dynamic menus: a shortcut offered only when the caller's data points to it (ranking.ts LIKELY). */
+    onlyWhenLikely: z.boolean().optional(),
   })
   .strict();
 export type MenuOption = z.output<typeof MenuOption>;
@@ -78,6 +80,10 @@ const Menu = z
     dynamic: z.boolean().default(false),
     /** Dynamic menus present at most this many options (the likely ones first). */
     maxOptions: z.number().int().min(1).max(LIMITS.options).optional(),
+    /** Dynamic menus: at most this many `onlyWhenLikely` shortcuts (the best ones). */
+    maxLikely: z.number().int().min(1).max(LIMITS.options).default(2),
+    /** Dynamic menus: when no shortcut is likely for this caller, go here at once, saying nothing. */
+    whenNothingLikely: NodeId.optional(),
     ...InputRules,
   })
   .strict()
@@ -128,6 +134,8 @@ export const Condition = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('openCase') }).strict(),
+  /** The identified caller's language on file (skip the language menu for them). */
+  z.object({ kind: z.literal('language'), in: Labels }).strict(),
 ]);
 export type Condition = z.output<typeof Condition>;
 const Cond = z.object({ ...base, type: z.literal('condition'), test: Condition, then: NodeId, else: NodeId }).strict();

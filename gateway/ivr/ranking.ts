@@ -16,6 +16,7 @@ export interface CallerProfile {
   name?: string;
   tier?: string;
   segment?: string;
+  language?: string;
   /** Reasons (wrap-up codes, tags) of live conversations. */
   openCases: string[];
   /** Past contacts, newest first. */
@@ -27,6 +28,11 @@ export interface CallerProfile {
 export const emptyProfile = (): CallerProfile => ({ openCases: [], recentContacts: [], campaigns: [] });
 
 const DAY = 86_400_000;
+/**
+ * The score from which the data points to an option: a contact, an open case or a campaign about it
+ * (the segment alone, +15, does not).
+ */
+export const LIKELY = 20;
 const RECENT_DAYS = 30;
 
 /** The reasons that mean this option: its own list, and its intent itself. */
@@ -48,9 +54,13 @@ export function scoreOption(o: MenuOption, p: CallerProfile, now: Date): number 
   return score;
 }
 
-/** Whether this caller is offered the option at all. */
-export function offered(o: MenuOption, p: CallerProfile): boolean {
-  if (o.onlySegments && !(p.segment && o.onlySegments.includes(p.segment))) return false;
+/**
+ * Whether this caller is offered the option at all. `onlySegments` hides an option from callers known
+ * to be in another segment; a caller we could not identify may be anyone, and hears it.
+ */
+export function offered(o: MenuOption, p: CallerProfile, now: Date): boolean {
+  if (o.onlyWhenLikely && scoreOption(o, p, now) < LIKELY) return false;
+  if (o.onlySegments && p.segment && !o.onlySegments.includes(p.segment)) return false;
   if (o.onlyWithOpenCase && !p.openCases.some((r) => meaning(o).has(r))) return false;
   return true;
 }
@@ -59,11 +69,13 @@ export function offered(o: MenuOption, p: CallerProfile): boolean {
  * The options this caller hears, likely first, at most `max`. Digits stay those of the flow: a
  * caller who knows "2 is loans" is never surprised, only told it sooner.
  */
-export function rankOptions(options: readonly MenuOption[], p: CallerProfile, now: Date, max = options.length): MenuOption[] {
+export function rankOptions(options: readonly MenuOption[], p: CallerProfile, now: Date, max = options.length, maxLikely = options.length): MenuOption[] {
+  let shortcuts = 0;
   return options
     .map((o, i) => ({ o, i, s: scoreOption(o, p, now) }))
-    .filter(({ o }) => offered(o, p))
+    .filter(({ o }) => offered(o, p, now))
     .sort((a, b) => b.s - a.s || a.i - b.i)
+    .filter(({ o }) => !o.onlyWhenLikely || ++shortcuts <= maxLikely)
     .slice(0, max)
     .map(({ o }) => o);
 }

@@ -23,6 +23,7 @@ export function edges(n: FlowNode): { field: string; to: string }[] {
     case 'menu':
       n.options.forEach((o, i) => add(`options.${i}.next`, o.next));
       add('onFail', n.onFail);
+      add('whenNothingLikely', n.whenNothingLikely);
       break;
     case 'collect':
       add('next', n.next);
@@ -95,19 +96,22 @@ function checkGraph(flow: Flow): FlowProblem[] {
 function loopsWithoutInput(nodes: FlowNode[], byId: Map<string, FlowNode>): FlowProblem[] {
   const state = new Map<string, 'open' | 'done'>();
   const problems: FlowProblem[] = [];
+  // An edge out of a menu or collect is taken after the caller pressed something, except a dynamic
+  // menu's whenNothingLikely, which is taken at once.
+  const waits = (n: FlowNode, field: string) => INPUT.has(n.type) && field !== 'whenNothingLikely';
   const visit = (id: string, stack: string[]): void => {
     state.set(id, 'open');
-    for (const e of edges(byId.get(id)!)) {
-      const to = byId.get(e.to)!;
-      if (INPUT.has(to.type)) continue;
-      if (state.get(to.id) === 'open') {
-        const loop = [...stack.slice(stack.indexOf(to.id)), to.id];
-        problems.push({ node: to.id, message: `loop without input: ${loop.join(' → ')} passes no menu or collect` });
-      } else if (!state.has(to.id)) visit(to.id, [...stack, to.id]);
+    const from = byId.get(id)!;
+    for (const e of edges(from)) {
+      if (waits(from, e.field)) continue;
+      if (state.get(e.to) === 'open') {
+        const loop = [...stack.slice(stack.indexOf(e.to)), e.to];
+        problems.push({ node: e.to, message: `loop without input: ${loop.join(' → ')} passes no menu or collect` });
+      } else if (!state.has(e.to)) visit(e.to, [...stack, e.to]);
     }
     state.set(id, 'done');
   };
-  for (const n of nodes) if (!INPUT.has(n.type) && !state.has(n.id)) visit(n.id, [n.id]);
+  for (const n of nodes) if (!state.has(n.id)) visit(n.id, [n.id]);
   return problems;
 }
 

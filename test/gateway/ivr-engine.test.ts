@@ -91,15 +91,31 @@ const step = (r: IvrResult, node: string): PathStep | undefined => r.path.find((
 const audio = (peer: RtpPeerLike) => peer.waitFor(() => peer.stats().packets > 10, 15_000, 'prompt audio');
 
 describe.skipIf(!media)('IVR over real media', () => {
-  test('DTMF through the dynamic demo menu: card loss → tagged, priority 50, cards queue; path recorded', async () => {
+  test('DTMF through the demo menus (unknown caller: language, no shortcuts, main): card loss → tagged, priority 50, cards queue; path recorded', async () => {
     const { result, control } = await run('default', '+8613911112222', async (peer) => {
       await audio(peer);
+      await peer.sendDigit('1');
       await peer.sendDigit('2');
     });
     expect(control.did).toEqual([{ what: 'queue', req: expect.objectContaining({ queue: 'cards', skill: 'cards', tags: ['card_loss'], priority: 50 }) }]);
-    expect(result.path.map((s) => s.node)).toEqual(['welcome', 'whoCalls', 'main', 'tagLoss', 'urgent', 'toCards']);
+    expect(result.path.map((s) => s.node)).toEqual(['welcome', 'whoCalls', 'language', 'likely', 'main', 'tagLoss', 'urgent', 'toCards']);
+    expect(step(result, 'likely')).toMatchObject({ result: 'nothing-likely' });
     expect(step(result, 'main')).toMatchObject({ digits: '2', result: 'card_loss' });
     expect(result.path.every((s) => s.durationMs >= 0 && s.at >= 0)).toBe(true);
+  });
+
+  test('dynamic: a known caller with a card-service contact last week skips the language menu and is offered card loss first', async () => {
+    const m = h.hub.m;
+    const c = await m.Customer.create({ name: '刘洋 Liu Yang', tier: 'standard', segment: 'retail', language: 'zh' });
+    await m.Identity.create({ _id: 'phone:+8613722223333', customerId: c._id, kind: 'phone', address: '+8613722223333', channels: ['voice'], verified: true });
+    await m.Conversation.create({ customerId: c._id, channel: 'voice', status: 'resolved', openKey: `closed:${c._id}`, disposition: { code: 'card_service' } });
+    const { result } = await run('default', '+8613722223333', async (peer) => {
+      await audio(peer);
+      await peer.sendDigit('2');
+    });
+    expect(result.customer).toMatchObject({ name: '刘洋 Liu Yang' });
+    expect(result.path.map((s) => s.node)).toEqual(['welcome', 'whoCalls', 'knownLanguage', 'likely', 'tagLoss', 'urgent', 'toCards']);
+    expect(step(result, 'likely')).toMatchObject({ digits: '2', result: 'card_loss' });
   });
 
   test('barge-in: a digit during the prompt stops it; the menu takes that digit', async () => {
@@ -165,7 +181,8 @@ describe.skipIf(!media)('IVR over real media', () => {
     expect(vip.result.path.map((s) => s.node)).toEqual(['vip']);
     const byCard = await run('default', '+8613911112222', async (peer) => {
       await audio(peer);
-      await peer.sendDigit('1');
+      await peer.sendDigit('1'); // Mandarin
+      await peer.sendDigit('1'); // balance
       for (const d of `${DEMO_CARDS[0].card}#`) await peer.sendDigit(d, 60);
       await peer.sendDigit('9');
     });

@@ -1,6 +1,6 @@
 /**
  * Dynamic menu ranking (gateway/ivr/ranking.ts), a pure function: per caller, the likely need first.
- * Options are the demo flow's main menu: balance(1), card_loss(2), loans(3), agent(0).
+ * Options: balance(1), card_loss(2), loans(3, for retail and private banking), agent(0).
  */
 import { expect, test } from 'vitest';
 import { DEMO_FLOW } from '../../gateway/ivr/demo-flow.js';
@@ -8,7 +8,12 @@ import { emptyProfile, isVip, rankOptions, type CallerProfile } from '../../gate
 import type { MenuOption } from '../../gateway/ivr/flow-schema.js';
 
 const now = new Date('2026-12-03T10:00:00Z');
-const options = (DEMO_FLOW.nodes.find((n) => n.id === 'main') as { options: MenuOption[] }).options;
+const options: MenuOption[] = [
+  { digit: '1', intent: 'balance', reasons: ['account_inquiry'], next: 'x' },
+  { digit: '2', intent: 'card_loss', reasons: ['card_service', 'fraud_report'], next: 'x' },
+  { digit: '3', intent: 'loans', segments: ['retail', 'private banking'], next: 'x' },
+  { digit: '0', intent: 'agent', reasons: ['complaint', 'work_order'], next: 'x' },
+];
 const order = (p: Partial<CallerProfile>, max?: number) => rankOptions(options, { ...emptyProfile(), ...p }, now, max).map((o) => o.intent);
 const daysAgo = (d: number) => new Date(now.getTime() - d * 86_400_000);
 
@@ -47,7 +52,9 @@ test('maxOptions keeps the likely ones; filters drop what the caller is not offe
     { digit: '6', intent: 'case', next: 'x', onlyWithOpenCase: true },
     { digit: '7', intent: 'any', next: 'x' },
   ];
-  expect(rankOptions(only, emptyProfile(), now).map((o) => o.intent)).toEqual(['any']);
+  expect(rankOptions(only, { ...emptyProfile(), segment: 'retail' }, now).map((o) => o.intent)).toEqual(['any']);
+  // Not identified: could be anyone, hears the segment's option (but no case-only option).
+  expect(rankOptions(only, emptyProfile(), now).map((o) => o.intent)).toEqual(['private', 'any']);
   expect(rankOptions(only, { ...emptyProfile(), segment: 'private banking', openCases: ['case'] }, now).map((o) => o.intent)).toEqual(['case', 'private', 'any']);
 });
 
@@ -57,4 +64,15 @@ test('VIP: by calling number (with or without +), by called number (VIP line), b
   expect(isVip(rule, { caller: '+8613900000000', called: '+95588800' }, emptyProfile())).toBe(true);
   expect(isVip(rule, { caller: '+8613900000000', called: '95588' }, { ...emptyProfile(), tier: 'vip' })).toBe(true);
   expect(isVip(rule, { caller: '+8613900000000', called: '95588' }, { ...emptyProfile(), tier: 'gold' })).toBe(false);
+});
+
+test('shortcuts (onlyWhenLikely): offered only when a contact, open case or campaign points to them (the segment alone does not), at most maxLikely', () => {
+  const likely = (DEMO_FLOW.nodes.find((n) => n.id === 'likely') as { options: MenuOption[] }).options;
+  const shown = (p: Partial<CallerProfile>) => rankOptions(likely, { ...emptyProfile(), ...p }, now, undefined, 2).map((o) => o.intent);
+  expect(shown({ segment: 'retail' })).toEqual(['other']);
+  expect(shown({ recentContacts: [{ reason: 'fraud_report', at: daysAgo(2) }] })).toEqual(['card_loss', 'other']);
+  expect(shown({ openCases: ['complaint'], recentContacts: [{ reason: 'account_inquiry', at: daysAgo(10) }], campaigns: ['loans'] })).toEqual(['agent', 'balance', 'other']);
+  // A contact 29 days ago still counts (score 21 ≥ LIKELY), 31 days ago no more.
+  expect(shown({ recentContacts: [{ reason: 'account_inquiry', at: daysAgo(29) }] })).toEqual(['balance', 'other']);
+  expect(shown({ recentContacts: [{ reason: 'account_inquiry', at: daysAgo(31) }] })).toEqual(['other']);
 });

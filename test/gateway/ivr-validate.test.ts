@@ -38,8 +38,8 @@ describe('schema per node type', () => {
     node(f, 'main').options[1].digit = '1';
     expect(problems(f)[0]).toMatchObject({ node: 'main', message: expect.stringMatching(/same digit/) });
     const g = clone();
-    delete node(g, 'main').options[0].label;
-    expect(problems(g)[0]).toMatchObject({ node: 'main', message: expect.stringMatching(/label/) });
+    delete node(g, 'likely').options[0].label;
+    expect(problems(g)[0]).toMatchObject({ node: 'likely', message: expect.stringMatching(/label/) });
   });
   test('lookup by card without the var it reads', () => {
     const f = clone();
@@ -86,6 +86,11 @@ describe('graph', () => {
     const p = problems(f);
     expect(p.some((x) => /loop without input: .*noCard.*balanceSent|loop without input: .*balanceSent.*noCard/.test(x.message))).toBe(true);
     // The demo flow itself loops main → askCard → … → after → main: through menus, accepted (first test).
+  });
+  test("a dynamic menu's whenNothingLikely is taken without input: a loop through it alone is refused", () => {
+    const f = clone();
+    node(f, 'likely').whenNothingLikely = 'knownLanguage';
+    expect(problems(f).some((x) => /loop without input: .*likely.*knownLanguage|loop without input: .*knownLanguage.*likely/.test(x.message))).toBe(true);
   });
   test('a self-loop on a condition', () => {
     const f = clone();

@@ -16,7 +16,9 @@ export class MenuVerb extends BaseVerb {
 
   async exec(s: IvrSession): Promise<VerbResult> {
     const n = this.n;
-    const options: MenuOption[] = n.dynamic ? rankOptions(n.options, s.profile ?? emptyProfile(), s.now(), n.maxOptions) : n.options;
+    const options: MenuOption[] = n.dynamic ? rankOptions(n.options, s.profile ?? emptyProfile(), s.now(), n.maxOptions, n.maxLikely) : n.options;
+    // Nothing in the caller's data points to a shortcut: straight on (to the usual menu), unheard.
+    if (n.dynamic && n.whenNothingLikely && !options.some((o) => o.onlyWhenLikely)) return { next: n.whenNothingLikely, result: 'nothing-likely' };
     const prompts = n.dynamic ? [n.prompt, ...options.map((o) => o.label)] : [n.prompt];
     let pressed = '';
     let last = '';
