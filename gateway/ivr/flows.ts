@@ -13,7 +13,14 @@ export class FlowInvalid extends Error {
     super(problems.map((p) => (p.node ? `node ${p.node}: ${p.message}` : p.message)).join('; '));
   }
 }
-export class FlowConflict extends Error {}
+export class FlowConflict extends Error {
+  constructor(
+    readonly code: 'flow_exists' | 'version_conflict',
+    message: string,
+  ) {
+    super(message);
+  }
+}
 export class FlowMissing extends Error {}
 
 export interface StoredFlow {
@@ -73,7 +80,7 @@ export class Flows {
     try {
       await this.m.IvrFlow.create({ _id: id, version: 1, flow, numbers: flow.numbers, updatedBy: by });
     } catch (e) {
-      if ((e as { code?: number }).code === 11000) throw new FlowConflict(`a flow ${id} exists already`);
+      if ((e as { code?: number }).code === 11000) throw new FlowConflict('flow_exists', `a flow ${id} exists already`);
       throw e;
     }
     await this.logVersion(id, 1, flow, by);
@@ -87,7 +94,7 @@ export class Flows {
     if (!r.matchedCount) {
       const now = await this.m.IvrFlow.findById(id, { version: 1 }).lean();
       if (!now) throw new FlowMissing(`flow ${id} not found`);
-      throw new FlowConflict(`flow ${id} is at version ${now.version}, not ${expected}: reload it and edit again`);
+      throw new FlowConflict('version_conflict', `flow ${id} is at version ${now.version}, not ${expected}: reload it and edit again`);
     }
     await this.logVersion(id, expected + 1, flow, by);
     return (await this.get(id))!;

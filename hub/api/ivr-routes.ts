@@ -35,7 +35,7 @@ export function registerIvrRoutes(app: FastifyInstance, hub: Hub): void {
       return await p;
     } catch (e) {
       if (e instanceof FlowInvalid) throw new AppError(400, 'invalid_flow', e.message);
-      if (e instanceof FlowConflict) throw conflict('version_conflict', e.message);
+      if (e instanceof FlowConflict) throw conflict(e.code, e.message);
       if (e instanceof FlowMissing) throw notFound('flow');
       throw e;
     }
