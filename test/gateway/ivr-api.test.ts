@@ -106,6 +106,10 @@ describe('flows', () => {
     expect([again.status, again.body.error.code]).toEqual([409, 'flow_exists']);
     expect((await a.get('/api/admin/ivr/flows')).body.flows).toEqual([expect.objectContaining({ id: 'hotline', version: 1, numbers: ['95588'], nodes: DEMO_FLOW.nodes.length })]);
     expect((await a.get('/api/admin/ivr/flows/hotline')).body.flow.nodes).toHaveLength(DEMO_FLOW.nodes.length);
+    // A call finds it by the number it was dialled on (with or without +); another number, no flow.
+    expect((await h.hub.ivr.flows.forCalled('+95588'))?.id).toBe('hotline');
+    expect((await h.hub.ivr.flows.forCalled('95588'))?.id).toBe('hotline');
+    expect(await h.hub.ivr.flows.forCalled('95533')).toBeNull();
 
     const v2 = await a.put('/api/admin/ivr/flows/hotline', { version: 1, ...flow((f) => (f.maxIvrSec = 240)) });
     expect(v2.status).toBe(200);
