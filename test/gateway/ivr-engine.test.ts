@@ -51,7 +51,7 @@ const en = (text: string) => ({ text, lang: 'en' as const });
 const QUICK: FlowBody = {
   name: 'quick',
   start: 'menu',
-  maxIvrSec: 10,
+  maxIvrSec: 60,
   onMaxTime: 'late',
   nodes: [
     { id: 'menu', type: 'menu', prompt: en('For cards press 1. To enter a number press 2. To wait press 3.'), options: [{ digit: '1', intent: 'cards', next: 'cards' }, { digit: '2', intent: 'number', next: 'num' }, { digit: '3', intent: 'wait', next: 'slow' }], timeoutSec: 1, retries: 1, invalidPrompt: en('Invalid.'), onFail: 'fail' },
@@ -68,6 +68,8 @@ beforeAll(async () => {
   h = await startTestHub({ name: 'ivr-engine', overrides: { dataDir: mkdtempSync(join(tmpdir(), 'ivr-engine-')) } });
   await seedIvrDemo(h.hub.ivr, { info: () => undefined, warn: () => undefined });
   await h.hub.ivr.flows.create('quick', QUICK, 'test');
+  // The same with the shortest maximum time in IVR (10 s).
+  await h.hub.ivr.flows.create('quick10', { ...QUICK, name: 'quick10', maxIvrSec: 10 }, 'test');
 });
 afterAll(async () => {
   await media?.engine.close();
@@ -164,7 +166,7 @@ describe.skipIf(!media)('IVR over real media', () => {
   });
 
   test('maximum time in IVR: a caller who never chooses leaves by onMaxTime after 10 s', async () => {
-    const { result, control } = await run('quick', '+8613911112222', async (peer) => {
+    const { result, control } = await run('quick10', '+8613911112222', async (peer) => {
       await audio(peer);
       await peer.sendDigit('3');
     });
