@@ -120,7 +120,10 @@ export class TrunkLeg extends SafeEmitter<TrunkLegEvents> {
     const pt = this.negotiated.telephoneEventPayloadType;
     if (pt === undefined) throw new Error('media: the trunk did not offer telephone-event');
     const plan = dtmfPacketPlan(digit, durationMs);
+    // Each event gets its own timestamp (the receiver tells events apart by it, RFC 4733 §2.5.1.2);
+    // the stream's clock then moves past the event, so audio and the next digit follow it.
     const eventTs = (this.ts + FRAME_SAMPLES) >>> 0;
+    this.ts = (eventTs + durationMs * 8) >>> 0;
     const start = performance.now();
     for (const p of plan) {
       const due = start + p.atMs - performance.now();
@@ -129,6 +132,7 @@ export class TrunkLeg extends SafeEmitter<TrunkLegEvents> {
       if (this.closed) return;
       if (this.mayWeSend()) this.send(pt, p.marker, eventTs, p.payload);
     }
+    this.lastSentAt = performance.now();
   }
 
   /** Called by the engine's sweep: `stalled` once per silence longer than `stallMs`. */
