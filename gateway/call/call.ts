@@ -36,6 +36,7 @@ export type EndReason =
   | 'no-worker' // 503
   | 'no-media' // 503: no media engine configured
   | 'media-error' // 500
+  | 'unanswered' // neither answered nor refused in time (480)
   | 'stopped'; // the gateway shut down
 
 export interface CallInfo {

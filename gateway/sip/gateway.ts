@@ -36,6 +36,12 @@ export interface GatewayOptions {
   log?: GatewayLogger;
   /** TCP: a message must complete within this long (default 10 s). */
   tcpFrameMs?: number;
+  /** Calls at once; an INVITE beyond gets 503 with Retry-After (default 1000). */
+  maxCalls?: number;
+  /** Server transactions at once (each lives up to 64·T1); a new request beyond gets 503 (default 20,000). */
+  maxTransactions?: number;
+  /** A call neither answered nor refused this long after its INVITE gets 480 (RFC 3261 timer C is 3 min; default 180 s). */
+  noAnswerMs?: number;
 }
 
 export interface GatewayEvents extends Record<string, unknown[]> {
@@ -173,7 +179,8 @@ export class SipGateway implements LegHost {
       if (required.length) return answer(420, [{ name: 'Unsupported', value: required.join(', ') }]);
     }
 
-    const { tx, ackFor2xx } = this.transactions.receive(req, to);
+    const { tx, ackFor2xx, overloaded } = this.transactions.receive(req, to, this.opts.maxTransactions ?? 20_000);
+    if (overloaded) return answer(503, [{ name: 'Retry-After', value: '5' }]);
     if (!tx) {
       if (ackFor2xx) this.dialogOf(req)?.ack();
       return;
@@ -219,6 +226,7 @@ export class SipGateway implements LegHost {
     const ct = req.contentType?.split(';')[0].trim().toLowerCase();
     if (req.body.length && ct !== 'application/sdp') return tx.respond(415, buildResponse(req, 415, { headers: [{ name: 'Accept', value: 'application/sdp' }] }));
     if (this.events.count('call') === 0) return reject(480);
+    if (this.calls.size >= (this.opts.maxCalls ?? 1000)) return tx.respond(503, buildResponse(req, 503, { headers: [{ name: 'Retry-After', value: '5' }] }));
 
     const leg = new InboundLeg(this, tx);
     this.pending.set(tx.key, leg);
@@ -230,12 +238,17 @@ export class SipGateway implements LegHost {
     call.on('state', (s) => {
       if (s !== 'trying' && s !== 'ringing') this.pending.delete(tx.key);
     });
+    // Whoever took the call may never answer it (a listener that threw, a stuck IVR): do not ring forever.
+    const noAnswer = setTimeout(() => {
+      if (call.state === 'trying' || call.state === 'ringing') void call.hangup('unanswered');
+    }, this.opts.noAnswerMs ?? 180_000);
+    noAnswer.unref();
     call.onEnd(({ reason }) => {
+      clearTimeout(noAnswer);
       this.calls.delete(call);
       this.pending.delete(tx.key);
       this.log.info({ call: call.id, trunk: trunk.name, reason }, 'call ended');
     });
-    // Timer H fired: the INVITE's non-2xx final was never acknowledged; nothing more to do.
     this.log.info({ call: call.id, trunk: trunk.name, sipCallId: req.callId }, 'call arrived');
     this.events.emit('call', call);
   }

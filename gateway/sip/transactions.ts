@@ -147,7 +147,7 @@ export class TransactionLayer {
    * handled here. An ACK matching no transaction (the ACK of a 2xx) also returns undefined with
    * `ackFor2xx` true, for the dialog.
    */
-  receive(req: SipRequest, peer: Peer): { tx?: ServerTransaction; ackFor2xx?: boolean } {
+  receive(req: SipRequest, peer: Peer, limit = Infinity): { tx?: ServerTransaction; ackFor2xx?: boolean; overloaded?: boolean } {
     const key = serverKey(req);
     const existing = this.servers.get(key);
     if (existing) {
@@ -156,6 +156,8 @@ export class TransactionLayer {
       return { ackFor2xx: req.method === 'ACK' && existing.state === 'accepted' };
     }
     if (req.method === 'ACK') return { ackFor2xx: true };
+    // Every transaction is held up to 64·T1: a flood of new branches must not grow memory without bound.
+    if (this.servers.size >= limit) return { overloaded: true };
     const tx = new ServerTransaction(key, req, peer, this);
     this.servers.set(key, tx);
     return { tx };

@@ -154,3 +154,22 @@ export class TcpPeer {
     this.sock.destroy();
   }
 }
+
+/** An INVITE from the carrier (127.0.0.2) to 95588 with a G.711 offer; CANCEL and ACK for it. */
+export function invite(callId: string, method: 'INVITE' | 'CANCEL' | 'ACK' = 'INVITE', toTag = ''): string {
+  const sdp = method === 'INVITE' ? 'v=0\r\no=c 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8\r\n' : '';
+  return [
+    `${method} sip:95588@127.0.0.1 SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK-${callId}`,
+    'From: <sip:13800138000@127.0.0.2>;tag=c1',
+    `To: <sip:95588@127.0.0.1>${toTag ? `;tag=${toTag}` : ''}`,
+    `Call-ID: ${callId}`,
+    `CSeq: 1 ${method}`,
+    'Contact: <sip:13800138000@127.0.0.2:5060>',
+    'Max-Forwards: 70',
+    ...(sdp ? ['Content-Type: application/sdp'] : []),
+    `Content-Length: ${sdp.length}`,
+    '',
+    sdp,
+  ].join('\r\n');
+}
