@@ -1,8 +1,7 @@
 /**
  * The IVR engine end to end over real media: a real RTP peer (RFC 4733 digits over UDP) on a trunk
- * leg of the real media engine, the real store (caller lookup, open cases) and real espeak-ng prompts.
- * Skipped until voice-media's engine and rtp-peer are on this branch (test/gateway/ivr-media.ts): never
- * run against fake media.
+ * leg of the real media engine (test/helpers/media-engine.ts), the real store (caller lookup, open
+ * cases) and real espeak-ng prompts.
  *
  * The CallControl here is the test's record of what the IVR asked the call layer to do (the call layer
  * itself, gateway/call, is exercised by the sipp tests).
@@ -16,9 +15,12 @@ import { seedIvrDemo, DEMO_CARDS } from '../../gateway/ivr/demo-flow.js';
 import type { CallControl, IvrResult, PathStep } from '../../gateway/ivr/session.js';
 import type { FlowBody } from '../../gateway/ivr/flow-schema.js';
 import type { CallMedia } from '../../media/contract.js';
-import { loadRealMedia, type RealMedia, type RtpPeerLike } from './ivr-media.js';
+import { startMediaEngine } from '../helpers/media-engine.js';
+import { RtpPeer } from '../helpers/rtp-peer.js';
+import type { MediaEngineImpl } from '../../media/engine.js';
 
-const media: RealMedia | null = await loadRealMedia();
+type RtpPeerLike = RtpPeer;
+let engine: MediaEngineImpl;
 let h: TestHub;
 let n = 0;
 
@@ -39,8 +41,8 @@ class RecordedCall implements CallControl {
 
 /** A call answered on the trunk leg, the RTP peer sending silence (comedia latches on it). */
 async function answered(): Promise<{ call: CallMedia; peer: RtpPeerLike }> {
-  const call = await media!.engine.createCall(`c${Date.now()}${n}`);
-  const peer = await media!.peer();
+  const call = await engine.createCall(`c${Date.now()}${n}`);
+  const peer = await RtpPeer.open();
   peer.useAnswer(await call.answerTrunk(peer.offer()));
   void peer.sendSilence(300);
   return { call, peer };
@@ -64,7 +66,8 @@ const QUICK: FlowBody = {
 };
 
 beforeAll(async () => {
-  if (!media) return;
+  // This file's slice of RTP ports (each media test file has its own).
+  engine = await startMediaEngine(47_000);
   h = await startTestHub({ name: 'ivr-engine', overrides: { dataDir: mkdtempSync(join(tmpdir(), 'ivr-engine-')) } });
   await seedIvrDemo(h.hub.ivr, { info: () => undefined, warn: () => undefined });
   await h.hub.ivr.flows.create('quick', QUICK, 'test');
@@ -72,7 +75,7 @@ beforeAll(async () => {
   await h.hub.ivr.flows.create('quick10', { ...QUICK, name: 'quick10', maxIvrSec: 10 }, 'test');
 });
 afterAll(async () => {
-  await media?.engine.close();
+  await engine?.close();
   await h?.close();
 });
 
@@ -92,7 +95,7 @@ const step = (r: IvrResult, node: string): PathStep | undefined => r.path.find((
 /** Waits until the IVR is in a node (its prompt started: audio is arriving). */
 const audio = (peer: RtpPeerLike) => peer.waitFor(() => peer.stats().packets > 10, 15_000, 'prompt audio');
 
-describe.skipIf(!media)('IVR over real media', () => {
+describe('IVR over real media', () => {
   test('DTMF through the demo menus (unknown caller: language, no shortcuts, main): card loss → tagged, priority 50, cards queue; path recorded', async () => {
     const { result, control } = await run('default', '+8613911112222', async (peer) => {
       await audio(peer);
@@ -204,8 +207,4 @@ describe.skipIf(!media)('IVR over real media', () => {
     expect(result.outcome).toEqual({ kind: 'abandoned' });
     expect(control.did).toEqual([]);
   });
-});
-
-test.runIf(!media)('IVR engine tests wait for the media engine (media/ engine and test/helpers/rtp-peer.ts not on this branch yet)', () => {
-  expect(media).toBeNull();
 });
