@@ -332,6 +332,11 @@ export interface ConnectorContext {
   readonly http: FastifyInstance;
   /** The socket.io namespace /<kind>, shared by every hub process through the Redis adapter. */
   readonly realtime: Namespace;
+  /**
+   * The context for another channel this connector carries (ConnectorDefinition.alsoServes), e.g. the
+   * email connector's fax-to-email mailboxes ingest, store files and take receipts on `fax`.
+   */
+  serving?(channel: Channel): ConnectorContext;
 }
 
 export interface ChannelConnector {
@@ -376,6 +381,11 @@ export interface ConnectorDefinition<S extends z.ZodObject = z.ZodObject, K exte
   secrets?: string[];
   /** Paths under which the connector's HTTP routes answer any origin (a widget on the bank's site). */
   publicPaths?: string[];
+  /**
+   * Other channels this connector carries (email carries fax-to-email): their outbound sends and hooks
+   * go to it (unless that channel has a connector of its own), and ctx.serving(channel) gives it their context.
+   */
+  alsoServes?: readonly Channel[];
   create(config: z.output<S>): ChannelConnector;
 }
 

@@ -11,6 +11,7 @@
  * Passwords are secrets: redactEmailConfig() is what may be logged or shown.
  */
 import { z } from 'zod';
+import { FaxSettingsSchema } from './fax/config.js';
 
 const host = z.string().min(1).max(255);
 const port = z.coerce.number().int().min(1).max(65535);
@@ -45,6 +46,8 @@ export const MailboxSchema = z
     queue: z.string().min(1).max(64),
     /** `fax`: a fax-to-email mailbox (each mail a fax with a TIFF/PDF attachment). */
     kind: z.enum(['email', 'fax']).default('email'),
+    /** For `kind: "fax"`: number patterns, renderer limits, the email-to-fax gateway (fax/config.ts). */
+    fax: FaxSettingsSchema.optional(),
     imap: ImapSettingsSchema,
     smtp: SmtpSettingsSchema,
   })

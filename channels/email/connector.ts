@@ -8,6 +8,9 @@ import type { ChannelConnector, ConnectorContext, DeliveryStatus, OutboundMessag
 import { CheckpointStore } from './checkpoints.js';
 import type { EmailConfig, Mailbox } from './config.js';
 import { EmailInbound } from './inbound.js';
+import { faxSettings } from './fax/config.js';
+import { FaxInbound } from './fax/inbound.js';
+import { faxMail } from './fax/outbound.js';
 import { MailboxReader } from './reader.js';
 import { EmailSendError, MailSender } from './sender.js';
 import { ThreadStore } from './thread-store.js';
@@ -39,6 +42,8 @@ export class EmailConnector implements ChannelConnector {
     const threads = (this.threads = new ThreadStore(ctx.redis, ctx.keyPrefix));
     const checkpoints = new CheckpointStore(ctx.redis, ctx.keyPrefix);
     const inbound = new EmailInbound(ctx, this.config, threads);
+    // Fax-to-email mailboxes ingest, store and take receipts on the `fax` channel (index.ts alsoServes).
+    const fax = new FaxInbound(ctx.serving?.('fax') ?? ctx, this.config);
     const degraded = new Map<string, string>();
     for (const box of this.config.mailboxes) {
       this.senders.set(box.name, new MailSender(box));
@@ -47,7 +52,7 @@ export class EmailConnector implements ChannelConnector {
         checkpoints,
         log: ctx.log,
         maxMessageBytes: this.config.maxMessageBytes,
-        handle: (mail) => inbound.handle(box, mail),
+        handle: (mail) => (box.kind === 'fax' ? fax.handle(box, mail) : inbound.handle(box, mail)),
       });
       // The connector is degraded while any mailbox is; the reason names the mailbox, never a secret.
       reader.on('degraded', (reason) => {
@@ -69,14 +74,29 @@ export class EmailConnector implements ChannelConnector {
     for (const s of this.senders.values()) s.close();
   }
 
-  private mailbox(name: unknown): Mailbox {
-    const box = this.config.mailboxes.find((m) => m.name === name) ?? this.config.mailboxes[0];
-    if (!box) throw new UnrecoverableSendError('no mailbox configured for email');
+  private mailbox(name: unknown, kind: Mailbox['kind']): Mailbox {
+    const ofKind = this.config.mailboxes.filter((m) => m.kind === kind);
+    const box = ofKind.find((m) => m.name === name) ?? ofKind[0];
+    if (!box) throw new UnrecoverableSendError(`no ${kind} mailbox configured`);
     return box;
   }
 
+  /** An outbound fax: a mail with the document to the mailbox's email-to-fax gateway (fax/outbound.ts). */
+  private async sendFax(out: OutboundMessage): Promise<SendResult> {
+    const box = this.mailbox(out.channelData.mailbox, 'fax');
+    try {
+      const { messageId } = await this.senders.get(box.name)!.send(faxMail(out, faxSettings(box.fax)));
+      // `sent`: the gateway took it; its confirmation mail moves it to delivered or failed.
+      return { externalId: messageId, status: 'sent' };
+    } catch (e) {
+      if (e instanceof EmailSendError) throw e.permanent ? new UnrecoverableSendError(e.message) : new RetryableError(e.message);
+      throw e;
+    }
+  }
+
   async send(out: OutboundMessage): Promise<SendResult> {
-    const box = this.mailbox(out.channelData.mailbox);
+    if (out.message.channel === 'fax') return this.sendFax(out);
+    const box = this.mailbox(out.channelData.mailbox, 'email');
     const to = out.to ?? (typeof out.channelData.address === 'string' ? out.channelData.address : undefined);
     if (!to) throw new UnrecoverableSendError('no recipient address');
     const threadKey = out.threadKey ?? (typeof out.channelData.threadKey === 'string' ? out.channelData.threadKey : undefined);
