@@ -55,6 +55,10 @@ export interface MessageView {
   text: string;
   html?: string;
   subject?: string;
+  /** Who sent it and to whom, as the channel wrote them (e-mail From/To/Cc; a fax's number), where known. */
+  from?: string;
+  to?: string;
+  cc?: string;
   attachments: AttachmentRef[];
   clientId?: string;
   status: DeliveryStatus;
@@ -83,6 +87,8 @@ export interface InboundMessage {
   customer: { id?: string; identity?: { channel: Channel; address: string; verified?: boolean }; name?: string; language?: string };
   from?: string;
   to?: string;
+  /** Copy recipients (e-mail Cc), comma-separated. */
+  cc?: string;
   text: string;
   html?: string;
   subject?: string;
