@@ -20,6 +20,17 @@ import type { FileStore } from '../files.js';
 import type { Bump } from '../inbox-view.js';
 import type { ConversationView } from '../views.js';
 
+/**
+ * sanitize-html's defaults plus images: a mail's pictures (http/https, cid: parts of the same mail,
+ * data:) are kept so the console can show them — remote ones only once the agent asks (agent-ui
+ * mailHtml.ts), never by themselves.
+ */
+const INBOUND_HTML: sanitizeHtml.IOptions = {
+  allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img'],
+  allowedAttributes: { ...sanitizeHtml.defaults.allowedAttributes, img: ['src', 'alt', 'title', 'width', 'height'] },
+  allowedSchemesByTag: { img: ['http', 'https', 'cid', 'data'] },
+};
+
 const attachment = z.object({
   id: z.string().regex(/^[0-9a-f]{24}$/),
   name: z.string().max(255),
@@ -132,7 +143,7 @@ export class Ingest {
     const customerId = await this.resolveCustomer(msg);
     const conversation = await this.liveConversation(customerId, msg);
     const conversationId = conversation._id;
-    const html = msg.html ? sanitizeHtml(msg.html) : undefined;
+    const html = msg.html ? sanitizeHtml(msg.html, INBOUND_HTML) : undefined;
     const now = msg.receivedAt ?? new Date();
     const doc = {
       _id: new Types.ObjectId(),
