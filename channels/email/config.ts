@@ -48,6 +48,17 @@ export const MailboxSchema = z
     kind: z.enum(['email', 'fax']).default('email'),
     /** For `kind: "fax"`: number patterns, renderer limits, the email-to-fax gateway (fax/config.ts). */
     fax: FaxSettingsSchema.optional(),
+    /**
+     * Acknowledge a customer's first mail in a thread with its case number (never an automated mail:
+     * auto-replies, bounces, lists, no-reply senders — that is how mail loops start). `{case}` in
+     * subject and text is replaced by the case token ([#CASE-n]).
+     */
+    autoAck: z
+      .strictObject({
+        subject: z.string().min(1).max(300).default('{case} 我们已收到您的邮件 / We have received your mail'),
+        text: z.string().min(1).max(5000).default('您好，\n\n我们已收到您的邮件，案件编号 {case}。回复时请保留此编号。\n\nHello,\n\nWe have received your mail; your case number is {case}. Please keep it in the subject when you reply.'),
+      })
+      .optional(),
     imap: ImapSettingsSchema,
     smtp: SmtpSettingsSchema,
   })
@@ -65,6 +76,11 @@ export const EmailConfigSchema = z
     maxAttachmentBytes: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
     /** A mail with no thread headers joins the same sender's mail with the same subject within this many days. */
     subjectWindowDays: z.coerce.number().min(0).max(365).default(7),
+    /**
+     * Per-sender flood limit, over all mailboxes and hub processes (Redis): past it a sender's mail is
+     * refused — kept raw in the file store with the reason (metadata.refused), no case opened.
+     */
+    floodPerSender: z.strictObject({ mails: z.coerce.number().int().min(1).default(30), perSeconds: z.coerce.number().int().min(1).default(3600) }).prefault({}),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

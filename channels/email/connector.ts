@@ -14,6 +14,8 @@ import { faxMail } from './fax/outbound.js';
 import { MailboxReader } from './reader.js';
 import { EmailSendError, MailSender } from './sender.js';
 import { ThreadStore } from './thread-store.js';
+import { mailHead } from './head.js';
+import { Refusals } from './refusals.js';
 
 // DSN actions (RFC 3464 §2.3.3) and MDN dispositions (RFC 8098 §3.2.6) onto our statuses.
 const NATIVE: Record<string, DeliveryStatus | undefined> = {
@@ -41,7 +43,10 @@ export class EmailConnector implements ChannelConnector {
     this.ctx = ctx;
     const threads = (this.threads = new ThreadStore(ctx.redis, ctx.keyPrefix));
     const checkpoints = new CheckpointStore(ctx.redis, ctx.keyPrefix);
-    const inbound = new EmailInbound(ctx, this.config, threads);
+    const inbound = new EmailInbound(ctx, this.config, threads, async (box, m) => {
+      await this.senders.get(box.name)!.send({ ...m, automatic: true });
+    });
+    const refusals = new Refusals(ctx, this.config);
     // Fax-to-email mailboxes ingest, store and take receipts on the `fax` channel (index.ts alsoServes).
     const fax = new FaxInbound(ctx.serving?.('fax') ?? ctx, this.config);
     const degraded = new Map<string, string>();
@@ -52,7 +57,13 @@ export class EmailConnector implements ChannelConnector {
         checkpoints,
         log: ctx.log,
         maxMessageBytes: this.config.maxMessageBytes,
-        handle: (mail) => (box.kind === 'fax' ? fax.handle(box, mail) : inbound.handle(box, mail)),
+        handle: async (mail) => {
+          // Abuse limits first (a flooding sender's mail is kept with the reason, never parsed into a case).
+          const head = mailHead(mail.source);
+          const refused = await refusals.check(head.from);
+          if (refused) return refusals.keep(box, mail.source, refused, head);
+          return box.kind === 'fax' ? fax.handle(box, mail) : inbound.handle(box, mail);
+        },
       });
       // The connector is degraded while any mailbox is; the reason names the mailbox, never a secret.
       reader.on('degraded', (reason) => {
