@@ -80,6 +80,14 @@ export const EmailConfigSchema = z
      * Per-sender flood limit, over all mailboxes and hub processes (Redis): past it a sender's mail is
      * refused — kept raw in the file store with the reason (metadata.refused), no case opened.
      */
+    /**
+     * One reader per mailbox across hub processes (lease.ts): the lease lives ttlMs after its last
+     * renewal (every renewMs); a hub that dies hands its mailboxes over within about ttlMs.
+     */
+    lease: z
+      .strictObject({ ttlMs: z.coerce.number().int().min(1000).default(15_000), renewMs: z.coerce.number().int().min(200).default(5_000) })
+      .refine((l) => l.renewMs * 2 <= l.ttlMs, { message: 'renewMs must be at most half of ttlMs' })
+      .prefault({}),
     floodPerSender: z.strictObject({ mails: z.coerce.number().int().min(1).default(30), perSeconds: z.coerce.number().int().min(1).default(3600) }).prefault({}),
   })
   .superRefine((c, ctx) => {

@@ -15,6 +15,7 @@ import { MailboxReader } from './reader.js';
 import { EmailSendError, MailSender } from './sender.js';
 import { ThreadStore } from './thread-store.js';
 import { mailHead } from './head.js';
+import { MailboxLease } from './lease.js';
 import { Refusals } from './refusals.js';
 
 // DSN actions (RFC 3464 §2.3.3) and MDN dispositions (RFC 8098 §3.2.6) onto our statuses.
@@ -34,7 +35,7 @@ export class EmailConnector implements ChannelConnector {
   readonly kind = 'email' as const;
   private ctx: ConnectorContext | undefined;
   private threads: ThreadStore | undefined;
-  private readonly readers: MailboxReader[] = [];
+  private readonly leases: MailboxLease[] = [];
   private readonly senders = new Map<string, MailSender>();
 
   constructor(private readonly config: EmailConfig) {}
@@ -52,36 +53,58 @@ export class EmailConnector implements ChannelConnector {
     const degraded = new Map<string, string>();
     for (const box of this.config.mailboxes) {
       this.senders.set(box.name, new MailSender(box));
-      const reader = new MailboxReader({
-        mailbox: box,
-        checkpoints,
-        log: ctx.log,
-        maxMessageBytes: this.config.maxMessageBytes,
-        handle: async (mail) => {
-          // Abuse limits first (a flooding sender's mail is kept with the reason, never parsed into a case).
-          const head = mailHead(mail.source);
-          const refused = await refusals.check(head.from);
-          if (refused) return refusals.keep(box, mail.source, refused, head);
-          return box.kind === 'fax' ? fax.handle(box, mail) : inbound.handle(box, mail);
-        },
-      });
-      // The connector is degraded while any mailbox is; the reason names the mailbox, never a secret.
-      reader.on('degraded', (reason) => {
-        degraded.set(box.name, reason);
-        ctx.lifecycle({ type: 'degraded', reason: `mailbox ${box.name}: ${reason}` });
-      });
-      reader.on('reconnected', () => {
-        degraded.delete(box.name);
-        if (!degraded.size) ctx.lifecycle({ type: 'reconnected' });
-      });
-      this.readers.push(reader);
+      const makeReader = () => {
+        const reader = new MailboxReader({
+          mailbox: box,
+          checkpoints,
+          log: ctx.log,
+          maxMessageBytes: this.config.maxMessageBytes,
+          handle: async (mail) => {
+            // Abuse limits first (a flooding sender's mail is kept with the reason, never parsed into a case).
+            const head = mailHead(mail.source);
+            const refused = await refusals.check(head.from);
+            if (refused) return refusals.keep(box, mail.source, refused, head);
+            return box.kind === 'fax' ? fax.handle(box, mail) : inbound.handle(box, mail);
+          },
+        });
+        // The connector is degraded while any mailbox is; the reason names the mailbox, never a secret.
+        reader.on('degraded', (reason) => {
+          degraded.set(box.name, reason);
+          ctx.lifecycle({ type: 'degraded', reason: `mailbox ${box.name}: ${reason}` });
+        });
+        reader.on('reconnected', () => {
+          degraded.delete(box.name);
+          if (!degraded.size) ctx.lifecycle({ type: 'reconnected' });
+        });
+        return reader;
+      };
+      // Only the lease holder among the hub processes reads this mailbox (lease.ts); a fresh reader
+      // each time the lease is won.
+      let reader: MailboxReader | undefined;
+      this.leases.push(
+        new MailboxLease(
+          ctx.redis,
+          ctx.keyPrefix,
+          box.name,
+          {
+            start: () => (reader = makeReader()).start(),
+            stop: async () => {
+              await reader?.stop();
+              reader = undefined;
+              degraded.delete(box.name);
+            },
+          },
+          ctx.log,
+          this.config.lease,
+        ),
+      );
     }
-    await Promise.all(this.readers.map((r) => r.start()));
+    await Promise.all(this.leases.map((l) => l.start()));
     if (!degraded.size) ctx.lifecycle({ type: 'started' });
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.readers.map((r) => r.stop()));
+    await Promise.all(this.leases.map((l) => l.stop()));
     for (const s of this.senders.values()) s.close();
   }
 
