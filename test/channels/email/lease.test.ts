@@ -71,6 +71,8 @@ const sessions = () => {
   const out = execFileSync('doveadm', ['-c', join(servers.dir, 'dovecot.conf'), 'who', '-1'], { encoding: 'utf8' });
   return out.split('\n').filter((l) => /^service\s+imap\b/.test(l)).length;
 };
+/** IMAP logins as `service` so far, from Dovecot's log: a lease that changed hands would show more. */
+const logins = () => (servers.logs().match(/imap-login: (?:Info: )?Login: user=<service>/g) ?? []).length;
 const send = (ids: string[]) => {
   const smtp = nodemailer.createTransport({ host: servers.host, port: servers.smtpPort, secure: false, ignoreTLS: true, pool: true });
   return Promise.all(ids.map((id) => smtp.sendMail({ from: `c-${id}@example.cn`, to: 'service@bank.example', subject: `lease ${id}`, text: id, messageId: `<${id}@lease.example>` }))).finally(() => smtp.close());
@@ -93,6 +95,8 @@ test('two hubs, one reader; SIGKILL the holder and the other reads on, every mai
   await new Promise((r) => setTimeout(r, 3 * 1000)); // the renew period is time-based: there is no event for "tried and lost"
   expect(await redis.get(leaseKey)).toBe(holderA);
   expect(sessions()).toBe(1);
+  // Not once taken over meanwhile: the holder logged in once, nobody else ever did.
+  expect(logins()).toBe(1);
   expect(await storedCount(first)).toEqual({ total: 20, distinct: 20 });
 
   await a.kill9();
@@ -106,5 +110,7 @@ test('two hubs, one reader; SIGKILL the holder and the other reads on, every mai
   await waitFor(async () => (await storedCount(during)).distinct === 10, 30_000, 'mails sent while the holder was dead, stored by the other');
   expect(await storedCount([...first, ...during])).toEqual({ total: 30, distinct: 30 });
   await waitFor(async () => sessions() === 1, 20_000, 'one session: the new holder');
+  // One more login in all: the new holder's.
+  expect(logins()).toBe(2);
   expect(b.child.exitCode).toBeNull();
 }, 180_000);
