@@ -194,7 +194,7 @@ export class Hub {
     );
     this.conversations = new Conversations(this);
     this.receipts = new Receipts(this.m, redis, config.redisPrefix, config.receipts.pendingTtlSeconds, log.child({ mod: 'receipts' }), (msg) => this.outboundStatus(msg));
-    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.byChannel, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
+    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.routes, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
     this.merges = new CustomerMerge(this);
     this.outreach = new Outreach(this);
     this.ivr = new Ivr({ conn, m: this.m, promptDir: defaultPromptDir(resolve(config.dataDir)), queues: async () => (await this.acdBridge.queues()).map((q) => q.id), log: log.child({ mod: 'ivr' }) });

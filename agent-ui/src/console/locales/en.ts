@@ -16,6 +16,14 @@ export default {
   tier: { standard: 'Standard', gold: 'Gold', vip: 'VIP' },
   role: { agent: 'Agent', supervisor: 'Supervisor', marketing: 'Marketing', admin: 'Administrator' },
   msgStatus: { received: 'received', queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' },
+  mail: {
+    from: 'From', to: 'To', cc: 'Cc', body: 'Mail content', quoted: 'Show quoted history',
+    remoteBlocked: '{n} remote image(s) blocked to protect your privacy.', showImages: 'Show images',
+  },
+  fax: {
+    viewer: 'Fax pages', page: 'Page {n} of {total}', prev: 'Previous page', next: 'Next page',
+    zoomIn: 'Zoom in', zoomOut: 'Zoom out', rotate: 'Rotate', failed: 'Could not load this page.',
+  },
   conv: {
     loading: 'Loading conversation…', error: 'Could not load the conversation.', back: 'Back', claim: 'Claim', claiming: 'Claiming…',
     resolve: 'Resolve', continues: 'Continues an earlier conversation of this thread', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',

@@ -16,6 +16,14 @@ const zh: typeof en = {
   tier: { standard: '普通', gold: '金卡', vip: 'VIP' },
   role: { agent: '座席', supervisor: '班长', marketing: '营销', admin: '管理员' },
   msgStatus: { received: '已接收', queued: '排队中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
+  mail: {
+    from: '发件人', to: '收件人', cc: '抄送', body: '邮件内容', quoted: '显示引用的历史邮件',
+    remoteBlocked: '已阻止 {n} 张远程图片，以保护隐私。', showImages: '显示图片',
+  },
+  fax: {
+    viewer: '传真页面', page: '第 {n} 页，共 {total} 页', prev: '上一页', next: '下一页',
+    zoomIn: '放大', zoomOut: '缩小', rotate: '旋转', failed: '无法加载此页。',
+  },
   conv: {
     loading: '正在加载会话…', error: '会话加载失败。', back: '返回', claim: '领取', claiming: '领取中…', resolve: '结束',
     continues: '接续本线索的先前会话', unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
