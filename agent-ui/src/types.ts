@@ -14,6 +14,8 @@ export interface Message {
   clientId?: string; status: 'received' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
   /** An internal note: for colleagues only, never sent to the customer. */
   internal?: boolean;
+  /** The channel's reason for the status, e.g. an SMSC's "UNDELIV err:001" or a bounce; kept with failed. */
+  statusDetail?: string;
   createdAt: string; updatedAt: string;
 }
 /** A message shown before the hub stored it (optimistic). */
@@ -135,3 +137,7 @@ export interface QueueDefinition {
 export interface AdminQueue { id: string; label: { en?: string; zh?: string }; definition: QueueDefinition }
 /** PUT /api/admin/queues/:id replaces the whole definition (omitted fields take the hub's defaults). */
 export type AdminQueueBody = Omit<QueueDefinition, 'id'> & { label: { en?: string; zh?: string } };
+
+/** GET /api/admin/channels: an enabled connector's lifecycle and its links (SMPP binds...) as one hub process sees them. */
+export interface AdminChannelPart { name: string; state: 'bound' | 'connected' | 'reconnecting' | 'error' | 'stopped'; reason?: string; since?: string }
+export interface AdminChannel { kind: Channel; state: 'starting' | 'up' | 'degraded' | 'stopped'; reason?: string; since: string; parts: AdminChannelPart[] }

@@ -16,6 +16,17 @@ export default {
   tier: { standard: 'Standard', gold: 'Gold', vip: 'VIP' },
   role: { agent: 'Agent', supervisor: 'Supervisor', marketing: 'Marketing', admin: 'Administrator' },
   msgStatus: { received: 'received', queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' },
+  sms: {
+    chars: '{n} characters', segments: '1 SMS | {n} SMS parts', remaining: '{n} left in this part', enc: { gsm: 'GSM 03.38', ucs2: 'UCS-2 (Unicode)' },
+    ucs2Warning: 'Sent as UCS-2 because of {chars}: 70 characters per SMS instead of 160.', failedWhy: 'failed: {reason}',
+  },
+  chanAdmin: {
+    title: 'Channels', intro: 'Connections of this hub process to the outside (SMPP binds, mailboxes). Credentials are never shown.',
+    empty: 'No channel connector is enabled on this hub.', refresh: 'Refresh', updated: 'Updated {time}', reason: 'Reason', since: 'Since',
+    part: 'Connection', state: 'State', noParts: 'No connections to list.',
+    connector: { starting: 'Starting', up: 'Up', degraded: 'Degraded', stopped: 'Stopped' },
+    partState: { bound: 'Bound', connected: 'Connected', reconnecting: 'Reconnecting', error: 'Error', stopped: 'Stopped' },
+  },
   conv: {
     loading: 'Loading conversation…', error: 'Could not load the conversation.', back: 'Back', claim: 'Claim', claiming: 'Claiming…',
     resolve: 'Resolve', continues: 'Continues an earlier conversation of this thread', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',
@@ -96,7 +107,7 @@ export default {
     title: 'Administration', tabs: 'Administration sections', loading: 'Loading…', retry: 'Retry', loadError: 'Could not load: {msg}',
     save: 'Save', create: 'Create', saving: 'Saving…', saved: 'Saved.', cancel: 'Cancel', edit: 'Edit', delete: 'Delete', remove: 'Remove',
     noChanges: 'Nothing changed.', serverSays: 'Server: {msg}', none: '—', close: 'Close', listSep: ', ',
-    tab: { users: 'Users', teams: 'Teams', queues: 'Queues' },
+    tab: { users: 'Users', teams: 'Teams', queues: 'Queues', channels: 'Channels' },
     err: {
       invalid_body: 'Some fields are not valid (marked in red in the form).', bad_request: 'The server refused the change.',
       username_taken: 'That username is already taken.', self_lockout: 'You cannot disable your own account or remove your own administrator role.',

@@ -16,6 +16,17 @@ const zh: typeof en = {
   tier: { standard: '普通', gold: '金卡', vip: 'VIP' },
   role: { agent: '座席', supervisor: '班长', marketing: '营销', admin: '管理员' },
   msgStatus: { received: '已接收', queued: '排队中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
+  sms: {
+    chars: '{n} 个字符', segments: '1 条短信 | 分 {n} 条短信', remaining: '本条还可输入 {n}', enc: { gsm: 'GSM 03.38', ucs2: 'UCS-2（Unicode）' },
+    ucs2Warning: '因含有 {chars}，按 UCS-2 发送：每条 70 个字符（而非 160）。', failedWhy: '发送失败：{reason}',
+  },
+  chanAdmin: {
+    title: '渠道', intro: '本 hub 进程与外部的连接（SMPP 绑定、邮箱）。不显示任何凭据。',
+    empty: '本 hub 未启用任何渠道连接器。', refresh: '刷新', updated: '更新于 {time}', reason: '原因', since: '自',
+    part: '连接', state: '状态', noParts: '没有可列出的连接。',
+    connector: { starting: '启动中', up: '正常', degraded: '降级', stopped: '已停止' },
+    partState: { bound: '已绑定', connected: '已连接', reconnecting: '重连中', error: '错误', stopped: '已停止' },
+  },
   conv: {
     loading: '正在加载会话…', error: '会话加载失败。', back: '返回', claim: '领取', claiming: '领取中…', resolve: '结束',
     continues: '接续本线索的先前会话', unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
@@ -95,7 +106,7 @@ const zh: typeof en = {
     title: '系统管理', tabs: '系统管理分区', loading: '正在加载…', retry: '重试', loadError: '加载失败：{msg}',
     save: '保存', create: '创建', saving: '正在保存…', saved: '已保存。', cancel: '取消', edit: '编辑', delete: '删除', remove: '移除',
     noChanges: '没有修改。', serverSays: '服务器：{msg}', none: '—', close: '关闭', listSep: '、',
-    tab: { users: '用户', teams: '团队', queues: '队列' },
+    tab: { users: '用户', teams: '团队', queues: '队列', channels: '渠道' },
     err: {
       invalid_body: '部分字段无效（已在表单中以红色标出）。', bad_request: '服务器拒绝了此修改。',
       username_taken: '该用户名已被使用。', self_lockout: '不能停用自己的账号，也不能取消自己的管理员角色。',
