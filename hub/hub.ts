@@ -39,6 +39,7 @@ import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
+import { registerCannedRoutes } from './api/canned-routes.js';
 import { registerCustomerRoutes } from './api/customer-routes.js';
 import { connectors as registry } from '../channels/index.js';
 import type { Channel, ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
@@ -314,6 +315,7 @@ export class Hub {
     registerAcdRoutes(this.app, this);
     registerAdminRoutes(this.app, this);
     registerCustomerRoutes(this.app, this);
+    registerCannedRoutes(this.app, this);
     this.serveUi();
   }
 
