@@ -141,3 +141,7 @@ export type AdminQueueBody = Omit<QueueDefinition, 'id'> & { label: { en?: strin
 /** GET /api/admin/channels: an enabled connector's lifecycle and its links (SMPP binds...) as one hub process sees them. */
 export interface AdminChannelPart { name: string; state: 'bound' | 'connected' | 'reconnecting' | 'error' | 'stopped'; reason?: string; since?: string }
 export interface AdminChannel { kind: Channel; state: 'starting' | 'up' | 'degraded' | 'stopped'; reason?: string; since: string; parts: AdminChannelPart[] }
+
+/** A canned reply (GET /api/canned-replies): the team's shared set or the agent's own; variables like {{customer.name}} as written. */
+export interface CannedReply { id: string; scope: 'shared' | 'personal'; shortcut: string; title: string; texts: { en?: string; zh?: string }; updatedAt: string }
+export interface CannedReplyBody { shortcut: string; title: string; texts: { en?: string; zh?: string } }

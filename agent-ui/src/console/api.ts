@@ -1,7 +1,7 @@
 // Thin fetch wrapper for the agent API: adds the bearer token, turns the hub's
 // `{error:{code,message}}` bodies into ApiError, and signs out on 401.
 import type {
-  AcdOverview, AdminChannel, AdminQueue, AdminQueueBody, AdminTeam, AdminUser, AdminUserCreate, AdminUserPatch, AgentView, Capacity, ConversationDetail,
+  AcdOverview, AdminChannel, CannedReply, CannedReplyBody, AdminQueue, AdminQueueBody, AdminTeam, AdminUser, AdminUserCreate, AdminUserPatch, AgentView, Capacity, ConversationDetail,
   ConversationSummary, CustomerProfile, Message, NotReadyReason, Offer, User, WrapUpCode,
 } from '../types';
 
@@ -101,6 +101,10 @@ export const api = {
   deleteTeam: (id: string) => request<{ ok: true }>('DELETE', `/api/admin/teams/${encodeURIComponent(id)}`),
   adminQueues: () => request<{ queues: AdminQueue[] }>('GET', '/api/admin/queues'),
   saveQueue: (id: string, body: AdminQueueBody) => request<{ queue: AdminQueue }>('PUT', `/api/admin/queues/${encodeURIComponent(id)}`, body),
+  cannedReplies: () => request<{ items: CannedReply[] }>('GET', '/api/canned-replies'),
+  createCanned: (body: CannedReplyBody & { scope: 'shared' | 'personal' }) => request<{ item: CannedReply }>('POST', '/api/canned-replies', body),
+  updateCanned: (id: string, body: CannedReplyBody) => request<{ item: CannedReply }>('PUT', `/api/canned-replies/${encodeURIComponent(id)}`, body),
+  deleteCanned: (id: string) => request<{ ok: true }>('DELETE', `/api/canned-replies/${encodeURIComponent(id)}`),
   adminChannels: () => request<{ channels: AdminChannel[]; updatedAt: string }>('GET', '/api/admin/channels'),
   /** Attachments need the Authorization header, so they are fetched as blobs. */
   async attachmentBlob(id: string): Promise<Blob> {

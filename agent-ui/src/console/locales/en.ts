@@ -16,6 +16,15 @@ export default {
   tier: { standard: 'Standard', gold: 'Gold', vip: 'VIP' },
   role: { agent: 'Agent', supervisor: 'Supervisor', marketing: 'Marketing', admin: 'Administrator' },
   msgStatus: { received: 'received', queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' },
+  canned: {
+    title: 'Canned replies', pickerLabel: 'Canned replies', personal: 'mine', loading: 'Loading replies…', loadError: 'Could not load canned replies.',
+    none: 'No reply matches. Type to search by shortcut, title or text.', hint: '↑↓ choose · Enter or Tab insert · Esc close', manage: 'Manage replies',
+    intro: 'Type / in the reply box to search and insert. Variables: {vars}.', new: 'New reply', edit: 'Edit', remove: 'Delete',
+    shared: 'Team (shared)', mine: 'Mine (personal)', empty: 'No replies yet.', scope: 'Set', shortcut: 'Shortcut', name: 'Title',
+    textEn: 'Text (English)', textZh: 'Text (Chinese)', shortcutHint: 'lower-case letters, digits, _ and -', save: 'Save', cancel: 'Cancel',
+    confirmDelete: 'Delete /{shortcut}?', saved: 'Saved /{shortcut}.', deleted: 'Deleted /{shortcut}.', newTitle: 'New canned reply', editTitle: 'Edit /{shortcut}',
+    err: { shortcut_taken: 'That shortcut is already used in this set.', forbidden: 'Only supervisors and admins change shared replies.', too_many: 'You have the most personal replies allowed.', generic: 'Could not save: {msg}' },
+  },
   sms: {
     chars: '{n} characters', segments: '1 SMS | {n} SMS parts', remaining: '{n} left in this part', enc: { gsm: 'GSM 03.38', ucs2: 'UCS-2 (Unicode)' },
     ucs2Warning: 'Sent as UCS-2 because of {chars}: 70 characters per SMS instead of 160.', failedWhy: 'failed: {reason}',
@@ -61,7 +70,7 @@ export default {
     },
   },
   time: { now: 'now', m: '{n}m', h: '{n}h', d: '{n}d' },
-  nav: { inbox: 'Inbox', supervisor: 'Supervisor', admin: 'Administration', marketing: 'Marketing', label: 'Main' },
+  nav: { canned: 'Replies', inbox: 'Inbox', supervisor: 'Supervisor', admin: 'Administration', marketing: 'Marketing', label: 'Main' },
   prefs: {
     title: 'Settings', enterSends: 'Enter sends (Shift+Enter: new line)', sound: 'Sound for new work', desktop: 'Desktop notifications',
     titleCount: 'Unread count in the tab title', desktopRefused: 'The browser refused notifications: allow them in its site settings.',

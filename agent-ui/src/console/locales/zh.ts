@@ -16,6 +16,15 @@ const zh: typeof en = {
   tier: { standard: '普通', gold: '金卡', vip: 'VIP' },
   role: { agent: '座席', supervisor: '班长', marketing: '营销', admin: '管理员' },
   msgStatus: { received: '已接收', queued: '排队中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
+  canned: {
+    title: '快捷回复', pickerLabel: '快捷回复', personal: '个人', loading: '正在加载快捷回复…', loadError: '无法加载快捷回复。',
+    none: '没有匹配的回复。可按快捷码、标题或内容搜索。', hint: '↑↓ 选择 · Enter 或 Tab 插入 · Esc 关闭', manage: '管理快捷回复',
+    intro: '在回复框输入 / 即可搜索并插入。变量：{vars}。', new: '新建回复', edit: '编辑', remove: '删除',
+    shared: '团队（共享）', mine: '我的（个人）', empty: '还没有快捷回复。', scope: '分组', shortcut: '快捷码', name: '标题',
+    textEn: '内容（英文）', textZh: '内容（中文）', shortcutHint: '小写字母、数字、_ 和 -', save: '保存', cancel: '取消',
+    confirmDelete: '删除 /{shortcut}？', saved: '已保存 /{shortcut}。', deleted: '已删除 /{shortcut}。', newTitle: '新建快捷回复', editTitle: '编辑 /{shortcut}',
+    err: { shortcut_taken: '该快捷码在此分组中已被使用。', forbidden: '只有班长和管理员可以修改共享回复。', too_many: '个人快捷回复已达上限。', generic: '保存失败：{msg}' },
+  },
   sms: {
     chars: '{n} 个字符', segments: '1 条短信 | 分 {n} 条短信', remaining: '本条还可输入 {n}', enc: { gsm: 'GSM 03.38', ucs2: 'UCS-2（Unicode）' },
     ucs2Warning: '因含有 {chars}，按 UCS-2 发送：每条 70 个字符（而非 160）。', failedWhy: '发送失败：{reason}',
@@ -60,7 +69,7 @@ const zh: typeof en = {
     },
   },
   time: { now: '刚刚', m: '{n}分钟', h: '{n}小时', d: '{n}天' },
-  nav: { inbox: '收件箱', supervisor: '班长监控', admin: '系统管理', marketing: '营销', label: '主导航' },
+  nav: { canned: '快捷回复', inbox: '收件箱', supervisor: '班长监控', admin: '系统管理', marketing: '营销', label: '主导航' },
   prefs: {
     title: '设置', enterSends: '回车发送（Shift+回车换行）', sound: '新工作提示音', desktop: '桌面通知',
     titleCount: '标签页标题显示未读数', desktopRefused: '浏览器拒绝了通知权限，请在网站设置中允许。',
