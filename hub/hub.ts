@@ -24,6 +24,7 @@ import { AuditLog } from './audit.js';
 import { Presence } from './presence.js';
 import { SocketCap } from './socket-cap.js';
 import { UploadSweep } from './upload-sweep.js';
+import { SnoozeSweeper } from './snooze.js';
 import { createModels, type Models } from './models/index.js';
 import { Ingest } from './ingest/ingest.js';
 import { Identities } from './identities.js';
@@ -70,6 +71,8 @@ export class Hub {
   readonly presence: Presence;
   readonly socketCap: SocketCap;
   readonly uploadSweep: UploadSweep;
+  /** Wakes snoozed conversations at their time or when the customer writes (hub/snooze.ts). */
+  readonly snoozes: SnoozeSweeper;
   readonly ingest: Ingest;
   readonly agents: AgentRealtime;
   readonly conversations: Conversations;
@@ -108,6 +111,7 @@ export class Hub {
     this.presence = new Presence(redis, config.redisPrefix);
     this.socketCap = new SocketCap(redis, config.redisPrefix, config.agentSocketsPerUser);
     this.uploadSweep = new UploadSweep(conn, config.uploads.unattachedTtl, log.child({ mod: 'uploads' }));
+    this.snoozes = new SnoozeSweeper(this, log.child({ mod: 'snooze' }));
     this.inbox = new InboxView(redis, config.redisPrefix, this.m, log.child({ mod: 'inbox' }));
     this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024,
       // Exactly this many proxy hops (a number): req.ip is the address the outermost of our proxies saw,
@@ -251,6 +255,7 @@ export class Hub {
     }
     this.outbound.start();
     this.uploadSweep.start();
+    this.snoozes.start();
     await this.acd.start();
     // Replies stored by a process that died before queueing them.
     void this.outbound.resumeStored().then(
@@ -412,6 +417,7 @@ export class Hub {
     this.presence.close();
     this.socketCap.close();
     this.uploadSweep.stop();
+    this.snoozes.stop();
     this.subRedis.disconnect();
     await this.redis.quit().catch(() => undefined);
     await this.conn.close();
