@@ -147,7 +147,10 @@ export class Hub {
       },
       stored: (r) => {
         this.metrics.messagesIngested.inc({ channel: r.message.channel });
-        this.events.messageCreated(r.message, r.view ?? conversationView(r.conversation));
+        const v = r.view ?? conversationView(r.conversation);
+        this.events.messageCreated(r.message, v);
+        // The customer wrote to a snoozed conversation: it comes back now (hub/snooze.ts).
+        if (r.message.direction === 'in' && v.snoozedUntil) this.snoozes.customerWrote(v.id);
       },
       replayed: (r) => {
         // With the live counters (the cached document's may be older than what the consoles show).

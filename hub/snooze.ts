@@ -3,8 +3,10 @@
  * not involved: it still counts against the agent's capacity), leaves the live list for the "Snoozed"
  * one, and comes back by itself — at its time, or as soon as the customer writes.
  *
- * Snoozing marks the conversation read, so "the customer wrote" is simply an unread count above zero in
- * the inbox view (agent replies keep it at zero); ingest needs no hook. Snoozed ids wait in one Redis
+ * A customer message wakes it on the hub that stored it (ingest's `stored` callback sees the summary's
+ * snoozedUntil: no extra read for conversations that are not snoozed). Snoozing also marks it read, so a
+ * hub that died before waking it leaves an unread count the sweep sees as well (unless an agent read it
+ * meanwhile: then it waits for its time). Snoozed ids wait in one Redis
  * sorted set (score: until). Every hub sweeps it every `SWEEP_MS`; waking is a write conditional on the
  * snooze still being the one read, so when two hubs wake the same conversation only one announces it,
  * and the id leaves the set only after the record is awake (a hub dying in between leaves it for the next sweep).
@@ -69,6 +71,13 @@ export class SnoozeSweeper {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  /** A customer message was stored in this snoozed conversation. */
+  customerWrote(id: string): void {
+    void this.hub.m.Conversation.findById(id).lean()
+      .then((c) => (c ? unsnooze(this.hub, c as ConversationDoc, 'customer') : null))
+      .catch((e) => this.log.warn({ err: e, conversationId: id }, 'snoozed conversation not woken (the sweep retries)'));
   }
 
   /** Wake what is due or what the customer wrote to. */

@@ -33,6 +33,8 @@ export interface ConversationSummary {
   customer: { id: string; name: string; tier: string };
   subject?: string; lastMessageAt: string; lastMessagePreview: string; unreadCount: number;
   tags: string[]; disposition?: { code: string; note?: string }; createdAt: string; updatedAt: string;
+  /** Put aside by an agent until then; back by itself at that time or when the customer writes. */
+  snoozedUntil?: string;
   /** The channel's thread; previousConversationId: the resolved conversation of that thread this one continues. */
   threadKey?: string; previousConversationId?: string; reopenedAt?: string;
 }

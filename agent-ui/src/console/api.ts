@@ -42,7 +42,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 
 export type SettableState = 'available' | 'notready' | 'offline';
 
-export interface ListQuery { scope: string; status?: string; channel?: string; before?: string | null; limit?: number }
+export interface ListQuery { scope: string; status?: string; channel?: string; tag?: string; before?: string | null; limit?: number }
 
 function qs(q: Record<string, string | number | null | undefined>): string {
   const p = new URLSearchParams();
@@ -58,7 +58,7 @@ export const api = {
   queueLabels: () => request<{ items: { id: string; label: { en: string; zh: string } }[] }>('GET', '/api/queues'),
   conversations: (q: ListQuery) =>
     request<{ items: ConversationSummary[]; nextCursor: string | null }>(
-      'GET', `/api/conversations${qs({ scope: q.scope, status: q.status, channel: q.channel, before: q.before, limit: q.limit ?? 50 })}`),
+      'GET', `/api/conversations${qs({ scope: q.scope, status: q.status === 'snoozed' ? undefined : q.status, channel: q.channel, tag: q.tag, before: q.before, limit: q.limit ?? 50 })}`),
   conversation: (id: string) => request<ConversationDetail>('GET', `/api/conversations/${id}`),
   olderMessages: (id: string, before: string) =>
     request<{ items: Message[] }>('GET', `/api/conversations/${id}/messages${qs({ before, limit: 50 })}`),
@@ -66,6 +66,9 @@ export const api = {
     request<{ message: Message }>('POST', `/api/conversations/${id}/messages`, { text, clientId }),
   note: (id: string, text: string, clientId: string) =>
     request<{ message: Message }>('POST', `/api/conversations/${id}/notes`, { text, clientId }),
+  tags: (id: string, add: string[], remove: string[]) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/tags`, { add, remove }),
+  snooze: (id: string, until: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/snooze`, { until }),
+  unsnooze: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/unsnooze`, {}),
   claim: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/claim`),
   read: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/read`),
   resolve: (id: string, wrapUpCode: string, note?: string) =>

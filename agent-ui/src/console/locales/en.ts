@@ -16,6 +16,8 @@ export default {
   tier: { standard: 'Standard', gold: 'Gold', vip: 'VIP' },
   role: { agent: 'Agent', supervisor: 'Supervisor', marketing: 'Marketing', admin: 'Administrator' },
   msgStatus: { received: 'received', queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' },
+  tags: { add: '+ tag', remove: 'Remove tag {tag}', filterBy: 'Show conversations tagged {tag}', filter: 'Filter by tag…', clearFilter: 'Stop filtering by {tag}', invalid: 'A tag is 1-32 letters, digits, spaces, _ or -.' },
+  snooze: { short: 'Snoozed · {time}', action: 'Snooze', until: 'Snoozed until {time}', wake: 'Unsnooze', hours: '{n} h', tomorrow: 'Tomorrow 09:00', at: 'Until…', filter: 'Snoozed' },
   canned: {
     title: 'Canned replies', pickerLabel: 'Canned replies', personal: 'mine', loading: 'Loading replies…', loadError: 'Could not load canned replies.',
     none: 'No reply matches. Type to search by shortcut, title or text.', hint: '↑↓ choose · Enter or Tab insert · Esc close', manage: 'Manage replies',

@@ -16,6 +16,8 @@ const zh: typeof en = {
   tier: { standard: '普通', gold: '金卡', vip: 'VIP' },
   role: { agent: '座席', supervisor: '班长', marketing: '营销', admin: '管理员' },
   msgStatus: { received: '已接收', queued: '排队中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
+  tags: { add: '+ 标签', remove: '移除标签 {tag}', filterBy: '查看带 {tag} 标签的会话', filter: '按标签筛选…', clearFilter: '取消按 {tag} 筛选', invalid: '标签为 1-32 个字母、数字、空格、_ 或 -。' },
+  snooze: { short: '稍后 · {time}', action: '稍后处理', until: '稍后处理至 {time}', wake: '恢复', hours: '{n} 小时', tomorrow: '明天 09:00', at: '直到…', filter: '稍后处理' },
   canned: {
     title: '快捷回复', pickerLabel: '快捷回复', personal: '个人', loading: '正在加载快捷回复…', loadError: '无法加载快捷回复。',
     none: '没有匹配的回复。可按快捷码、标题或内容搜索。', hint: '↑↓ 选择 · Enter 或 Tab 插入 · Esc 关闭', manage: '管理快捷回复',
