@@ -8,6 +8,7 @@ import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import type { ConnectorDefinition } from '../channels/contract.js';
 import { connectors, connectorSection } from '../channels/index.js';
+import { VoiceConfigSchema } from './voice.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -143,6 +144,8 @@ const BaseSchema = z.object({
       pendingTtlSeconds: z.coerce.number().int().min(60).default(24 * 3600),
     })
     .prefault({}),
+  /** Voice: the SIP trunk gateway and media ports (config/voice.ts); off by default. */
+  voice: VoiceConfigSchema.prefault({}),
 });
 
 type Connectors = (typeof connectors)[number];
@@ -183,6 +186,7 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_DEFAULT_REGION: 'identities.defaultRegion',
   CCHUB_REOPEN_WINDOW_HOURS: 'ingest.reopenWindowHours',
   CCHUB_FILES_MAX_BYTES: 'files.maxBytes',
+  CCHUB_VOICE_ENABLED: 'voice.enabled',
   // ... and each connector's own variables (its definition's env), under its section.
   ...Object.fromEntries(connectors.flatMap((d) => Object.entries(d.env ?? {}).map(([name, key]) => [name, `${d.kind}.${key}`]))),
 };
