@@ -24,6 +24,7 @@ import { AuditLog } from './audit.js';
 import { Presence } from './presence.js';
 import { SocketCap } from './socket-cap.js';
 import { UploadSweep } from './upload-sweep.js';
+import { SnoozeSweeper } from './snooze.js';
 import { createModels, type Models } from './models/index.js';
 import { Ingest } from './ingest/ingest.js';
 import { Identities } from './identities.js';
@@ -39,6 +40,7 @@ import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
+import { registerCannedRoutes } from './api/canned-routes.js';
 import { registerCustomerRoutes } from './api/customer-routes.js';
 import { registerIvrRoutes } from './api/ivr-routes.js';
 import { Ivr, defaultPromptDir } from '../gateway/ivr/index.js';
@@ -71,6 +73,8 @@ export class Hub {
   readonly presence: Presence;
   readonly socketCap: SocketCap;
   readonly uploadSweep: UploadSweep;
+  /** Wakes snoozed conversations at their time or when the customer writes (hub/snooze.ts). */
+  readonly snoozes: SnoozeSweeper;
   readonly ingest: Ingest;
   readonly agents: AgentRealtime;
   readonly conversations: Conversations;
@@ -111,6 +115,7 @@ export class Hub {
     this.presence = new Presence(redis, config.redisPrefix);
     this.socketCap = new SocketCap(redis, config.redisPrefix, config.agentSocketsPerUser);
     this.uploadSweep = new UploadSweep(conn, config.uploads.unattachedTtl, log.child({ mod: 'uploads' }));
+    this.snoozes = new SnoozeSweeper(this, log.child({ mod: 'snooze' }));
     this.inbox = new InboxView(redis, config.redisPrefix, this.m, log.child({ mod: 'inbox' }));
     this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024,
       // Exactly this many proxy hops (a number): req.ip is the address the outermost of our proxies saw,
@@ -146,7 +151,10 @@ export class Hub {
       },
       stored: (r) => {
         this.metrics.messagesIngested.inc({ channel: r.message.channel });
-        this.events.messageCreated(r.message, r.view ?? conversationView(r.conversation));
+        const v = r.view ?? conversationView(r.conversation);
+        this.events.messageCreated(r.message, v);
+        // The customer wrote to a snoozed conversation: it comes back now (hub/snooze.ts).
+        if (r.message.direction === 'in' && v.snoozedUntil) this.snoozes.customerWrote(v.id);
       },
       replayed: (r) => {
         // With the live counters (the cached document's may be older than what the consoles show).
@@ -255,6 +263,7 @@ export class Hub {
     }
     this.outbound.start();
     this.uploadSweep.start();
+    this.snoozes.start();
     await this.acd.start();
     // Replies stored by a process that died before queueing them.
     void this.outbound.resumeStored().then(
@@ -327,6 +336,7 @@ export class Hub {
     registerAdminRoutes(this.app, this);
     registerCustomerRoutes(this.app, this);
     registerIvrRoutes(this.app, this);
+    registerCannedRoutes(this.app, this);
     this.serveUi();
   }
 
@@ -416,6 +426,7 @@ export class Hub {
     this.presence.close();
     this.socketCap.close();
     this.uploadSweep.stop();
+    this.snoozes.stop();
     this.subRedis.disconnect();
     await this.redis.quit().catch(() => undefined);
     await this.conn.close();
