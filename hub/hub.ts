@@ -54,6 +54,7 @@ import type { MessageDoc } from './models/message.js';
 import { isLive } from './models/types.js';
 import { findByIds } from './by-ids.js';
 import { securityHeaders } from './security-headers.js';
+import { Campaigns } from './campaigns/index.js';
 
 export interface HubEvents {
   messageCreated(message: MessageDoc, conversation: ConversationView): void;
@@ -75,6 +76,8 @@ export class Hub {
   readonly outbound: Outbound;
   readonly merges: CustomerMerge;
   readonly outreach: Outreach;
+  /** Marketing campaigns, consent and opt-out (hub/campaigns/). */
+  readonly campaigns: Campaigns;
   readonly files: FileStore;
   readonly receipts: Receipts;
   /** The enabled channel connectors (channels/index.ts), their lifecycle states and hooks. */
@@ -193,6 +196,7 @@ export class Hub {
     this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.byChannel, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
     this.merges = new CustomerMerge(this);
     this.outreach = new Outreach(this);
+    this.campaigns = new Campaigns(this);
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
   }
@@ -224,6 +228,7 @@ export class Hub {
   private async init(): Promise<void> {
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
     await this.ingest.ids.loadMerges();
+    await this.campaigns.init();
     // Tight limits for every multipart body: fields are buffered in memory before a file is reached.
     await this.app.register(multipart, { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 4, fieldSize: 1024, fieldNameSize: 64, parts: 6, headerPairs: 20 } });
     securityHeaders(this.app, { https: (this.config.publicUrl ?? '').startsWith('https:') });
@@ -314,6 +319,7 @@ export class Hub {
     registerAcdRoutes(this.app, this);
     registerAdminRoutes(this.app, this);
     registerCustomerRoutes(this.app, this);
+    this.campaigns.registerRoutes(this.app);
     this.serveUi();
   }
 
@@ -399,6 +405,7 @@ export class Hub {
     await this.ingest.drain();
     clearInterval(this.flushTimer);
     await this.inbox.flushAll().catch((e) => this.log.warn({ err: e }, 'counter write-back at shutdown failed'));
+    await this.campaigns.close();
     await this.outbound.close();
     this.presence.close();
     this.socketCap.close();
