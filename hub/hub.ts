@@ -254,6 +254,7 @@ export class Hub {
       await c.start(connectorContext(this, kind, log, (e) => this.connectors.report(kind, e)));
     }
     this.outbound.start();
+    await this.campaigns.start();
     this.uploadSweep.start();
     await this.acd.start();
     // Replies stored by a process that died before queueing them.
@@ -392,6 +393,8 @@ export class Hub {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // Campaign lanes first: a send cut short by a stopped connector would only be retried.
+    await this.campaigns.close();
     for (const [kind, c] of this.connectors.byChannel) {
       await c.stop().catch((e) => this.log.warn({ err: e, connector: kind }, 'connector did not stop cleanly'));
       this.connectors.report(kind, { type: 'stopped' });
@@ -405,7 +408,6 @@ export class Hub {
     await this.ingest.drain();
     clearInterval(this.flushTimer);
     await this.inbox.flushAll().catch((e) => this.log.warn({ err: e }, 'counter write-back at shutdown failed'));
-    await this.campaigns.close();
     await this.outbound.close();
     this.presence.close();
     this.socketCap.close();

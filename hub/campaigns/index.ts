@@ -10,16 +10,40 @@ import { Consent } from './consent.js';
 import { registerConsentRoutes } from './consent-routes.js';
 import { campaignModels, type CampaignModels } from './models.js';
 import { registerUnsubscribeRoutes, UnsubscribeTokens } from './unsubscribe.js';
+import { systemClock } from './clock.js';
+import { CampaignRunner } from './runner.js';
+import { CampaignService } from './service.js';
+import { registerCampaignRoutes } from './routes.js';
 
 export class Campaigns {
   readonly models: CampaignModels;
   readonly consent: Consent;
   readonly unsubscribe: UnsubscribeTokens;
+  readonly runner: CampaignRunner;
+  readonly service: CampaignService;
+  private readonly listeners = new Set<(campaignId: string) => void>();
 
   constructor(private readonly hub: Hub) {
     this.models = campaignModels(hub.conn);
     this.consent = new Consent(hub, this.models);
     this.unsubscribe = new UnsubscribeTokens(hub.config.jwtSecret);
+    const changed = (id: string) => {
+      for (const l of this.listeners) l(id);
+    };
+    this.runner = new CampaignRunner(hub, this.models, this.consent, this.unsubscribe, systemClock, { changed });
+    this.service = new CampaignService(hub, this.models, this.runner, changed);
+    hub.receipts.campaignReceipt = (channel, sentId, status, detail) => (channel === 'sms' || channel === 'email' ? this.runner.receipt(channel, sentId, status, detail) : Promise.resolve(false));
+  }
+
+  /** Tell `fn` whenever a campaign's counts or state may have moved (in this process). */
+  onChange(fn: (campaignId: string) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Start sending (after the connectors are started: a send before would find none). */
+  async start(): Promise<void> {
+    await this.runner.start();
   }
 
   async init(): Promise<void> {
@@ -29,6 +53,7 @@ export class Campaigns {
   registerRoutes(app: FastifyInstance): void {
     registerConsentRoutes(app, this.hub, this.consent, this.models);
     registerUnsubscribeRoutes(app, this.hub, this.unsubscribe, this.consent);
+    registerCampaignRoutes(app, this.hub, this.service, this.models);
   }
 
   /** Every inbound message once stored (also a redelivery of a stored one), before its channel is acknowledged. */
@@ -36,5 +61,7 @@ export class Campaigns {
     await this.consent.inbound(r);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.runner.close();
+  }
 }

@@ -35,6 +35,10 @@ const campaignSchema = new Schema(
     audienceCount: Number,
     /** True once every recipient document exists (materialisation is idempotent and resumable). */
     materialised: { type: Boolean, default: false },
+    /** The last customer whose recipient is written (a materialisation cut short resumes after it). */
+    materialisedUpTo: Schema.Types.ObjectId,
+    /** Sending lanes, fixed when the audience is materialised (recipients carry their lane). */
+    lanes: Number,
     startedAt: Date,
     finishedAt: Date,
   },
@@ -51,6 +55,8 @@ const recipientSchema = new Schema(
     channel: { type: String, enum: CAMPAIGN_CHANNELS, required: true },
     /** The id every send of this recipient carries (24 hex, fixed): the connector's idempotency key. */
     messageId: { type: String, required: true },
+    /** Which sending lane (BullMQ job) of the campaign sends it: lanes read disjoint recipients. */
+    lane: { type: Number, default: 0 },
     address: String,
     state: { type: String, enum: RECIPIENT_STATES, default: 'pending' },
     reason: String,
@@ -62,7 +68,10 @@ const recipientSchema = new Schema(
     sentAt: Date,
     statusAt: Date,
     error: String,
+    /** The customer answered (replied) or opted out within the reply window after this send. */
+    replied: Boolean,
     repliedAt: Date,
+    optedOut: Boolean,
   },
   { timestamps: true, versionKey: false },
 );
@@ -104,6 +113,8 @@ export interface CampaignDoc {
   approvedBy?: { id?: string; name?: string; at?: Date } | null;
   audienceCount?: number | null;
   materialised?: boolean;
+  materialisedUpTo?: Types.ObjectId | null;
+  lanes?: number | null;
   startedAt?: Date | null;
   finishedAt?: Date | null;
   createdAt: Date;
@@ -116,6 +127,7 @@ export interface RecipientDoc {
   customerId: Types.ObjectId;
   channel: CampaignChannel;
   messageId: string;
+  lane: number;
   address?: string | null;
   state: RecipientState;
   reason?: string | null;
