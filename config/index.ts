@@ -100,7 +100,7 @@ const BaseSchema = z.object({
         .prefault({}),
       /** Appended to every marketing SMS (the opt-out wording regulators require). */
       smsOptOutSuffix: z.object({ zh: z.string().max(40).default('回复TD退订'), en: z.string().max(40).default('Reply STOP to opt out') }).prefault({}),
-      /** No marketing between these local times in the customer's time zone (HH:MM, wraps midnight). */
+      /** No marketing between these local times in the customer's time zone (HH:MM, wraps midnight; equal: none). */
       quietHours: z
         .object({ start: z.string().regex(/^\d\d:\d\d$/).default('21:00'), end: z.string().regex(/^\d\d:\d\d$/).default('08:00') })
         .prefault({}),

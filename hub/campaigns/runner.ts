@@ -40,8 +40,8 @@ import { FrequencyCap, quietUntil, validTimeZone } from './rules.js';
 import type { UnsubscribeTokens } from './unsubscribe.js';
 
 const QUEUE = 'cchub-campaigns';
-/** A send that keeps failing (retryable errors) is given up after this many claims. */
-const MAX_ATTEMPTS = 5;
+/** A send that keeps failing (retryable errors: the channel down or throttling) is given up after this many claims. */
+const MAX_ATTEMPTS = 12;
 
 type JobData = { kind: 'start' | 'materialise' | 'lane'; campaignId: string; lane?: number };
 
@@ -302,7 +302,7 @@ export class CampaignRunner {
     }
     await this.settle(r, { state: 'pending', error: why.slice(0, 500) });
     // Not at once: the channel is down or busy.
-    await new Promise((res) => setTimeout(res, Math.min(5000, 250 * 2 ** r.attempts)));
+    await new Promise((res) => setTimeout(res, Math.min(10_000, 250 * 2 ** r.attempts)));
   }
 
   /** One of the channel's campaign sends for this second (campaigns.tps, across processes); waits for the next second when spent. */

@@ -133,6 +133,26 @@ test('over the threshold a supervisor approves (marketing may not); pause stops 
   expect(actions).toEqual(expect.arrayContaining(['campaign.submit', 'campaign.approve', 'campaign.pause', 'campaign.resume', 'campaign.completed']));
 }, 60_000);
 
+test('a hub that died after the SMSC accepted a message but before marking it sent: its claim is taken over and nothing is sent again', async () => {
+  const id = await makeCustomer(h.hub, { phone: phone(5, 0), segment: 'seg-5' });
+  const c = await startCampaign(h.url, mkt, { name: 'takeover', channel: 'sms', audience: { segments: ['seg-5'] }, content });
+  await waitState(h.url, mkt, c.id, 'completed');
+  expect(received(phone(5, 0)).length).toBe(1);
+  // The state that hub left: the recipient claimed (its lease run out), not marked sent, the campaign running.
+  const R = h.hub.campaigns.models.Recipient;
+  const key = `${c.id}:${String(id)}:sms`;
+  await R.updateOne({ _id: key }, { $set: { state: 'sending', lease: { owner: 'dead-hub', until: new Date(Date.now() - 1000) } }, $unset: { sentId: 1, sentAt: 1 } });
+  await h.hub.campaigns.models.Campaign.updateOne({ _id: c.id }, { $set: { state: 'running' } });
+  await h.hub.campaigns.runner.kick((await h.hub.campaigns.models.Campaign.findById(c.id).lean()) as any);
+  await waitState(h.url, mkt, c.id, 'completed');
+  const after = await R.findById(key).lean();
+  expect(after!.attempts).toBe(2);
+  expect(['sent', 'delivered']).toContain(after!.state);
+  // The message id is the same on both attempts: the connector knew the SMSC had it.
+  expect(after!.sentId).toBe(received(phone(5, 0))[0]!.id);
+  expect(received(phone(5, 0)).length).toBe(1);
+});
+
 test('bad input is a clear 400 and stores nothing; agents may not manage campaigns', async () => {
   const before = await h.hub.campaigns.models.Campaign.countDocuments({});
   for (const body of [{ name: '', channel: 'sms', content }, { name: 'x', channel: 'fax', content }, { name: 'x', channel: 'sms', content: {} }, { name: 'x', channel: 'sms', content, audience: { tiers: 'gold' } }, { name: 'x', channel: 'sms', content, $where: '1' }]) {
