@@ -155,6 +155,7 @@ export class Hub {
       },
       bump: (items) => this.inbox.bump(items),
       counterError: (e) => this.log.error({ err: e }, 'conversation counters not updated (messages are stored)'),
+      opening: (customerId, channel) => this.campaigns.replyRouting(customerId, channel),
     }, this.files, new Identities(this.m, config.identities));
     this.connectors = new Connectors(connectorDefs, config, log.child({ mod: 'connectors' }), this.metrics);
     this.acdBridge = new AcdBridge(this);

@@ -113,19 +113,20 @@ export class Consent {
 
   /**
    * Every inbound message, stored (or found stored, on a redelivery): an opt-out keyword turns
-   * marketing consent on its channel off and sends one confirmation.
+   * marketing consent on its channel off and sends one confirmation. Answers whether it was an opt-out.
    */
-  async inbound(r: Pick<IngestResult, 'message' | 'conversation'>): Promise<void> {
+  async inbound(r: Pick<IngestResult, 'message' | 'conversation'>): Promise<boolean> {
     const msg = r.message;
-    if (msg.direction !== 'in' || !(CONSENT_CHANNELS as readonly string[]).includes(msg.channel)) return;
+    if (msg.direction !== 'in' || !(CONSENT_CHANNELS as readonly string[]).includes(msg.channel)) return false;
     const kw = this.isKeyword(msg.text);
-    if (!kw) return;
+    if (!kw) return false;
     const channel = msg.channel as ConsentChannel;
     const messageId = String(msg._id);
     const changed = await this.set(msg.customerId, channel, false, `keyword:${kw}`, { type: 'system', id: 'opt-out-keyword' }, { messageId });
     // A redelivery of the very message that opted out, after a crash before its confirmation: send it now.
     const confirm = changed || (await this.get(msg.customerId))[channel]?.messageId === messageId;
     if (confirm) await this.confirm(r.conversation, msg);
+    return true;
   }
 
   /** The one confirmation of an opt-out, in the customer's language, through the normal outbound path. */

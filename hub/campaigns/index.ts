@@ -14,6 +14,9 @@ import { systemClock } from './clock.js';
 import { CampaignRunner } from './runner.js';
 import { CampaignService } from './service.js';
 import { registerCampaignRoutes } from './routes.js';
+import { Replies } from './replies.js';
+import type { Types } from 'mongoose';
+import type { Channel } from '../models/types.js';
 
 export class Campaigns {
   readonly models: CampaignModels;
@@ -21,6 +24,7 @@ export class Campaigns {
   readonly unsubscribe: UnsubscribeTokens;
   readonly runner: CampaignRunner;
   readonly service: CampaignService;
+  readonly replies: Replies;
   private readonly listeners = new Set<(campaignId: string) => void>();
 
   constructor(private readonly hub: Hub) {
@@ -30,7 +34,8 @@ export class Campaigns {
     const changed = (id: string) => {
       for (const l of this.listeners) l(id);
     };
-    this.runner = new CampaignRunner(hub, this.models, this.consent, this.unsubscribe, systemClock, { changed });
+    this.replies = new Replies(hub, this.models);
+    this.runner = new CampaignRunner(hub, this.models, this.consent, this.unsubscribe, systemClock, { changed }, this.replies);
     this.service = new CampaignService(hub, this.models, this.runner, changed);
     hub.receipts.campaignReceipt = (channel, sentId, status, detail) => (channel === 'sms' || channel === 'email' ? this.runner.receipt(channel, sentId, status, detail) : Promise.resolve(false));
   }
@@ -58,7 +63,13 @@ export class Campaigns {
 
   /** Every inbound message once stored (also a redelivery of a stored one), before its channel is acknowledged. */
   async inbound(r: Pick<IngestResult, 'message' | 'conversation'>): Promise<void> {
-    await this.consent.inbound(r);
+    const optOut = await this.consent.inbound(r);
+    await this.replies.inbound(r, optOut);
+  }
+
+  /** Where a customer's new conversation goes when it answers a campaign (ingest's `opening` hook). */
+  replyRouting(customerId: Types.ObjectId, channel: Channel): Promise<{ queue?: string; tags?: string[] } | null> {
+    return this.replies.routing(customerId, channel);
   }
 
   async close(): Promise<void> {

@@ -38,6 +38,7 @@ import { render, type Content } from './content.js';
 import type { CampaignDoc, CampaignModels, RecipientDoc } from './models.js';
 import { FrequencyCap, quietUntil, validTimeZone } from './rules.js';
 import type { UnsubscribeTokens } from './unsubscribe.js';
+import type { Replies } from './replies.js';
 
 const QUEUE = 'cchub-campaigns';
 /** A send that keeps failing (retryable errors: the channel down or throttling) is given up after this many claims. */
@@ -67,6 +68,7 @@ export class CampaignRunner {
     /** The clock rules decide by (quiet hours, frequency window); a test sets it. */
     public clock: Clock,
     private readonly events: RunnerEvents,
+    private readonly replies: Replies,
   ) {
     const cfg = hub.config;
     this.log = hub.log.child({ mod: 'campaigns' });
@@ -289,7 +291,7 @@ export class CampaignRunner {
     const sentId = typeof res.externalId === 'string' ? res.externalId.slice(0, 512) : undefined;
     await this.settle(r, { state: res.status === 'failed' ? 'failed' : 'sent', sentAt: now, statusAt: new Date(), ...(sentId ? { sentId } : {}) }, { reason: 1 });
     // Replies within the window belong to this campaign (hub/campaigns/replies.ts).
-    await this.hub.redis.set(`${this.hub.config.redisPrefix}:cmp:last:${c.channel}:${String(r.customerId)}`, String(c._id), 'EX', Math.max(60, Math.round(cfg.replyWindowDays * 86400)));
+    await this.replies.remember(c.channel, String(r.customerId), String(c._id));
     if (sentId) await this.applyEarlyReceipts(c.channel, sentId);
   }
 

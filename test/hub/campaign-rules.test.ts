@@ -12,6 +12,9 @@ import { submittedText } from '../helpers/sms-text.js';
 import { waitFor } from '../helpers/wait.js';
 import { campaignOf, makeCustomer, startCampaign, waitState } from '../helpers/campaign.js';
 import { ManualClock } from '../../hub/campaigns/clock.js';
+import { Sockets } from '../helpers/sockets.js';
+
+const sockets = new Sockets();
 
 let smsc: Smsc;
 let h: TestHub;
@@ -32,6 +35,7 @@ beforeAll(async () => {
   sup = await loginAs(h.url, 'super1');
 }, 60_000);
 afterAll(async () => {
+  sockets.closeAll();
   await h?.close();
   await smsc?.close();
 });
@@ -152,6 +156,32 @@ test('a hub that died after the SMSC accepted a message but before marking it se
   expect(after!.sentId).toBe(received(phone(5, 0))[0]!.id);
   expect(received(phone(5, 0)).length).toBe(1);
 });
+
+test('a reply to a campaign SMS opens a conversation tagged with the campaign, routed to its queue and assigned there; TD counts as opted out and the next campaign skips it', async () => {
+  await makeCustomer(h.hub, { phone: phone(6, 0), segment: 'seg-6' });
+  await makeCustomer(h.hub, { phone: phone(6, 1), segment: 'seg-6' });
+  const c = await startCampaign(h.url, mkt, { name: 'wealth offer', channel: 'sms', queue: 'wealth', audience: { segments: ['seg-6'] }, content });
+  await waitState(h.url, mkt, c.id, 'completed');
+  // agent2 works the wealth queue (agent1 does not): the reply must reach them.
+  const agent2 = await loginAs(h.url, 'agent2');
+  const agent2Id = (await h.hub.m.User.findOne({ username: 'agent2' }).lean())!._id;
+  const sock = await sockets.connect(h.url, '/agent', agent2);
+  expect(await smsc.mo(phone(6, 0).slice(1), '我想了解这个优惠')).toBe(0);
+  const msg = await h.hub.m.Message.findOne({ direction: 'in', text: '我想了解这个优惠' }).lean();
+  const conv = await waitFor(async () => {
+    const x = await h.hub.m.Conversation.findById(msg!.conversationId).lean();
+    return x?.assigneeId ? x : null;
+  }, 15_000, 'reply assigned');
+  expect(conv.queue).toBe('wealth');
+  expect(conv.tags).toContain(`campaign:${c.id}`);
+  expect(conv.assigneeId).toBe(String(agent2Id));
+  expect(await smsc.mo(phone(6, 1).slice(1), 'TD')).toBe(0);
+  const p = (await campaignOf(h.url, mkt, c.id)).progress;
+  expect(p).toMatchObject({ replied: 2, optedOut: 1 });
+  const next = await startCampaign(h.url, mkt, { name: 'again', channel: 'sms', audience: { segments: ['seg-6'] }, content });
+  expect((await waitState(h.url, mkt, next.id, 'completed')).progress).toMatchObject({ sent: 1, skipped: { opted_out: 1 } });
+  sock.close();
+}, 60_000);
 
 test('bad input is a clear 400 and stores nothing; agents may not manage campaigns', async () => {
   const before = await h.hub.campaigns.models.Campaign.countDocuments({});
