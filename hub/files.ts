@@ -91,8 +91,11 @@ export class FileStore {
     try {
       await pipeline(source, guard, upload);
     } catch (e) {
-      // Chunks may be written already: abort deletes them; delete removes a files entry if one was made.
+      // Chunks may be written already: abort deletes them and refuses further writes. But a chunk insert
+      // already in flight lands after abort's delete (the driver does not wait for it), leaving an orphan
+      // chunk: wait for the driver's in-flight inserts to settle, then delete (files entry and chunks).
       await upload.abort().catch(() => undefined);
+      await inFlightSettled(upload);
       await this.delete(String(id)).catch(() => undefined);
       throw e;
     }
@@ -140,4 +143,14 @@ export class FileStore {
       if (!/not found|FileNotFound/i.test(String((e as Error).message))) throw e;
     }
   }
+}
+
+/**
+ * Resolves once a GridFS upload stream has no chunk insert outstanding. The driver emits nothing when a
+ * write settles after the stream was destroyed, so its own counter is read every few milliseconds; a
+ * stuck store gives up after 10 s rather than hold the request (a chunk landing later stays orphaned).
+ */
+async function inFlightSettled(upload: mongo.GridFSBucketWriteStream): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (upload.state.outstandingRequests > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
 }

@@ -282,6 +282,13 @@ export class Hub {
       if (status >= 500) req.log.error({ err: err as Error }, 'request failed');
       return reply.code(status).send(body);
     });
+    // A response sent before the request body was read to its end (a refused upload: 413 mid-stream,
+    // 401/429 before reading) leaves the rest of that body on a keep-alive connection, where the
+    // client's next request would queue behind it and hang. Close such a connection after the answer.
+    this.app.addHook('onSend', (req, reply, payload, done) => {
+      if (!req.raw.complete) reply.header('connection', 'close');
+      done(null, payload);
+    });
     this.app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
     this.app.addHook('onResponse', (req, reply, done) => {
       this.metrics.httpRequests.inc({ method: req.method, status: String(reply.statusCode) });

@@ -106,6 +106,12 @@ export interface ConformanceAdapter {
    */
   reportByChannelId?(messageId: string, native: string): Promise<boolean>;
 
+  /**
+   * Optional (v2): an agent starts a conversation to this peer's address (POST /api/conversations with
+   * the channel's `to`), with the given clientId; resolves with the HTTP status and stored message id.
+   */
+  startConversation?(text: string, clientId: string): Promise<{ status: number; messageId?: string }>;
+
   /** The connector's status mapping (its class, or an instance when the hub runs in this process). */
   connector(): Pick<ChannelConnector, 'mapStatus'>;
   /** Native delivery states and what they must map to (undefined: unknown state, ignored). */
@@ -306,6 +312,25 @@ export function describeConnectorConformance(name: string, factory: () => Promis
       expect(after.files).toBe(before.files + 1);
       expect((await a.sendFile(a.fileLimit * 3)).accepted).toBe(false);
       expect(await a.storedFiles()).toEqual(after);
+    });
+
+    test('v2 agent-started: a conversation an agent starts reaches the peer once, a retried start sends nothing more', async (ctx) => {
+      if (!a.startConversation) return ctx.skip();
+      const text = `outreach ${randomBytes(4).toString('hex')}`;
+      const clientId = id('start');
+      const first = await a.startConversation(text, clientId);
+      expect(first.status).toBe(201);
+      await waitFor(() => a.received().find((r) => r.text === text), 10_000, 'peer receives the started conversation');
+      // The same start again (a retried request), also concurrently: the stored message, nothing sent.
+      const again = await Promise.all([a.startConversation(text, clientId), a.startConversation(text, clientId)]);
+      for (const r of again) {
+        expect(r.status).toBe(200);
+        expect(r.messageId).toBe(first.messageId);
+      }
+      expect(await waitFor(async () => ((await a.outboundStatus(first.messageId!)) === 'sent' ? 'sent' : undefined), 10_000, 'status sent')).toBe('sent');
+      // A later message from the peer is stored and answerable as usual; still one copy at the peer.
+      await a.deliver(id('after-start'), 'thanks for writing');
+      expect(a.received().filter((r) => r.text === text)).toHaveLength(1);
     });
 
     test('v2 receipts by the channel\'s id: out of order and duplicated, the furthest status stays', async (ctx) => {

@@ -123,6 +123,12 @@ async function webchatAdapter(): Promise<ConformanceAdapter> {
       const [files, chunks] = await Promise.all([db!.collection('attachments.files').countDocuments(), db!.collection('attachments.chunks').countDocuments()]);
       return { files, chunks };
     },
+    async startConversation(text, clientId) {
+      agentToken ??= await loginAs(h.url, 'agent1');
+      const r = await api(h.url, '/api/conversations', { token: agentToken, body: { channel: 'webchat', to: w.visitorId, text, clientId } });
+      if (r.status !== 201 && r.status !== 200) throw new Error(`start: ${r.status} ${JSON.stringify(r.body)}`);
+      return { status: r.status, messageId: r.body.message?.id };
+    },
     // The hub runs in another process; the mapping is a pure table on the class (it reads no state).
     connector: () => WebchatConnector.prototype,
     mapStatus: [

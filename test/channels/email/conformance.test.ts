@@ -163,6 +163,12 @@ async function emailAdapter(): Promise<ConformanceAdapter> {
       if (r.status !== 201) throw new Error(`reply: ${r.status} ${JSON.stringify(r.body)}`);
       return { messageId: r.body.message.id };
     },
+    async startConversation(text, clientId) {
+      token ??= await loginAs(h.url, 'agent1');
+      const r = await api(h.url, '/api/conversations', { token, body: { channel: 'email', to: 'Customer@Example.cn', subject: 'A note from the bank', text, clientId } });
+      if (r.status !== 201 && r.status !== 200) throw new Error(`start: ${r.status} ${JSON.stringify(r.body)}`);
+      return { status: r.status, messageId: r.body.message?.id };
+    },
     received: () => received,
     async outboundStatus(messageId) {
       return ((await h.hub.m.Message.findById(messageId).lean()) as any)?.status;
