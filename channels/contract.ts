@@ -179,6 +179,11 @@ export interface OutboundMessage {
    * idempotency key) should make the resend harmless. See docs/API.md, "Outbound".
    */
   attempt: number;
+  /**
+   * Extra protocol headers for channels that have them (e-mail: List-Unsubscribe and
+   * List-Unsubscribe-Post on marketing mail, RFC 2369 / RFC 8058). Others ignore them.
+   */
+  headers?: Record<string, string>;
 }
 
 export interface StoreFileMeta {

@@ -86,6 +86,18 @@ export default {
     titleCount: 'Unread count in the tab title', desktopRefused: 'The browser refused notifications: allow them in its site settings.',
   },
   alert: { offer: 'Incoming {channel}: {name}', message: 'New message from {name}' },
+  campaigns: {
+    new: 'New campaign', name: 'Name', channel: 'Channel', email: 'E-mail', audience: 'Audience', segments: 'Segments', tiers: 'Tiers', tags: 'Tags (all of them)',
+    language: 'Language', anyLanguage: 'Any', listHint: 'comma-separated', count: '{n} customers in this audience', content: 'Content', subject: 'Subject',
+    textZh: 'Chinese text', textEn: 'English text', counter: '{units} characters · {encoding} · {segments} SMS part(s) (the opt-out wording is added)',
+    fieldsHint: "Fields: {fields}. Quiet hours, consent, suppression and the frequency cap are enforced when sending.",
+    queue: 'Queue for replies', save: 'Save draft', cancelForm: 'Close', start: 'Start', approve: 'Approve', pause: 'Pause', resume: 'Resume', cancel: 'Cancel campaign',
+    csv: 'Export CSV', progress: 'Progress',
+    stats: '{sent}/{total} sent · {delivered} delivered · {failed} failed · {skipped} skipped · {optedOut} opted out · {replied} replied',
+    waiting: '{n} waiting for quiet hours to end',
+    state: { draft: 'Draft', awaiting_approval: 'Awaiting approval', scheduled: 'Scheduled', running: 'Running', paused: 'Paused', completed: 'Completed', cancelled: 'Cancelled' },
+    reason: { opted_out: 'opted out', suppressed: 'suppressed', frequency_cap: 'frequency cap', no_address: 'no address', cancelled: 'cancelled', other: 'other' },
+  },
   marketing: { title: 'Marketing', campaigns: 'Campaigns', empty: 'No campaigns yet. Outbound campaigns (SMS, email, voice) will be planned and followed here.' },
   acd: {
     state: { available: 'Available', busy: 'Busy', wrapup: 'Wrap-up', notready: 'Not ready', offline: 'Offline', disconnected: 'Disconnected' },

@@ -85,6 +85,18 @@ const zh: typeof en = {
     titleCount: '标签页标题显示未读数', desktopRefused: '浏览器拒绝了通知权限，请在网站设置中允许。',
   },
   alert: { offer: '新{channel}接入：{name}', message: '{name} 发来新消息' },
+  campaigns: {
+    new: '新建活动', name: '名称', channel: '渠道', email: '邮件', audience: '目标客户', segments: '客群', tiers: '等级', tags: '标签（全部满足）',
+    language: '语言', anyLanguage: '不限', listHint: '用逗号分隔', count: '该客群共 {n} 位客户', content: '内容', subject: '邮件主题',
+    textZh: '中文内容', textEn: '英文内容', counter: '{units} 字符 · {encoding} · {segments} 条短信（另加退订提示）',
+    fieldsHint: "可用字段：{fields}。免打扰时段、营销许可、屏蔽名单和频次上限在发送时执行。",
+    queue: '回复进入的队列', save: '保存草稿', cancelForm: '关闭', start: '开始', approve: '批准', pause: '暂停', resume: '继续', cancel: '取消活动',
+    csv: '导出 CSV', progress: '进度',
+    stats: '已发送 {sent}/{total} · 已送达 {delivered} · 失败 {failed} · 跳过 {skipped} · 退订 {optedOut} · 回复 {replied}',
+    waiting: '{n} 条等待免打扰时段结束',
+    state: { draft: '草稿', awaiting_approval: '待审批', scheduled: '已排期', running: '发送中', paused: '已暂停', completed: '已完成', cancelled: '已取消' },
+    reason: { opted_out: '已退订', suppressed: '屏蔽名单', frequency_cap: '频次上限', no_address: '无地址', cancelled: '已取消', other: '其他' },
+  },
   marketing: { title: '营销', campaigns: '营销活动', empty: '暂无营销活动。外呼营销（短信、邮件、语音）将在这里策划和跟踪。' },
   acd: {
     state: { available: '空闲', busy: '忙碌', wrapup: '话后处理', notready: '示忙', offline: '离线', disconnected: '已断开' },
