@@ -110,7 +110,8 @@ export class SipGateway implements LegHost {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const c of [...this.calls]) await c.hangup('stopped').catch(() => {});
+    // BYE (or 480) goes out now; its answer is not waited for: closing the transactions settles it with 408.
+    for (const c of [...this.calls]) void c.hangup('stopped').catch(() => {});
     this.transactions.close();
     await Promise.all(this.sockets.map((s) => s.close()));
     this.sockets.length = 0;
@@ -195,10 +196,11 @@ export class SipGateway implements LegHost {
       case 'INVITE':
         return req.to.tag ? this.reinvite(req, tx) : this.invite(req, tx, trunk);
       case 'CANCEL': {
-        const leg = this.pending.get(this.transactions.inviteFor(req)?.key ?? '');
-        if (!leg) return respond(481);
+        // RFC 3261 §9.2: 481 only when no INVITE transaction matches; one already answered gets 200 and no effect.
+        const invite = this.transactions.inviteFor(req);
+        if (!invite) return respond(481);
         respond(200);
-        return leg.cancel();
+        return this.pending.get(invite.key)?.cancel();
       }
       case 'BYE': {
         const leg = this.dialogOf(req);
