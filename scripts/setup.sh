@@ -5,6 +5,7 @@
 #      tests), CJK fonts (screenshots of the Chinese UI), Dovecot (IMAP + LMTP) and OpenSMTPD (the
 #      real mail servers the email channel's tests run against, test/helpers/mail-servers.ts), and
 #      for voice sipp, espeak-ng, sox and the mediasoup worker's build libraries
+#   1b. the mediasoup worker (scripts/build-mediasoup.sh, cached outside the tree)
 #   2. npm ci when node_modules is missing or older than package-lock.json
 #   3. the embedded MongoDB-compatible store binary (scripts/build-store.sh, cached outside the tree)
 #   4. the agent console (dist/) when its sources are newer than the last build
@@ -40,6 +41,14 @@ fi
 # Debian's postgresql package starts a system cluster on 5432; we never use it (the embedded
 # services run private clusters on free ports), so it is left alone. The same holds for the
 # system Dovecot and OpenSMTPD where the packages start them: tests run private instances.
+
+# --- 1b. mediasoup worker -------------------------------------------------------------------------
+# Before npm ci: mediasoup's postinstall downloads a prebuilt worker unless MEDIASOUP_WORKER_BIN
+# names one. Built from the npm tarball with Debian's libraries, cached outside the tree (first
+# build ~400 s; a lock makes concurrent setups wait for one build). The hub finds the same path by
+# itself at run time (media/worker-bin.ts).
+MEDIASOUP_WORKER_BIN="$(bash scripts/build-mediasoup.sh)"
+export MEDIASOUP_WORKER_BIN
 
 # --- 2. node modules ----------------------------------------------------------------------------
 if [[ ! -d node_modules || ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
