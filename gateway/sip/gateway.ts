@@ -15,7 +15,7 @@ import type { TrunkConfig, VoiceConfig } from '../../config/voice.js';
 import type { MediaEngine } from '../../media/contract.js';
 import { Call } from '../call/call.js';
 import { SafeEmitter } from '../call/emitter.js';
-import { ALLOW, buildResponse } from './build.js';
+import { ALLOW, buildResponse, newBranch, newTag, serialize } from './build.js';
 import { Dialog, type LocalAddress } from './dialog.js';
 import { InboundLeg, type LegHost } from './inbound-leg.js';
 import { getHeaders, type SipRequest, type Transport } from './message.js';
@@ -115,6 +115,28 @@ export class SipGateway implements LegHost {
     this.transactions.close();
     await Promise.all(this.sockets.map((s) => s.close()));
     this.sockets.length = 0;
+  }
+
+  /**
+   * OPTIONS to a trunk's `outbound` address (a keep-alive, or a health check before sending calls):
+   * resolves with the final status, 408 when nothing answered by timer F (64·T1), retransmitted over
+   * UDP on timer E meanwhile.
+   */
+  ping(trunkName: string): Promise<number> {
+    const trunk = this.opts.config.trunks.find((t) => t.name === trunkName);
+    if (!trunk?.outbound) return Promise.reject(new Error(`trunk ${trunkName} has no outbound address`));
+    const { host, port, transport } = trunk.outbound;
+    const local = this.local(transport);
+    const branch = newBranch();
+    const buf = serialize(`OPTIONS sip:${host}:${port} SIP/2.0`, [
+      { name: 'Via', value: `SIP/2.0/${transport.toUpperCase()} ${local.host}:${local.port};branch=${branch};rport` },
+      { name: 'Max-Forwards', value: '70' },
+      { name: 'From', value: `<sip:cchub@${local.host}:${local.port}>;tag=${newTag()}` },
+      { name: 'To', value: `<sip:${host}:${port}>` },
+      { name: 'Call-ID', value: `${newTag()}${newTag()}@${local.host}` },
+      { name: 'CSeq', value: '1 OPTIONS' },
+    ]);
+    return this.transactions.request(buf, branch, 'OPTIONS', { transport, address: host, port }).then((r) => r.status);
   }
 
   // --- LegHost ---
