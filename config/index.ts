@@ -8,6 +8,7 @@ import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import type { ConnectorDefinition } from '../channels/contract.js';
 import { connectors, connectorSection } from '../channels/index.js';
+import { VoiceConfigSchema } from './voice.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -179,6 +180,8 @@ const BaseSchema = z.object({
       pendingTtlSeconds: z.coerce.number().int().min(60).default(24 * 3600),
     })
     .prefault({}),
+  /** Voice: the SIP trunk gateway and media ports (config/voice.ts); off by default. */
+  voice: VoiceConfigSchema.prefault({}),
 });
 
 type Connectors = (typeof connectors)[number];
@@ -222,6 +225,7 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_CAMPAIGN_APPROVAL_THRESHOLD: 'campaigns.approvalThreshold',
   CCHUB_CAMPAIGN_LEASE_SECONDS: 'campaigns.leaseSeconds',
   CCHUB_CAMPAIGN_SMS_TPS: 'campaigns.tps.sms',
+  CCHUB_VOICE_ENABLED: 'voice.enabled',
   // ... and each connector's own variables (its definition's env), under its section.
   ...Object.fromEntries(connectors.flatMap((d) => Object.entries(d.env ?? {}).map(([name, key]) => [name, `${d.kind}.${key}`]))),
 };

@@ -156,5 +156,8 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
 
     http: hub.app,
     realtime: hub.io.of(`/${kind}`),
+    // Another channel this connector carries (ConnectorDefinition.alsoServes): ingest, receipts and
+    // files on that channel; its lifecycle is reported as this connector's.
+    serving: (channel) => connectorContext(hub, channel, log.child({ channel }), lifecycle),
   };
 }

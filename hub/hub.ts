@@ -4,7 +4,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -24,6 +24,7 @@ import { AuditLog } from './audit.js';
 import { Presence } from './presence.js';
 import { SocketCap } from './socket-cap.js';
 import { UploadSweep } from './upload-sweep.js';
+import { SnoozeSweeper } from './snooze.js';
 import { createModels, type Models } from './models/index.js';
 import { Ingest } from './ingest/ingest.js';
 import { Identities } from './identities.js';
@@ -39,7 +40,10 @@ import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
+import { registerCannedRoutes } from './api/canned-routes.js';
 import { registerCustomerRoutes } from './api/customer-routes.js';
+import { registerIvrRoutes } from './api/ivr-routes.js';
+import { Ivr, defaultPromptDir } from '../gateway/ivr/index.js';
 import { connectors as registry } from '../channels/index.js';
 import type { Channel, ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
 import { Connectors } from './connectors.js';
@@ -70,6 +74,8 @@ export class Hub {
   readonly presence: Presence;
   readonly socketCap: SocketCap;
   readonly uploadSweep: UploadSweep;
+  /** Wakes snoozed conversations at their time or when the customer writes (hub/snooze.ts). */
+  readonly snoozes: SnoozeSweeper;
   readonly ingest: Ingest;
   readonly agents: AgentRealtime;
   readonly conversations: Conversations;
@@ -87,6 +93,8 @@ export class Hub {
   readonly inbox: InboxView;
   readonly acdBridge: AcdBridge;
   readonly events: HubEvents;
+  /** IVR flows, prompts and the engine the call layer runs calls through (gateway/ivr). */
+  readonly ivr: Ivr;
   private subRedis: Redis;
   private closing = false;
   /** conversation id → what connectors' hooks get about it (see targetsOf). */
@@ -110,6 +118,7 @@ export class Hub {
     this.presence = new Presence(redis, config.redisPrefix);
     this.socketCap = new SocketCap(redis, config.redisPrefix, config.agentSocketsPerUser);
     this.uploadSweep = new UploadSweep(conn, config.uploads.unattachedTtl, log.child({ mod: 'uploads' }));
+    this.snoozes = new SnoozeSweeper(this, log.child({ mod: 'snooze' }));
     this.inbox = new InboxView(redis, config.redisPrefix, this.m, log.child({ mod: 'inbox' }));
     this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024,
       // Exactly this many proxy hops (a number): req.ip is the address the outermost of our proxies saw,
@@ -145,7 +154,10 @@ export class Hub {
       },
       stored: (r) => {
         this.metrics.messagesIngested.inc({ channel: r.message.channel });
-        this.events.messageCreated(r.message, r.view ?? conversationView(r.conversation));
+        const v = r.view ?? conversationView(r.conversation);
+        this.events.messageCreated(r.message, v);
+        // The customer wrote to a snoozed conversation: it comes back now (hub/snooze.ts).
+        if (r.message.direction === 'in' && v.snoozedUntil) this.snoozes.customerWrote(v.id);
       },
       replayed: (r) => {
         // With the live counters (the cached document's may be older than what the consoles show).
@@ -194,10 +206,11 @@ export class Hub {
     );
     this.conversations = new Conversations(this);
     this.receipts = new Receipts(this.m, redis, config.redisPrefix, config.receipts.pendingTtlSeconds, log.child({ mod: 'receipts' }), (msg) => this.outboundStatus(msg));
-    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.byChannel, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
+    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.routes, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
     this.merges = new CustomerMerge(this);
     this.outreach = new Outreach(this);
     this.campaigns = new Campaigns(this);
+    this.ivr = new Ivr({ conn, m: this.m, promptDir: defaultPromptDir(resolve(config.dataDir)), queues: async () => (await this.acdBridge.queues()).map((q) => q.id), log: log.child({ mod: 'ivr' }) });
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
   }
@@ -257,6 +270,7 @@ export class Hub {
     this.outbound.start();
     await this.campaigns.start();
     this.uploadSweep.start();
+    this.snoozes.start();
     await this.acd.start();
     // Replies stored by a process that died before queueing them.
     void this.outbound.resumeStored().then(
@@ -329,6 +343,8 @@ export class Hub {
     registerAdminRoutes(this.app, this);
     registerCustomerRoutes(this.app, this);
     this.campaigns.registerRoutes(this.app);
+    registerIvrRoutes(this.app, this);
+    registerCannedRoutes(this.app, this);
     this.serveUi();
   }
 
@@ -420,6 +436,7 @@ export class Hub {
     this.presence.close();
     this.socketCap.close();
     this.uploadSweep.stop();
+    this.snoozes.stop();
     this.subRedis.disconnect();
     await this.redis.quit().catch(() => undefined);
     await this.conn.close();

@@ -20,6 +20,17 @@ import type { FileStore } from '../files.js';
 import type { Bump } from '../inbox-view.js';
 import type { ConversationView } from '../views.js';
 
+/**
+ * sanitize-html's defaults plus images: a mail's pictures (http/https, cid: parts of the same mail,
+ * data:) are kept so the console can show them — remote ones only once the agent asks (agent-ui
+ * mailHtml.ts), never by themselves.
+ */
+const INBOUND_HTML: sanitizeHtml.IOptions = {
+  allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img'],
+  allowedAttributes: { ...sanitizeHtml.defaults.allowedAttributes, img: ['src', 'alt', 'title', 'width', 'height'] },
+  allowedSchemesByTag: { img: ['http', 'https', 'cid', 'data'] },
+};
+
 const attachment = z.object({
   id: z.string().regex(/^[0-9a-f]{24}$/),
   name: z.string().max(255),
@@ -40,6 +51,7 @@ export const InboundMessageSchema = z.object({
   }),
   from: z.string().max(320).optional(),
   to: z.string().max(320).optional(),
+  cc: z.string().max(2000).optional(),
   text: z.string().max(100_000),
   html: z.string().max(2_000_000).optional(),
   subject: z.string().max(1000).optional(),
@@ -137,7 +149,7 @@ export class Ingest {
     const customerId = await this.resolveCustomer(msg);
     const conversation = await this.liveConversation(customerId, msg);
     const conversationId = conversation._id;
-    const html = msg.html ? sanitizeHtml(msg.html) : undefined;
+    const html = msg.html ? sanitizeHtml(msg.html, INBOUND_HTML) : undefined;
     const now = msg.receivedAt ?? new Date();
     const doc = {
       _id: new Types.ObjectId(),
@@ -148,6 +160,7 @@ export class Ingest {
       author: { type: 'customer', name: msg.customer.name },
       from: msg.from,
       to: msg.to,
+      ...(msg.cc ? { cc: msg.cc } : {}),
       text: msg.text,
       html,
       subject: msg.subject,

@@ -10,8 +10,8 @@ import type { MediaOptions } from '../../media/options.js';
 import { monoWav } from '../../media/rtp/wav.js';
 import { tone } from './rtp-peer.js';
 
-export async function startMediaEngine(minPort: number, rtp: Partial<MediaOptions['rtp']> = {}, workers = 1): Promise<MediaEngineImpl> {
-  return (await import('./_fake.js')).fakeEngine(minPort, rtp);
+export function startMediaEngine(minPort: number, rtp: Partial<MediaOptions['rtp']> = {}, workers = 1): Promise<MediaEngineImpl> {
+  return createMediaEngine({ rtp: { minPort, maxPort: minPort + 199, announcedAddress: '127.0.0.1', ...rtp }, workers });
 }
 
 /** Writes 8 kHz mono 16-bit WAVs of sine tones into a temp folder; returns their paths. */

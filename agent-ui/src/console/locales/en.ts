@@ -16,6 +16,36 @@ export default {
   tier: { standard: 'Standard', gold: 'Gold', vip: 'VIP' },
   role: { agent: 'Agent', supervisor: 'Supervisor', marketing: 'Marketing', admin: 'Administrator' },
   msgStatus: { received: 'received', queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' },
+  mail: {
+    from: 'From', to: 'To', cc: 'Cc', body: 'Mail content', quoted: 'Show quoted history',
+    remoteBlocked: '{n} remote image(s) blocked to protect your privacy.', showImages: 'Show images',
+  },
+  fax: {
+    viewer: 'Fax pages', page: 'Page {n} of {total}', prev: 'Previous page', next: 'Next page',
+    zoomIn: 'Zoom in', zoomOut: 'Zoom out', rotate: 'Rotate', failed: 'Could not load this page.',
+  },
+  tags: { add: '+ tag', remove: 'Remove tag {tag}', filterBy: 'Show conversations tagged {tag}', filter: 'Filter by tag…', clearFilter: 'Stop filtering by {tag}', invalid: 'A tag is 1-32 letters, digits, spaces, _ or -.' },
+  snooze: { short: 'Snoozed · {time}', action: 'Snooze', until: 'Snoozed until {time}', wake: 'Unsnooze', hours: '{n} h', tomorrow: 'Tomorrow 09:00', at: 'Until…', filter: 'Snoozed' },
+  canned: {
+    title: 'Canned replies', pickerLabel: 'Canned replies', personal: 'mine', loading: 'Loading replies…', loadError: 'Could not load canned replies.',
+    none: 'No reply matches. Type to search by shortcut, title or text.', hint: '↑↓ choose · Enter or Tab insert · Esc close', manage: 'Manage replies',
+    intro: 'Type / in the reply box to search and insert. Variables: {vars}.', new: 'New reply', edit: 'Edit', remove: 'Delete',
+    shared: 'Team (shared)', mine: 'Mine (personal)', empty: 'No replies yet.', scope: 'Set', shortcut: 'Shortcut', name: 'Title',
+    textEn: 'Text (English)', textZh: 'Text (Chinese)', shortcutHint: 'lower-case letters, digits, _ and -', save: 'Save', cancel: 'Cancel',
+    confirmDelete: 'Delete /{shortcut}?', saved: 'Saved /{shortcut}.', deleted: 'Deleted /{shortcut}.', newTitle: 'New canned reply', editTitle: 'Edit /{shortcut}',
+    err: { shortcut_taken: 'That shortcut is already used in this set.', forbidden: 'Only supervisors and admins change shared replies.', too_many: 'You have the most personal replies allowed.', generic: 'Could not save: {msg}' },
+  },
+  sms: {
+    chars: '{n} characters', segments: '1 SMS | {n} SMS parts', remaining: '{n} left in this part', enc: { gsm: 'GSM 03.38', ucs2: 'UCS-2 (Unicode)' },
+    ucs2Warning: 'Sent as UCS-2 because of {chars}: 70 characters per SMS instead of 160.', failedWhy: 'failed: {reason}',
+  },
+  chanAdmin: {
+    title: 'Channels', intro: 'Connections of this hub process to the outside (SMPP binds, mailboxes). Credentials are never shown.',
+    empty: 'No channel connector is enabled on this hub.', refresh: 'Refresh', updated: 'Updated {time}', reason: 'Reason', since: 'Since',
+    part: 'Connection', state: 'State', noParts: 'No connections to list.',
+    connector: { starting: 'Starting', up: 'Up', degraded: 'Degraded', stopped: 'Stopped' },
+    partState: { bound: 'Bound', connected: 'Connected', reconnecting: 'Reconnecting', error: 'Error', stopped: 'Stopped' },
+  },
   conv: {
     loading: 'Loading conversation…', error: 'Could not load the conversation.', back: 'Back', claim: 'Claim', claiming: 'Claiming…',
     resolve: 'Resolve', continues: 'Continues an earlier conversation of this thread', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',
@@ -50,7 +80,7 @@ export default {
     },
   },
   time: { now: 'now', m: '{n}m', h: '{n}h', d: '{n}d' },
-  nav: { inbox: 'Inbox', supervisor: 'Supervisor', admin: 'Administration', marketing: 'Marketing', label: 'Main' },
+  nav: { canned: 'Replies', inbox: 'Inbox', supervisor: 'Supervisor', admin: 'Administration', marketing: 'Marketing', label: 'Main' },
   prefs: {
     title: 'Settings', enterSends: 'Enter sends (Shift+Enter: new line)', sound: 'Sound for new work', desktop: 'Desktop notifications',
     titleCount: 'Unread count in the tab title', desktopRefused: 'The browser refused notifications: allow them in its site settings.',
@@ -108,7 +138,7 @@ export default {
     title: 'Administration', tabs: 'Administration sections', loading: 'Loading…', retry: 'Retry', loadError: 'Could not load: {msg}',
     save: 'Save', create: 'Create', saving: 'Saving…', saved: 'Saved.', cancel: 'Cancel', edit: 'Edit', delete: 'Delete', remove: 'Remove',
     noChanges: 'Nothing changed.', serverSays: 'Server: {msg}', none: '—', close: 'Close', listSep: ', ',
-    tab: { users: 'Users', teams: 'Teams', queues: 'Queues' },
+    tab: { users: 'Users', teams: 'Teams', queues: 'Queues', channels: 'Channels' },
     err: {
       invalid_body: 'Some fields are not valid (marked in red in the form).', bad_request: 'The server refused the change.',
       username_taken: 'That username is already taken.', self_lockout: 'You cannot disable your own account or remove your own administrator role.',

@@ -16,6 +16,36 @@ const zh: typeof en = {
   tier: { standard: '普通', gold: '金卡', vip: 'VIP' },
   role: { agent: '座席', supervisor: '班长', marketing: '营销', admin: '管理员' },
   msgStatus: { received: '已接收', queued: '排队中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
+  mail: {
+    from: '发件人', to: '收件人', cc: '抄送', body: '邮件内容', quoted: '显示引用的历史邮件',
+    remoteBlocked: '已阻止 {n} 张远程图片，以保护隐私。', showImages: '显示图片',
+  },
+  fax: {
+    viewer: '传真页面', page: '第 {n} 页，共 {total} 页', prev: '上一页', next: '下一页',
+    zoomIn: '放大', zoomOut: '缩小', rotate: '旋转', failed: '无法加载此页。',
+  },
+  tags: { add: '+ 标签', remove: '移除标签 {tag}', filterBy: '查看带 {tag} 标签的会话', filter: '按标签筛选…', clearFilter: '取消按 {tag} 筛选', invalid: '标签为 1-32 个字母、数字、空格、_ 或 -。' },
+  snooze: { short: '稍后 · {time}', action: '稍后处理', until: '稍后处理至 {time}', wake: '恢复', hours: '{n} 小时', tomorrow: '明天 09:00', at: '直到…', filter: '稍后处理' },
+  canned: {
+    title: '快捷回复', pickerLabel: '快捷回复', personal: '个人', loading: '正在加载快捷回复…', loadError: '无法加载快捷回复。',
+    none: '没有匹配的回复。可按快捷码、标题或内容搜索。', hint: '↑↓ 选择 · Enter 或 Tab 插入 · Esc 关闭', manage: '管理快捷回复',
+    intro: '在回复框输入 / 即可搜索并插入。变量：{vars}。', new: '新建回复', edit: '编辑', remove: '删除',
+    shared: '团队（共享）', mine: '我的（个人）', empty: '还没有快捷回复。', scope: '分组', shortcut: '快捷码', name: '标题',
+    textEn: '内容（英文）', textZh: '内容（中文）', shortcutHint: '小写字母、数字、_ 和 -', save: '保存', cancel: '取消',
+    confirmDelete: '删除 /{shortcut}？', saved: '已保存 /{shortcut}。', deleted: '已删除 /{shortcut}。', newTitle: '新建快捷回复', editTitle: '编辑 /{shortcut}',
+    err: { shortcut_taken: '该快捷码在此分组中已被使用。', forbidden: '只有班长和管理员可以修改共享回复。', too_many: '个人快捷回复已达上限。', generic: '保存失败：{msg}' },
+  },
+  sms: {
+    chars: '{n} 个字符', segments: '1 条短信 | 分 {n} 条短信', remaining: '本条还可输入 {n}', enc: { gsm: 'GSM 03.38', ucs2: 'UCS-2（Unicode）' },
+    ucs2Warning: '因含有 {chars}，按 UCS-2 发送：每条 70 个字符（而非 160）。', failedWhy: '发送失败：{reason}',
+  },
+  chanAdmin: {
+    title: '渠道', intro: '本 hub 进程与外部的连接（SMPP 绑定、邮箱）。不显示任何凭据。',
+    empty: '本 hub 未启用任何渠道连接器。', refresh: '刷新', updated: '更新于 {time}', reason: '原因', since: '自',
+    part: '连接', state: '状态', noParts: '没有可列出的连接。',
+    connector: { starting: '启动中', up: '正常', degraded: '降级', stopped: '已停止' },
+    partState: { bound: '已绑定', connected: '已连接', reconnecting: '重连中', error: '错误', stopped: '已停止' },
+  },
   conv: {
     loading: '正在加载会话…', error: '会话加载失败。', back: '返回', claim: '领取', claiming: '领取中…', resolve: '结束',
     continues: '接续本线索的先前会话', unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
@@ -49,7 +79,7 @@ const zh: typeof en = {
     },
   },
   time: { now: '刚刚', m: '{n}分钟', h: '{n}小时', d: '{n}天' },
-  nav: { inbox: '收件箱', supervisor: '班长监控', admin: '系统管理', marketing: '营销', label: '主导航' },
+  nav: { canned: '快捷回复', inbox: '收件箱', supervisor: '班长监控', admin: '系统管理', marketing: '营销', label: '主导航' },
   prefs: {
     title: '设置', enterSends: '回车发送（Shift+回车换行）', sound: '新工作提示音', desktop: '桌面通知',
     titleCount: '标签页标题显示未读数', desktopRefused: '浏览器拒绝了通知权限，请在网站设置中允许。',
@@ -107,7 +137,7 @@ const zh: typeof en = {
     title: '系统管理', tabs: '系统管理分区', loading: '正在加载…', retry: '重试', loadError: '加载失败：{msg}',
     save: '保存', create: '创建', saving: '正在保存…', saved: '已保存。', cancel: '取消', edit: '编辑', delete: '删除', remove: '移除',
     noChanges: '没有修改。', serverSays: '服务器：{msg}', none: '—', close: '关闭', listSep: '、',
-    tab: { users: '用户', teams: '团队', queues: '队列' },
+    tab: { users: '用户', teams: '团队', queues: '队列', channels: '渠道' },
     err: {
       invalid_body: '部分字段无效（已在表单中以红色标出）。', bad_request: '服务器拒绝了此修改。',
       username_taken: '该用户名已被使用。', self_lockout: '不能停用自己的账号，也不能取消自己的管理员角色。',
