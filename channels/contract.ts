@@ -55,6 +55,10 @@ export interface MessageView {
   text: string;
   html?: string;
   subject?: string;
+  /** Who sent it and to whom, as the channel wrote them (e-mail From/To/Cc; a fax's number), where known. */
+  from?: string;
+  to?: string;
+  cc?: string;
   attachments: AttachmentRef[];
   clientId?: string;
   status: DeliveryStatus;
@@ -83,6 +87,8 @@ export interface InboundMessage {
   customer: { id?: string; identity?: { channel: Channel; address: string; verified?: boolean }; name?: string; language?: string };
   from?: string;
   to?: string;
+  /** Copy recipients (e-mail Cc), comma-separated. */
+  cc?: string;
   text: string;
   html?: string;
   subject?: string;
@@ -173,6 +179,11 @@ export interface OutboundMessage {
    * idempotency key) should make the resend harmless. See docs/API.md, "Outbound".
    */
   attempt: number;
+  /**
+   * Extra protocol headers for channels that have them (e-mail: List-Unsubscribe and
+   * List-Unsubscribe-Post on marketing mail, RFC 2369 / RFC 8058). Others ignore them.
+   */
+  headers?: Record<string, string>;
 }
 
 export interface StoreFileMeta {
@@ -209,6 +220,21 @@ export interface SendResult {
  */
 export type LifecycleEvent = { type: 'started' } | { type: 'degraded'; reason: string } | { type: 'reconnected' } | { type: 'stopped' };
 export const CONNECTOR_STATES = ['starting', 'up', 'degraded', 'stopped'] as const;
+
+/**
+ * One link a connector keeps to the outside (an SMPP bind, a mailbox), as this hub process sees it,
+ * for the Administration view (GET /api/admin/channels). `error`: refused in a way retrying will not
+ * fix (wrong password); `reconnecting`: dropped or not up yet, being retried.
+ */
+export interface ConnectorPart {
+  /** A label a person recognises (`cmcc#1`); never an address with credentials. */
+  name: string;
+  state: 'bound' | 'connected' | 'reconnecting' | 'error' | 'stopped';
+  /** Why it is not up, as a person can act on it; never a secret. */
+  reason?: string;
+  /** When it entered this state (ISO). */
+  since?: string;
+}
 export type ConnectorState = (typeof CONNECTOR_STATES)[number];
 
 // ---------------------------------------------------------------------------------------------------
@@ -332,6 +358,11 @@ export interface ConnectorContext {
   readonly http: FastifyInstance;
   /** The socket.io namespace /<kind>, shared by every hub process through the Redis adapter. */
   readonly realtime: Namespace;
+  /**
+   * The context for another channel this connector carries (ConnectorDefinition.alsoServes), e.g. the
+   * email connector's fax-to-email mailboxes ingest, store files and take receipts on `fax`.
+   */
+  serving?(channel: Channel): ConnectorContext;
 }
 
 export interface ChannelConnector {
@@ -354,6 +385,8 @@ export interface ChannelConnector {
   agentTyping?(c: ConversationTarget, typing: boolean): void;
   /** The agent read the customer's messages up to `upTo`. */
   agentRead?(c: ConversationTarget, upTo: string): void;
+  /** Each link to the outside and its state (ConnectorPart), for administrators. Cheap, must not throw. */
+  parts?(): ConnectorPart[];
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -376,6 +409,11 @@ export interface ConnectorDefinition<S extends z.ZodObject = z.ZodObject, K exte
   secrets?: string[];
   /** Paths under which the connector's HTTP routes answer any origin (a widget on the bank's site). */
   publicPaths?: string[];
+  /**
+   * Other channels this connector carries (email carries fax-to-email): their outbound sends and hooks
+   * go to it (unless that channel has a connector of its own), and ctx.serving(channel) gives it their context.
+   */
+  alsoServes?: readonly Channel[];
   create(config: z.output<S>): ChannelConnector;
 }
 
