@@ -15,6 +15,7 @@ import { CampaignRunner } from './runner.js';
 import { CampaignService } from './service.js';
 import { registerCampaignRoutes } from './routes.js';
 import { Replies } from './replies.js';
+import { CampaignRealtime } from './realtime.js';
 import type { Types } from 'mongoose';
 import type { Channel } from '../models/types.js';
 
@@ -25,6 +26,7 @@ export class Campaigns {
   readonly runner: CampaignRunner;
   readonly service: CampaignService;
   readonly replies: Replies;
+  readonly realtime: CampaignRealtime;
   private readonly listeners = new Set<(campaignId: string) => void>();
 
   constructor(private readonly hub: Hub) {
@@ -34,9 +36,11 @@ export class Campaigns {
     const changed = (id: string) => {
       for (const l of this.listeners) l(id);
     };
-    this.replies = new Replies(hub, this.models);
+    this.replies = new Replies(hub, this.models, changed);
     this.runner = new CampaignRunner(hub, this.models, this.consent, this.unsubscribe, systemClock, { changed }, this.replies);
     this.service = new CampaignService(hub, this.models, this.runner, changed);
+    this.realtime = new CampaignRealtime(hub, hub.io, this.models, this.service, hub.log.child({ mod: 'campaigns' }));
+    this.listeners.add((id) => this.realtime.changed(id));
     hub.receipts.campaignReceipt = (channel, sentId, status, detail) => (channel === 'sms' || channel === 'email' ? this.runner.receipt(channel, sentId, status, detail) : Promise.resolve(false));
   }
 
@@ -73,6 +77,7 @@ export class Campaigns {
   }
 
   async close(): Promise<void> {
+    this.realtime.close();
     await this.runner.close();
   }
 }

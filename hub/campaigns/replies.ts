@@ -22,6 +22,8 @@ export class Replies {
   constructor(
     private readonly hub: Hub,
     private readonly cm: CampaignModels,
+    /** Counts moved (replied, opted out): progress listeners re-read them. */
+    private readonly changed: (campaignId: string) => void = () => undefined,
   ) {}
 
   lastKey(channel: string, customerId: string): string {
@@ -61,8 +63,9 @@ export class Replies {
     if (!id) return;
     const now = new Date();
     const key = recipientKey(id, String(msg.customerId), msg.channel);
-    await this.cm.Recipient.updateOne({ _id: key, replied: { $ne: true } }, { $set: { replied: true, repliedAt: now } });
-    if (optOut) await this.cm.Recipient.updateOne({ _id: key, optedOut: { $ne: true } }, { $set: { optedOut: true } });
+    const replied = await this.cm.Recipient.updateOne({ _id: key, replied: { $ne: true } }, { $set: { replied: true, repliedAt: now } });
+    const opted = optOut ? await this.cm.Recipient.updateOne({ _id: key, optedOut: { $ne: true } }, { $set: { optedOut: true } }) : null;
+    if (replied.modifiedCount || opted?.modifiedCount) this.changed(id);
     const tag = `campaign:${id}`;
     if (!(r.conversation.tags ?? []).includes(tag)) await this.hub.m.Conversation.updateOne({ _id: r.conversation._id }, { $addToSet: { tags: tag } });
   }

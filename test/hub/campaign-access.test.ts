@@ -52,6 +52,10 @@ test('marketing is refused every conversation, message, customer and attachment 
   expect(await Promise.all([h.hub.m.Conversation.countDocuments({}), h.hub.m.Message.countDocuments({}), h.hub.m.Audit.countDocuments({ action: { $ne: 'login' } })])).toEqual(before);
   const refused = await sockets.connect(h.url, '/agent', mkt).then(() => null, (e) => e);
   expect(refused).toBeInstanceOf(SocketRefused);
+  // The campaign progress socket is theirs, and not an agent's.
+  await sockets.connect(h.url, '/campaigns', mkt);
+  const agentRefused = await sockets.connect(h.url, '/campaigns', await loginAs(h.url, 'agent1')).then(() => null, (e) => e);
+  expect(agentRefused?.code).toBe('forbidden');
 });
 
 test('marketing and supervisors see campaigns; supervisors also see conversations', async () => {

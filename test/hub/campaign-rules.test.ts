@@ -52,6 +52,10 @@ test('consent and suppression are skipped and counted; zh/en variants with field
   expect((await api(h.url, '/api/suppressions', { token: sup, body: { channel: 'sms', address: phone(1, 1).replace('+86', '') } })).status).toBe(201);
   const count = await api(h.url, '/api/campaigns/audience/count', { token: mkt, body: { channel: 'sms', audience: { segments: ['seg-1'] } } });
   expect(count.body.count).toBe(6);
+  // Live progress over socket.io (namespace /campaigns), counts only.
+  const events: any[] = [];
+  const live = await sockets.connect(h.url, '/campaigns', mkt);
+  live.on('campaign.progress', (e: any) => events.push(e));
   const c = await startCampaign(h.url, mkt, { name: 'offer', channel: 'sms', audience: { segments: ['seg-1'] }, content });
   expect(c.state).toBe('running');
   const done = await waitState(h.url, mkt, c.id, 'completed');
@@ -63,6 +67,10 @@ test('consent and suppression are skipped and counted; zh/en variants with field
   // Receipts reach the recipients: delivered.
   await waitFor(async () => (await campaignOf(h.url, mkt, c.id)).progress.delivered === 4, 10_000, 'delivered');
   expect(await h.hub.m.Audit.countDocuments({ 'target.id': c.id, action: { $in: ['campaign.create', 'campaign.start', 'campaign.completed'] } })).toBe(3);
+  const last = await waitFor(() => events.find((e) => e.id === c.id && e.state === 'completed' && e.progress.delivered === 4), 10_000, 'progress event');
+  expect(last.progress).toMatchObject({ total: 6, sent: 4, skipped: { opted_out: 1, suppressed: 1 } });
+  expect(Object.keys(last)).toEqual(['id', 'state', 'progress', 'updatedAt']);
+  live.close();
 });
 
 test('quiet hours in the customer time zone: a message due at night waits, and goes once the morning comes (controllable clock)', async () => {
@@ -120,7 +128,7 @@ test('over the threshold a supervisor approves (marketing may not); pause stops 
   const replyMs = Date.now() - t0;
   const mid = (await campaignOf(h.url, mkt, c.id)).progress;
   expect(mid.sent).toBeLessThan(40); // the reply did not wait for the campaign
-  expect(replyMs).toBeLessThan(2000);
+  expect(replyMs).toBeLessThan(5000); // generous: the machine is shared; the point is the line above
   // Pause: once no lane is at work, nothing more is sent.
   expect((await api(h.url, `/api/campaigns/${c.id}/pause`, { token: mkt, method: 'POST' })).body.campaign.state).toBe('paused');
   const queue = (h.hub.campaigns.runner as any).queue;
