@@ -222,10 +222,10 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_DEFAULT_REGION: 'identities.defaultRegion',
   CCHUB_REOPEN_WINDOW_HOURS: 'ingest.reopenWindowHours',
   CCHUB_FILES_MAX_BYTES: 'files.maxBytes',
+  CCHUB_VOICE_ENABLED: 'voice.enabled',
   CCHUB_CAMPAIGN_APPROVAL_THRESHOLD: 'campaigns.approvalThreshold',
   CCHUB_CAMPAIGN_LEASE_SECONDS: 'campaigns.leaseSeconds',
   CCHUB_CAMPAIGN_SMS_TPS: 'campaigns.tps.sms',
-  CCHUB_VOICE_ENABLED: 'voice.enabled',
   // ... and each connector's own variables (its definition's env), under its section.
   ...Object.fromEntries(connectors.flatMap((d) => Object.entries(d.env ?? {}).map(([name, key]) => [name, `${d.kind}.${key}`]))),
 };

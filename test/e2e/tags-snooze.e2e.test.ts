@@ -130,6 +130,11 @@ describe('tags and snooze in the console', () => {
     await expect.poll(() => p.getByTestId('snoozed').textContent(), { timeout: T }).toContain('稍后处理至');
     await shot('snoozed-zh-1366');
     await p.setViewportSize({ width: 375, height: 667 });
+    // On a phone one column shows: the open conversation (no list, no customer panel), Sign out on screen.
+    await expect.poll(() => p.getByTestId('conv-list').isVisible(), { timeout: T }).toBe(false);
+    expect(await p.getByTestId('customer-panel').isVisible()).toBe(false);
+    const out = (await p.getByTestId('logout').boundingBox())!;
+    expect(out.x + out.width).toBeLessThanOrEqual(375);
     await shot('snoozed-zh-375');
     await p.setViewportSize({ width: 1366, height: 768 });
     await p.getByTestId('unsnooze').click();
