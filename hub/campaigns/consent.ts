@@ -67,8 +67,9 @@ export class Consent {
   }
 
   /** Why a customer at an address may not get marketing on a channel now, or null. */
-  async refusal(customerId: Types.ObjectId, channel: ConsentChannel, address: string | null | undefined): Promise<'opted_out' | 'suppressed' | null> {
-    const [consents, suppressed] = await Promise.all([this.get(customerId), address ? this.isSuppressed(channel, address) : Promise.resolve(false)]);
+  async refusal(customerId: Types.ObjectId, channel: ConsentChannel, address: string | null | undefined, known?: Record<string, ConsentEntry>): Promise<'opted_out' | 'suppressed' | null> {
+    // `known`: the consents just read with the customer (one read less per send).
+    const [consents, suppressed] = await Promise.all([known ? Promise.resolve(known) : this.get(customerId), address ? this.isSuppressed(channel, address) : Promise.resolve(false)]);
     if (consents[channel]?.marketing === false) return 'opted_out';
     return suppressed ? 'suppressed' : null;
   }

@@ -7,6 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Hub } from '../hub.js';
 import { parseBody } from '../../lib/validate.js';
+import { badRequest, conflict } from '../../lib/errors.js';
+import type { Readable } from 'node:stream';
+import { importCsv } from './csv-audience.js';
 import { requireUser } from '../api/auth-routes.js';
 import { AudienceSchema } from './audience.js';
 import { actorOf } from './consent-routes.js';
@@ -109,6 +112,21 @@ export function registerCampaignRoutes(app: FastifyInstance, hub: Hub, svc: Camp
   app.post('/api/campaigns/:id/approve', async (req) => {
     const u = await lead(req);
     return { campaign: campaignView(await svc.approve(id(req.params), actorOf(u), req.ip)) };
+  });
+
+  // A CSV list as the audience (a draft's): streamed through, never buffered whole (csv-audience.ts).
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('text/csv', { bodyLimit: 100 * 1024 * 1024 }, (_req, payload, done) => done(null, payload));
+    scope.put('/api/campaigns/:id/audience.csv', async (req) => {
+      const u = await manager(req);
+      const c = await svc.get(id(req.params));
+      if (c.state !== 'draft') throw conflict('invalid_state', 'the audience of a campaign can change only while it is a draft');
+      if (!req.body || typeof (req.body as { pipe?: unknown }).pipe !== 'function') throw badRequest('send the list as text/csv', 'invalid_csv');
+      const r = await importCsv(hub, c._id, c.channel, req.body as Readable);
+      const updated = await svc.update(String(c._id), { audience: { tags: [r.tag] } }, actorOf(u), req.ip);
+      await hub.audit.record(actorOf(u), 'campaign.audience_upload', { type: 'campaign', id: String(c._id) }, { accepted: r.accepted, duplicates: r.duplicates, bad: r.badCount }, req.ip);
+      return { campaign: campaignView(updated), accepted: r.accepted, duplicates: r.duplicates, badCount: r.badCount, bad: r.bad };
+    });
   });
 
   /** Every recipient's outcome (address masked), streamed. */

@@ -33,7 +33,7 @@ import { logRedisErrors } from '../redis-errors.js';
 import { within } from '../within.js';
 import { materialise, type Audience } from './audience.js';
 import type { Clock } from './clock.js';
-import type { Consent } from './consent.js';
+import type { Consent, ConsentEntry } from './consent.js';
 import { render, type Content } from './content.js';
 import type { CampaignDoc, CampaignModels, RecipientDoc } from './models.js';
 import { FrequencyCap, quietUntil, validTimeZone } from './rules.js';
@@ -253,9 +253,10 @@ export class CampaignRunner {
 
   private async sendOne(c: CampaignDoc, r: RecipientDoc): Promise<void> {
     const cfg = this.hub.config.campaigns;
-    const customer = await this.hub.m.Customer.findById(r.customerId, { name: 1, language: 1, timeZone: 1, cardLast4: 1 }).lean();
+    // Read now, not when the audience was chosen: an opt-out a minute ago counts.
+    const customer = await this.hub.m.Customer.findById(r.customerId, { name: 1, language: 1, timeZone: 1, cardLast4: 1, consents: 1 }).lean();
     if (!customer || !r.address) return void (await this.settle(r, { state: 'skipped', reason: 'no_address' }));
-    const refusal = await this.consent.refusal(r.customerId, c.channel, r.address);
+    const refusal = await this.consent.refusal(r.customerId, c.channel, r.address, (customer.consents ?? {}) as Record<string, ConsentEntry>);
     if (refusal) return void (await this.settle(r, { state: 'skipped', reason: refusal }));
     const now = this.clock.now();
     const tz = validTimeZone(customer.timeZone) ? customer.timeZone! : cfg.defaultTimeZone;

@@ -191,6 +191,26 @@ test('a reply to a campaign SMS opens a conversation tagged with the campaign, r
   sock.close();
 }, 60_000);
 
+test('a CSV list as the audience: numbers normalised, duplicates folded, bad rows listed with reasons; the campaign sends to the list once each', async () => {
+  const c = await api(h.url, '/api/campaigns', { token: mkt, body: { name: 'csv list', channel: 'sms', content } });
+  const csv = ['phone,name,language', '13977770001,王五,zh', '"+86 139 7777 0001",dup,zh', '8613977770002,"Lee, Ann",en', '12ab,bad,zh', ',nobody,zh', '"13977770003,unclosed,zh', ''].join('\r\n');
+  const r = await fetch(`${h.url}/api/campaigns/${c.body.campaign.id}/audience.csv`, { method: 'PUT', headers: { authorization: `Bearer ${mkt}`, 'content-type': 'text/csv' }, body: csv });
+  const body = await r.json();
+  expect(r.status).toBe(200);
+  expect(body).toMatchObject({ accepted: 2, duplicates: 1, badCount: 3 });
+  expect(body.bad.map((b: any) => b.line)).toEqual([5, 6, 7]);
+  expect(body.bad[0].reason).toContain('not a valid phone number');
+  expect((await api(h.url, '/api/campaigns/audience/count', { token: mkt, body: { channel: 'sms', audience: body.campaign.audience } })).body.count).toBe(2);
+  const noHeader = await fetch(`${h.url}/api/campaigns/${c.body.campaign.id}/audience.csv`, { method: 'PUT', headers: { authorization: `Bearer ${mkt}`, 'content-type': 'text/csv' }, body: 'name\nx' });
+  expect(noHeader.status).toBe(400);
+  expect((await noHeader.json()).error.code).toBe('invalid_csv');
+  expect((await api(h.url, `/api/campaigns/${c.body.campaign.id}/start`, { token: mkt, method: 'POST' })).status).toBe(200);
+  const done = await waitState(h.url, mkt, c.body.campaign.id, 'completed');
+  expect(done.progress.sent).toBe(2);
+  expect(received('+8613977770001').length).toBe(1);
+  expect(submittedText(received('+8613977770002')[0]!)).toBe('Hi Lee, Ann, card ending  has an offer Reply STOP to opt out');
+});
+
 test('bad input is a clear 400 and stores nothing; agents may not manage campaigns', async () => {
   const before = await h.hub.campaigns.models.Campaign.countDocuments({});
   for (const body of [{ name: '', channel: 'sms', content }, { name: 'x', channel: 'fax', content }, { name: 'x', channel: 'sms', content: {} }, { name: 'x', channel: 'sms', content, audience: { tiers: 'gold' } }, { name: 'x', channel: 'sms', content, $where: '1' }]) {
