@@ -16,6 +16,7 @@ export default {
   tier: { standard: 'Standard', gold: 'Gold', vip: 'VIP' },
   role: { agent: 'Agent', supervisor: 'Supervisor', marketing: 'Marketing', admin: 'Administrator' },
   msgStatus: { received: 'received', queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' },
+  search: { placeholder: 'Search name, phone, e-mail, text…', label: 'Search conversations', clear: 'Clear the search', loading: 'Searching…', error: 'Search failed: {msg}', results: 'Results for {q}', count: '{n} found for “{q}”' },
   tags: { add: '+ tag', remove: 'Remove tag {tag}', filterBy: 'Show conversations tagged {tag}', filter: 'Filter by tag…', clearFilter: 'Stop filtering by {tag}', invalid: 'A tag is 1-32 letters, digits, spaces, _ or -.' },
   snooze: { short: 'Snoozed · {time}', action: 'Snooze', until: 'Snoozed until {time}', wake: 'Unsnooze', hours: '{n} h', tomorrow: 'Tomorrow 09:00', at: 'Until…', filter: 'Snoozed' },
   canned: {

@@ -16,6 +16,7 @@ const zh: typeof en = {
   tier: { standard: '普通', gold: '金卡', vip: 'VIP' },
   role: { agent: '座席', supervisor: '班长', marketing: '营销', admin: '管理员' },
   msgStatus: { received: '已接收', queued: '排队中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
+  search: { placeholder: '搜索姓名、电话、邮箱、内容…', label: '搜索会话', clear: '清除搜索', loading: '正在搜索…', error: '搜索失败：{msg}', results: '“{q}”的结果', count: '“{q}”找到 {n} 个' },
   tags: { add: '+ 标签', remove: '移除标签 {tag}', filterBy: '查看带 {tag} 标签的会话', filter: '按标签筛选…', clearFilter: '取消按 {tag} 筛选', invalid: '标签为 1-32 个字母、数字、空格、_ 或 -。' },
   snooze: { short: '稍后 · {time}', action: '稍后处理', until: '稍后处理至 {time}', wake: '恢复', hours: '{n} 小时', tomorrow: '明天 09:00', at: '直到…', filter: '稍后处理' },
   canned: {
