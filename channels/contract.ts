@@ -55,6 +55,10 @@ export interface MessageView {
   text: string;
   html?: string;
   subject?: string;
+  /** Who sent it and to whom, as the channel wrote them (e-mail From/To/Cc; a fax's number), where known. */
+  from?: string;
+  to?: string;
+  cc?: string;
   attachments: AttachmentRef[];
   clientId?: string;
   status: DeliveryStatus;
@@ -83,6 +87,8 @@ export interface InboundMessage {
   customer: { id?: string; identity?: { channel: Channel; address: string; verified?: boolean }; name?: string; language?: string };
   from?: string;
   to?: string;
+  /** Copy recipients (e-mail Cc), comma-separated. */
+  cc?: string;
   text: string;
   html?: string;
   subject?: string;
@@ -173,6 +179,11 @@ export interface OutboundMessage {
    * idempotency key) should make the resend harmless. See docs/API.md, "Outbound".
    */
   attempt: number;
+  /**
+   * Extra protocol headers for channels that have them (e-mail: List-Unsubscribe and
+   * List-Unsubscribe-Post on marketing mail, RFC 2369 / RFC 8058). Others ignore them.
+   */
+  headers?: Record<string, string>;
 }
 
 export interface StoreFileMeta {
@@ -347,6 +358,11 @@ export interface ConnectorContext {
   readonly http: FastifyInstance;
   /** The socket.io namespace /<kind>, shared by every hub process through the Redis adapter. */
   readonly realtime: Namespace;
+  /**
+   * The context for another channel this connector carries (ConnectorDefinition.alsoServes), e.g. the
+   * email connector's fax-to-email mailboxes ingest, store files and take receipts on `fax`.
+   */
+  serving?(channel: Channel): ConnectorContext;
 }
 
 export interface ChannelConnector {
@@ -393,6 +409,11 @@ export interface ConnectorDefinition<S extends z.ZodObject = z.ZodObject, K exte
   secrets?: string[];
   /** Paths under which the connector's HTTP routes answer any origin (a widget on the bank's site). */
   publicPaths?: string[];
+  /**
+   * Other channels this connector carries (email carries fax-to-email): their outbound sends and hooks
+   * go to it (unless that channel has a connector of its own), and ctx.serving(channel) gives it their context.
+   */
+  alsoServes?: readonly Channel[];
   create(config: z.output<S>): ChannelConnector;
 }
 

@@ -21,6 +21,12 @@ const NEXT: Record<LifecycleEvent['type'], ConnectorState> = { started: 'up', re
 export class Connectors {
   /** The enabled connectors, by channel: outbound sends and the hooks go to the conversation's channel. */
   readonly byChannel = new Map<Channel, ChannelConnector>();
+  /**
+   * Channel → the connector that carries it: byChannel plus the channels a connector also serves
+   * (ConnectorDefinition.alsoServes: the email connector carries fax-to-email). Outbound sends and
+   * hooks go by this map; byChannel is what is started and stopped (each connector once).
+   */
+  readonly routes = new Map<Channel, ChannelConnector>();
   private readonly status = new Map<Channel, ConnectorStatus>();
   /** Paths of the enabled connectors' routes that answer any origin (ConnectorDefinition.publicPaths). */
   readonly publicPaths: string[] = [];
@@ -35,7 +41,10 @@ export class Connectors {
       // Sections of registered connectors were validated by loadConfig; this parse only fills defaults.
       const section = connectorSection(d).parse((config as Record<string, unknown>)[d.kind]);
       if (!section.enabled) continue;
-      this.byChannel.set(d.kind, d.create(section));
+      const c = d.create(section);
+      this.byChannel.set(d.kind, c);
+      this.routes.set(d.kind, c);
+      for (const ch of d.alsoServes ?? []) if (!this.routes.has(ch)) this.routes.set(ch, c);
       this.publicPaths.push(...(d.publicPaths ?? []));
       this.set(d.kind, 'starting');
     }
@@ -74,12 +83,12 @@ export class Connectors {
   }
 
   get(channel: Channel): ChannelConnector | undefined {
-    return this.byChannel.get(channel);
+    return this.routes.get(channel);
   }
 
   /** Run a hook of the conversation's connector; a hook that throws is logged, never propagated. */
   hook<K extends 'conversationUpdated' | 'queuePosition' | 'agentTyping' | 'agentRead'>(target: ConversationTarget, name: K, ...args: Parameters<NonNullable<ChannelConnector[K]>> extends [ConversationTarget, ...infer R] ? R : never): void {
-    const c = this.byChannel.get(target.channel);
+    const c = this.routes.get(target.channel);
     const fn = c?.[name] as ((t: ConversationTarget, ...a: unknown[]) => void) | undefined;
     if (!fn) return;
     try {
@@ -91,6 +100,6 @@ export class Connectors {
 
   /** Whether the channel's connector defines a hook (spares a lookup per event when it does not). */
   has(channel: Channel, name: 'conversationUpdated' | 'queuePosition' | 'agentTyping' | 'agentRead'): boolean {
-    return typeof this.byChannel.get(channel)?.[name] === 'function';
+    return typeof this.routes.get(channel)?.[name] === 'function';
   }
 }

@@ -4,7 +4,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -43,6 +43,8 @@ import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
 import { registerCannedRoutes } from './api/canned-routes.js';
 import { registerCustomerRoutes } from './api/customer-routes.js';
+import { registerIvrRoutes } from './api/ivr-routes.js';
+import { Ivr, defaultPromptDir } from '../gateway/ivr/index.js';
 import { connectors as registry } from '../channels/index.js';
 import type { Channel, ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
 import { Connectors } from './connectors.js';
@@ -57,6 +59,7 @@ import type { MessageDoc } from './models/message.js';
 import { isLive } from './models/types.js';
 import { findByIds } from './by-ids.js';
 import { securityHeaders } from './security-headers.js';
+import { Campaigns } from './campaigns/index.js';
 
 export interface HubEvents {
   messageCreated(message: MessageDoc, conversation: ConversationView): void;
@@ -82,6 +85,8 @@ export class Hub {
   readonly outbound: Outbound;
   readonly merges: CustomerMerge;
   readonly outreach: Outreach;
+  /** Marketing campaigns, consent and opt-out (hub/campaigns/). */
+  readonly campaigns: Campaigns;
   readonly files: FileStore;
   readonly receipts: Receipts;
   /** The enabled channel connectors (channels/index.ts), their lifecycle states and hooks. */
@@ -91,6 +96,8 @@ export class Hub {
   readonly inbox: InboxView;
   readonly acdBridge: AcdBridge;
   readonly events: HubEvents;
+  /** IVR flows, prompts and the engine the call layer runs calls through (gateway/ivr). */
+  readonly ivr: Ivr;
   private subRedis: Redis;
   private closing = false;
   /** conversation id → what connectors' hooks get about it (see targetsOf). */
@@ -170,6 +177,7 @@ export class Hub {
       },
       bump: (items) => this.inbox.bump(items),
       counterError: (e) => this.log.error({ err: e }, 'conversation counters not updated (messages are stored)'),
+      opening: (customerId, channel) => this.campaigns.replyRouting(customerId, channel),
     }, this.files, new Identities(this.m, config.identities));
     this.connectors = new Connectors(connectorDefs, config, log.child({ mod: 'connectors' }), this.metrics);
     this.acdBridge = new AcdBridge(this);
@@ -208,9 +216,11 @@ export class Hub {
     );
     this.conversations = new Conversations(this);
     this.receipts = new Receipts(this.m, redis, config.redisPrefix, config.receipts.pendingTtlSeconds, log.child({ mod: 'receipts' }), (msg) => this.outboundStatus(msg));
-    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.byChannel, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
+    this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.routes, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
     this.merges = new CustomerMerge(this);
     this.outreach = new Outreach(this);
+    this.ivr = new Ivr({ conn, m: this.m, promptDir: defaultPromptDir(resolve(config.dataDir)), queues: async () => (await this.acdBridge.queues()).map((q) => q.id), log: log.child({ mod: 'ivr' }) });
+    this.campaigns = new Campaigns(this);
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
   }
@@ -242,6 +252,7 @@ export class Hub {
   private async init(): Promise<void> {
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
     await this.ingest.ids.loadMerges();
+    await this.campaigns.init();
     // Tight limits for every multipart body: fields are buffered in memory before a file is reached.
     await this.app.register(multipart, { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 4, fieldSize: 1024, fieldNameSize: 64, parts: 6, headerPairs: 20 } });
     securityHeaders(this.app, { https: (this.config.publicUrl ?? '').startsWith('https:') });
@@ -267,6 +278,7 @@ export class Hub {
       await c.start(connectorContext(this, kind, log, (e) => this.connectors.report(kind, e)));
     }
     this.outbound.start();
+    await this.campaigns.start();
     this.uploadSweep.start();
     this.snoozes.start();
     await this.acd.start();
@@ -340,7 +352,9 @@ export class Hub {
     registerAcdRoutes(this.app, this);
     registerAdminRoutes(this.app, this);
     registerCustomerRoutes(this.app, this);
+    registerIvrRoutes(this.app, this);
     registerCannedRoutes(this.app, this);
+    this.campaigns.registerRoutes(this.app);
     this.serveUi();
   }
 
@@ -413,6 +427,8 @@ export class Hub {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // Campaign lanes first: a send cut short by a stopped connector would only be retried.
+    await this.campaigns.close();
     for (const [kind, c] of this.connectors.byChannel) {
       await c.stop().catch((e) => this.log.warn({ err: e, connector: kind }, 'connector did not stop cleanly'));
       this.connectors.report(kind, { type: 'stopped' });

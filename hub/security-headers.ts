@@ -3,6 +3,7 @@
  * module files), so the policy allows scripts from this origin only; styles may be inline (the widget
  * puts its CSS in its shadow root, Vue sets style attributes). No page of ours may be framed
  * (clickjacking); the widget is a script on the bank's own page, not a frame, so it is not affected.
+ * Mail HTML is shown in a sandboxed iframe (no scripts, srcdoc: it inherits this policy).
  * A route that sets its own policy (attachments: `default-src 'none'; sandbox`) keeps it.
  */
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +12,10 @@ export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
+  // Remote images (http/https) only because an agent may ask to see a mail's images: the console
+  // strips every remote source from mail HTML until that click (agent-ui mailHtml.ts), and scripts
+  // stay 'self' only. Referrer-Policy no-referrer keeps the console's URLs from the sender.
+  "img-src 'self' data: blob: https: http:",
   "connect-src 'self'",
   "font-src 'self' data:",
   "object-src 'none'",

@@ -23,6 +23,10 @@ dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'install ok in
 [[ -x /usr/lib/dovecot/imap ]] || missing+=(dovecot-imapd)
 [[ -x /usr/lib/dovecot/lmtp ]] || missing+=(dovecot-lmtpd)
 command -v smtpd >/dev/null || [[ -x /usr/sbin/smtpd ]] || missing+=(opensmtpd)
+# Fax-to-email: poppler's pdftoppm/pdfinfo draw fax pages, libtiff's tiff2pdf reads fax TIFFs
+# (G3/G4/PackBits) for it; tests make their fax fixtures with libtiff's ppm2tiff/tiffcp.
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+command -v tiff2pdf >/dev/null || missing+=(libtiff-tools)
 # Voice: sipp (Debian's sip-tester) is the SIP trunk in tests; espeak-ng + sox make the IVR's
 # prompts (8 kHz WAV); the mediasoup worker builds on Debian's libuv, OpenSSL, libsrtp2 and abseil.
 command -v sipp >/dev/null || missing+=(sip-tester)

@@ -11,6 +11,7 @@
  * Passwords are secrets: redactEmailConfig() is what may be logged or shown.
  */
 import { z } from 'zod';
+import { FaxSettingsSchema } from './fax/config.js';
 
 const host = z.string().min(1).max(255);
 const port = z.coerce.number().int().min(1).max(65535);
@@ -45,6 +46,19 @@ export const MailboxSchema = z
     queue: z.string().min(1).max(64),
     /** `fax`: a fax-to-email mailbox (each mail a fax with a TIFF/PDF attachment). */
     kind: z.enum(['email', 'fax']).default('email'),
+    /** For `kind: "fax"`: number patterns, renderer limits, the email-to-fax gateway (fax/config.ts). */
+    fax: FaxSettingsSchema.optional(),
+    /**
+     * Acknowledge a customer's first mail in a thread with its case number (never an automated mail:
+     * auto-replies, bounces, lists, no-reply senders — that is how mail loops start). `{case}` in
+     * subject and text is replaced by the case token ([#CASE-n]).
+     */
+    autoAck: z
+      .strictObject({
+        subject: z.string().min(1).max(300).default('{case} 我们已收到您的邮件 / We have received your mail'),
+        text: z.string().min(1).max(5000).default('您好，\n\n我们已收到您的邮件，案件编号 {case}。回复时请保留此编号。\n\nHello,\n\nWe have received your mail; your case number is {case}. Please keep it in the subject when you reply.'),
+      })
+      .optional(),
     imap: ImapSettingsSchema,
     smtp: SmtpSettingsSchema,
   })
@@ -62,6 +76,19 @@ export const EmailConfigSchema = z
     maxAttachmentBytes: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
     /** A mail with no thread headers joins the same sender's mail with the same subject within this many days. */
     subjectWindowDays: z.coerce.number().min(0).max(365).default(7),
+    /**
+     * Per-sender flood limit, over all mailboxes and hub processes (Redis): past it a sender's mail is
+     * refused — kept raw in the file store with the reason (metadata.refused), no case opened.
+     */
+    /**
+     * One reader per mailbox across hub processes (lease.ts): the lease lives ttlMs after its last
+     * renewal (every renewMs); a hub that dies hands its mailboxes over within about ttlMs.
+     */
+    lease: z
+      .strictObject({ ttlMs: z.coerce.number().int().min(1000).default(15_000), renewMs: z.coerce.number().int().min(200).default(5_000) })
+      .refine((l) => l.renewMs * 2 <= l.ttlMs, { message: 'renewMs must be at most half of ttlMs' })
+      .prefault({}),
+    floodPerSender: z.strictObject({ mails: z.coerce.number().int().min(1).default(30), perSeconds: z.coerce.number().int().min(1).default(3600) }).prefault({}),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

@@ -12,12 +12,17 @@ import { parseMail, type PartSink } from './parse.js';
 import type { FetchedMail } from './reader.js';
 import { recordThread, resolveThread } from './threading.js';
 import type { ThreadStore } from './thread-store.js';
+import { caseToken } from './threading.js';
+
+/** Sends one automatic mail (the acknowledgement) from a mailbox. */
+export type AckSender = (box: Mailbox, mail: { id: string; to: string; subject: string; text: string; inReplyTo?: string; references: string[]; caseNumber: string }) => Promise<void>;
 
 export class EmailInbound {
   constructor(
     private readonly ctx: ConnectorContext,
     private readonly config: EmailConfig,
     private readonly threads: ThreadStore,
+    private readonly sendAck?: AckSender,
   ) {}
 
   async handle(box: Mailbox, mail: FetchedMail): Promise<void> {
@@ -41,8 +46,9 @@ export class EmailInbound {
       channel: 'email',
       externalId,
       customer: { identity: { channel: 'email', address }, ...(parsed.from?.name ? { name: parsed.from.name } : {}) },
-      from: address,
-      to: box.address,
+      from: (parsed.from?.name ? `${parsed.from.name} <${address}>` : address).slice(0, 320),
+      to: (parsed.to.length ? parsed.to.map((a) => a.address).join(', ') : box.address).slice(0, 320),
+      ...(parsed.cc.length ? { cc: parsed.cc.map((a) => a.address).join(', ').slice(0, 2000) } : {}),
       subject: parsed.subject,
       text: [parsed.text, ...notes].filter(Boolean).join('\n\n').slice(0, 100_000),
       ...(parsed.html ? { html: parsed.html } : {}),
@@ -57,6 +63,17 @@ export class EmailInbound {
     if (msg.attachments?.length) await ctx.files.bindToConversation(msg.attachments.map((a) => a.id), res.conversation.id);
     await recordThread(parsed, box, thread.threadKey, this.threads, this.config.subjectWindowDays * 86400);
     await this.threads.setLast(thread.threadKey, parsed.messageId ?? externalId, parsed.references);
+    // Loop protection: never to a machine (classify: auto-replies and reports never get here; lists,
+    // bulk, no-reply and mailer-daemon are `automated`) nor to our own address.
+    const ours = address === box.address.toLowerCase();
+    if (box.autoAck && this.sendAck && !cls.automated && !ours && parsed.from && !res.duplicate && (await this.threads.firstAck(thread.threadKey))) {
+      const n = await this.threads.caseFor(thread.threadKey);
+      const fill = (s: string) => s.replaceAll('{case}', caseToken(n));
+      // The customer's mail is stored whatever becomes of the acknowledgement: a failure is logged only.
+      await this.sendAck(box, { id: `ack.${res.message.id}`, to: address, subject: fill(box.autoAck.subject), text: fill(box.autoAck.text), ...(parsed.messageId ? { inReplyTo: parsed.messageId } : {}), references: parsed.references, caseNumber: n }).catch((e: Error) =>
+        ctx.log.warn({ mailbox: box.name, err: e.message }, 'email: acknowledgement not sent'),
+      );
+    }
   }
 
   private async receipt(originalMessageId: string, status: DeliveryStatus, detail: string, at?: Date): Promise<void> {

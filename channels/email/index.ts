@@ -9,5 +9,7 @@ export const email = defineConnector({
   enabledByDefault: false,
   // Mailbox passwords (imap.password, smtp.password): redacted wherever config is printed or logged.
   secrets: ['password'],
+  // Mailboxes of kind "fax" are fax-to-email: the hub sends fax conversations' replies here too.
+  alsoServes: ['fax'],
   create: (config) => new EmailConnector(config),
 });

@@ -9,6 +9,7 @@
  *   P:caseof:<thread key>   → n
  *   P:caseseq               → last case number handed out
  *   P:last:<thread key>     → the customer's latest Message-ID and its References (what a reply answers)
+ *   P:acked:<thread key>    → set once the thread's auto-acknowledgement went out (one per thread)
  */
 import type { Redis } from 'ioredis';
 
@@ -81,6 +82,11 @@ export class ThreadStore {
   async last(threadKey: string): Promise<{ messageId: string; references: string[] } | undefined> {
     const v = await this.redis.get(`${this.p}:last:${threadKey}`);
     return v ? (JSON.parse(v) as { messageId: string; references: string[] }) : undefined;
+  }
+
+  /** True the first time only (per thread, across processes): whether this call may send the acknowledgement. */
+  async firstAck(threadKey: string): Promise<boolean> {
+    return (await this.redis.set(`${this.p}:acked:${threadKey}`, '1', 'EX', ALIAS_TTL_SECONDS, 'NX')) === 'OK';
   }
 
   /** The thread's case number (allocated on first use). */

@@ -20,6 +20,17 @@ import type { FileStore } from '../files.js';
 import type { Bump } from '../inbox-view.js';
 import type { ConversationView } from '../views.js';
 
+/**
+ * sanitize-html's defaults plus images: a mail's pictures (http/https, cid: parts of the same mail,
+ * data:) are kept so the console can show them — remote ones only once the agent asks (agent-ui
+ * mailHtml.ts), never by themselves.
+ */
+const INBOUND_HTML: sanitizeHtml.IOptions = {
+  allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img'],
+  allowedAttributes: { ...sanitizeHtml.defaults.allowedAttributes, img: ['src', 'alt', 'title', 'width', 'height'] },
+  allowedSchemesByTag: { img: ['http', 'https', 'cid', 'data'] },
+};
+
 const attachment = z.object({
   id: z.string().regex(/^[0-9a-f]{24}$/),
   name: z.string().max(255),
@@ -40,6 +51,7 @@ export const InboundMessageSchema = z.object({
   }),
   from: z.string().max(320).optional(),
   to: z.string().max(320).optional(),
+  cc: z.string().max(2000).optional(),
   text: z.string().max(100_000),
   html: z.string().max(2_000_000).optional(),
   subject: z.string().max(1000).optional(),
@@ -90,6 +102,12 @@ export interface IngestHooks {
   bump?(items: Bump[]): Promise<Map<string, ConversationView | null>>;
   /** bump failed (Redis unreachable): the messages are stored, their counters lag. */
   counterError?(e: unknown): void;
+  /**
+   * A customer's message is about to open a routed conversation: where it should go and what it is
+   * tagged with instead of the channel's defaults (a reply to a campaign goes to the campaign's queue,
+   * hub/campaigns/replies.ts). Null: the defaults. A failure here is the defaults too.
+   */
+  opening?(customerId: Types.ObjectId, channel: Channel): Promise<{ queue?: string; tags?: string[] } | null>;
 }
 
 type Prepared = { msg: Parsed; admit?: Promise<unknown>; doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string; conversation: ConversationDoc };
@@ -131,7 +149,7 @@ export class Ingest {
     const customerId = await this.resolveCustomer(msg);
     const conversation = await this.liveConversation(customerId, msg);
     const conversationId = conversation._id;
-    const html = msg.html ? sanitizeHtml(msg.html) : undefined;
+    const html = msg.html ? sanitizeHtml(msg.html, INBOUND_HTML) : undefined;
     const now = msg.receivedAt ?? new Date();
     const doc = {
       _id: new Types.ObjectId(),
@@ -142,6 +160,7 @@ export class Ingest {
       author: { type: 'customer', name: msg.customer.name },
       from: msg.from,
       to: msg.to,
+      ...(msg.cc ? { cc: msg.cc } : {}),
       text: msg.text,
       html,
       subject: msg.subject,
@@ -222,6 +241,7 @@ export class Ingest {
       return existing;
     }
     const customer = await this.m.Customer.findById(customerId, { name: 1, tier: 1, tags: 1 }).lean();
+    const routeAs = route && this.hooks.opening ? await this.hooks.opening(customerId, msg.channel).catch(() => null) : null;
     const now = new Date();
     // Upsert on the unique openKey: two first messages racing open one conversation.
     let conv: ConversationDoc | null = null;
@@ -237,7 +257,7 @@ export class Ingest {
             customerTier: customer?.tier ?? 'standard',
             channel: msg.channel,
             status: 'queued',
-            queue: msg.queue ?? 'general',
+            queue: routeAs?.queue ?? msg.queue ?? 'general',
             priority: contactPriority(customer?.tier, customer?.tags as string[] | undefined),
             subject: msg.subject,
             queuedAt: now,
@@ -245,7 +265,7 @@ export class Ingest {
             lastMessagePreview: '',
             unreadCount: 0,
             messageCount: 0,
-            tags: [],
+            tags: routeAs?.tags ?? [],
             requiredSkills: [],
             channelData: msg.channelData ?? {},
             ...(msg.threadKey ? { threadKey: msg.threadKey } : {}),

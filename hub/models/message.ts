@@ -15,6 +15,8 @@ export const messageSchema = new Schema(
     author: { type: { type: String, enum: ['customer', 'agent', 'system'] }, id: String, name: String },
     from: String,
     to: String,
+    /** Copy recipients as the channel gave them (e-mail Cc), comma-separated. */
+    cc: String,
     text: { type: String, default: '' },
     /** Sanitised HTML (never the raw customer HTML). */
     html: String,
@@ -61,6 +63,7 @@ export interface MessageDoc {
   author?: { type?: 'customer' | 'agent' | 'system' | null; id?: string | null; name?: string | null } | null;
   from?: string | null;
   to?: string | null;
+  cc?: string | null;
   text?: string | null;
   html?: string | null;
   subject?: string | null;

@@ -24,7 +24,7 @@ router.beforeEach(async (to) => {
   const home = { name: homeFor(auth.user?.role) };
   // Each role has its own home: a page a role cannot use sends it there (marketing has no inbox).
   if (to.meta.auth && !to.meta.marketing && !hasInbox(auth.user?.role)) return home;
-  if (to.meta.marketing && auth.user?.role !== 'marketing' && !auth.isAdmin) return home;
+  if (to.meta.marketing && auth.user?.role !== 'marketing' && !auth.isSupervisor) return home;
   if (to.meta.lead && !auth.isSupervisor) return home;
   if (to.meta.admin && !auth.isAdmin) return home;
   if (to.name === 'login' && auth.token && (await auth.restore())) return home;

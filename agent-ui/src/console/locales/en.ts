@@ -17,6 +17,14 @@ export default {
   role: { agent: 'Agent', supervisor: 'Supervisor', marketing: 'Marketing', admin: 'Administrator' },
   msgStatus: { received: 'received', queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' },
   search: { placeholder: 'Search name, phone, e-mail, text…', label: 'Search conversations', clear: 'Clear the search', loading: 'Searching…', error: 'Search failed: {msg}', results: 'Results for {q}', count: '{n} found for “{q}”' },
+  mail: {
+    from: 'From', to: 'To', cc: 'Cc', body: 'Mail content', quoted: 'Show quoted history',
+    remoteBlocked: '{n} remote image(s) blocked to protect your privacy.', showImages: 'Show images',
+  },
+  fax: {
+    viewer: 'Fax pages', page: 'Page {n} of {total}', prev: 'Previous page', next: 'Next page',
+    zoomIn: 'Zoom in', zoomOut: 'Zoom out', rotate: 'Rotate', failed: 'Could not load this page.',
+  },
   tags: { add: '+ tag', remove: 'Remove tag {tag}', filterBy: 'Show conversations tagged {tag}', filter: 'Filter by tag…', clearFilter: 'Stop filtering by {tag}', invalid: 'A tag is 1-32 letters, digits, spaces, _ or -.' },
   snooze: { short: 'Snoozed · {time}', action: 'Snooze', until: 'Snoozed until {time}', wake: 'Unsnooze', hours: '{n} h', tomorrow: 'Tomorrow 09:00', at: 'Until…', filter: 'Snoozed' },
   canned: {
@@ -79,6 +87,18 @@ export default {
     titleCount: 'Unread count in the tab title', desktopRefused: 'The browser refused notifications: allow them in its site settings.',
   },
   alert: { offer: 'Incoming {channel}: {name}', message: 'New message from {name}' },
+  campaigns: {
+    new: 'New campaign', name: 'Name', channel: 'Channel', email: 'E-mail', audience: 'Audience', segments: 'Segments', tiers: 'Tiers', tags: 'Tags (all of them)',
+    language: 'Language', anyLanguage: 'Any', listHint: 'comma-separated', count: '{n} customers in this audience', content: 'Content', subject: 'Subject',
+    textZh: 'Chinese text', textEn: 'English text', counter: '{units} characters · {encoding} · {segments} SMS part(s) (the opt-out wording is added)',
+    fieldsHint: "Fields: {fields}. Quiet hours, consent, suppression and the frequency cap are enforced when sending.",
+    queue: 'Queue for replies', save: 'Save draft', cancelForm: 'Close', start: 'Start', approve: 'Approve', pause: 'Pause', resume: 'Resume', cancel: 'Cancel campaign',
+    csv: 'Export CSV', progress: 'Progress',
+    stats: '{sent}/{total} sent · {delivered} delivered · {failed} failed · {skipped} skipped · {optedOut} opted out · {replied} replied',
+    waiting: '{n} waiting for quiet hours to end',
+    state: { draft: 'Draft', awaiting_approval: 'Awaiting approval', scheduled: 'Scheduled', running: 'Running', paused: 'Paused', completed: 'Completed', cancelled: 'Cancelled' },
+    reason: { opted_out: 'opted out', suppressed: 'suppressed', frequency_cap: 'frequency cap', no_address: 'no address', cancelled: 'cancelled', other: 'other' },
+  },
   marketing: { title: 'Marketing', campaigns: 'Campaigns', empty: 'No campaigns yet. Outbound campaigns (SMS, email, voice) will be planned and followed here.' },
   acd: {
     state: { available: 'Available', busy: 'Busy', wrapup: 'Wrap-up', notready: 'Not ready', offline: 'Offline', disconnected: 'Disconnected' },

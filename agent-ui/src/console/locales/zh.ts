@@ -17,6 +17,14 @@ const zh: typeof en = {
   role: { agent: '座席', supervisor: '班长', marketing: '营销', admin: '管理员' },
   msgStatus: { received: '已接收', queued: '排队中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
   search: { placeholder: '搜索姓名、电话、邮箱、内容…', label: '搜索会话', clear: '清除搜索', loading: '正在搜索…', error: '搜索失败：{msg}', results: '“{q}”的结果', count: '“{q}”找到 {n} 个' },
+  mail: {
+    from: '发件人', to: '收件人', cc: '抄送', body: '邮件内容', quoted: '显示引用的历史邮件',
+    remoteBlocked: '已阻止 {n} 张远程图片，以保护隐私。', showImages: '显示图片',
+  },
+  fax: {
+    viewer: '传真页面', page: '第 {n} 页，共 {total} 页', prev: '上一页', next: '下一页',
+    zoomIn: '放大', zoomOut: '缩小', rotate: '旋转', failed: '无法加载此页。',
+  },
   tags: { add: '+ 标签', remove: '移除标签 {tag}', filterBy: '查看带 {tag} 标签的会话', filter: '按标签筛选…', clearFilter: '取消按 {tag} 筛选', invalid: '标签为 1-32 个字母、数字、空格、_ 或 -。' },
   snooze: { short: '稍后 · {time}', action: '稍后处理', until: '稍后处理至 {time}', wake: '恢复', hours: '{n} 小时', tomorrow: '明天 09:00', at: '直到…', filter: '稍后处理' },
   canned: {
@@ -78,6 +86,18 @@ const zh: typeof en = {
     titleCount: '标签页标题显示未读数', desktopRefused: '浏览器拒绝了通知权限，请在网站设置中允许。',
   },
   alert: { offer: '新{channel}接入：{name}', message: '{name} 发来新消息' },
+  campaigns: {
+    new: '新建活动', name: '名称', channel: '渠道', email: '邮件', audience: '目标客户', segments: '客群', tiers: '等级', tags: '标签（全部满足）',
+    language: '语言', anyLanguage: '不限', listHint: '用逗号分隔', count: '该客群共 {n} 位客户', content: '内容', subject: '邮件主题',
+    textZh: '中文内容', textEn: '英文内容', counter: '{units} 字符 · {encoding} · {segments} 条短信（另加退订提示）',
+    fieldsHint: "可用字段：{fields}。免打扰时段、营销许可、屏蔽名单和频次上限在发送时执行。",
+    queue: '回复进入的队列', save: '保存草稿', cancelForm: '关闭', start: '开始', approve: '批准', pause: '暂停', resume: '继续', cancel: '取消活动',
+    csv: '导出 CSV', progress: '进度',
+    stats: '已发送 {sent}/{total} · 已送达 {delivered} · 失败 {failed} · 跳过 {skipped} · 退订 {optedOut} · 回复 {replied}',
+    waiting: '{n} 条等待免打扰时段结束',
+    state: { draft: '草稿', awaiting_approval: '待审批', scheduled: '已排期', running: '发送中', paused: '已暂停', completed: '已完成', cancelled: '已取消' },
+    reason: { opted_out: '已退订', suppressed: '屏蔽名单', frequency_cap: '频次上限', no_address: '无地址', cancelled: '已取消', other: '其他' },
+  },
   marketing: { title: '营销', campaigns: '营销活动', empty: '暂无营销活动。外呼营销（短信、邮件、语音）将在这里策划和跟踪。' },
   acd: {
     state: { available: '空闲', busy: '忙碌', wrapup: '话后处理', notready: '示忙', offline: '离线', disconnected: '已断开' },
