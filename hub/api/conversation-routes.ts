@@ -102,6 +102,15 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     return { items, nextCursor: rows.length > q.limit ? items[items.length - 1].lastMessageAt : null };
   });
 
+  // Search (hub/search/): customer name, phone or e-mail, message text; only what the caller may open.
+  app.get('/api/search', async (req) => {
+    const u = await inboxUser(req);
+    const r = z.object({ q: z.string().trim().min(1).max(200), limit: z.coerce.number().int().min(1).max(50).default(20) }).strict().safeParse(req.query);
+    if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const items = await hub.search.search(r.data.q, (v) => visibleWithoutOffers(u, { queue: v.queue, assigneeId: v.assignee?.id ?? null }), r.data.limit);
+    return { items };
+  });
+
   app.get('/api/conversations/:id', async (req) => {
     const u = await inboxUser(req);
     const c = await load(u, idParam(req.params));

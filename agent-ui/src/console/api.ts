@@ -66,6 +66,7 @@ export const api = {
     request<{ message: Message }>('POST', `/api/conversations/${id}/messages`, { text, clientId }),
   note: (id: string, text: string, clientId: string) =>
     request<{ message: Message }>('POST', `/api/conversations/${id}/notes`, { text, clientId }),
+  search: (q: string) => request<{ items: ConversationSummary[] }>('GET', `/api/search${qs({ q, limit: 50 })}`),
   tags: (id: string, add: string[], remove: string[]) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/tags`, { add, remove }),
   snooze: (id: string, until: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/snooze`, { until }),
   unsnooze: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/unsnooze`, {}),
