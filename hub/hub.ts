@@ -4,7 +4,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
@@ -40,6 +40,8 @@ import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
 import { registerCustomerRoutes } from './api/customer-routes.js';
+import { registerIvrRoutes } from './api/ivr-routes.js';
+import { Ivr, defaultPromptDir } from '../gateway/ivr/index.js';
 import { connectors as registry } from '../channels/index.js';
 import type { Channel, ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
 import { Connectors } from './connectors.js';
@@ -84,6 +86,8 @@ export class Hub {
   readonly inbox: InboxView;
   readonly acdBridge: AcdBridge;
   readonly events: HubEvents;
+  /** IVR flows, prompts and the engine the call layer runs calls through (gateway/ivr). */
+  readonly ivr: Ivr;
   private subRedis: Redis;
   private closing = false;
   /** conversation id → what connectors' hooks get about it (see targetsOf). */
@@ -193,6 +197,7 @@ export class Hub {
     this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.routes, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
     this.merges = new CustomerMerge(this);
     this.outreach = new Outreach(this);
+    this.ivr = new Ivr({ conn, m: this.m, promptDir: defaultPromptDir(resolve(config.dataDir)), queues: async () => (await this.acdBridge.queues()).map((q) => q.id), log: log.child({ mod: 'ivr' }) });
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
   }
@@ -321,6 +326,7 @@ export class Hub {
     registerAcdRoutes(this.app, this);
     registerAdminRoutes(this.app, this);
     registerCustomerRoutes(this.app, this);
+    registerIvrRoutes(this.app, this);
     this.serveUi();
   }
 

@@ -13,6 +13,7 @@ import { ConfigError, loadConfig, redactConfig } from '../config/index.js';
 import { Hub } from '../hub/hub.js';
 import { DEMO_USERS, isLoopbackHost, seedDemo } from '../hub/seed.js';
 import { startEmbedded, type Embedded } from './embedded.js';
+import { seedIvrDemo } from '../gateway/ivr/demo-flow.js';
 
 async function main(): Promise<void> {
   let config;
@@ -53,7 +54,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const hub = await Hub.create(config, log);
-  if (config.seedDemo) await seedDemo(hub.m);
+  if (config.seedDemo) {
+    await seedDemo(hub.m);
+    await seedIvrDemo(hub.ivr, log.child({ mod: 'ivr' }));
+  }
   const url = await hub.listen();
   console.log(`hub listening on ${url}`);
   if (config.seedDemo) {
