@@ -181,6 +181,11 @@ export interface OutboundMessage {
    * idempotency key) should make the resend harmless. See docs/API.md, "Outbound".
    */
   attempt: number;
+  /**
+   * Extra protocol headers for channels that have them (e-mail: List-Unsubscribe and
+   * List-Unsubscribe-Post on marketing mail, RFC 2369 / RFC 8058). Others ignore them.
+   */
+  headers?: Record<string, string>;
 }
 
 export interface StoreFileMeta {
@@ -217,6 +222,21 @@ export interface SendResult {
  */
 export type LifecycleEvent = { type: 'started' } | { type: 'degraded'; reason: string } | { type: 'reconnected' } | { type: 'stopped' };
 export const CONNECTOR_STATES = ['starting', 'up', 'degraded', 'stopped'] as const;
+
+/**
+ * One link a connector keeps to the outside (an SMPP bind, a mailbox), as this hub process sees it,
+ * for the Administration view (GET /api/admin/channels). `error`: refused in a way retrying will not
+ * fix (wrong password); `reconnecting`: dropped or not up yet, being retried.
+ */
+export interface ConnectorPart {
+  /** A label a person recognises (`cmcc#1`); never an address with credentials. */
+  name: string;
+  state: 'bound' | 'connected' | 'reconnecting' | 'error' | 'stopped';
+  /** Why it is not up, as a person can act on it; never a secret. */
+  reason?: string;
+  /** When it entered this state (ISO). */
+  since?: string;
+}
 export type ConnectorState = (typeof CONNECTOR_STATES)[number];
 
 // ---------------------------------------------------------------------------------------------------
@@ -367,6 +387,8 @@ export interface ChannelConnector {
   agentTyping?(c: ConversationTarget, typing: boolean): void;
   /** The agent read the customer's messages up to `upTo`. */
   agentRead?(c: ConversationTarget, upTo: string): void;
+  /** Each link to the outside and its state (ConnectorPart), for administrators. Cheap, must not throw. */
+  parts?(): ConnectorPart[];
 }
 
 // ---------------------------------------------------------------------------------------------------

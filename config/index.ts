@@ -88,6 +88,42 @@ const BaseSchema = z.object({
       startsPerMinute: z.coerce.number().int().min(1).default(20),
     })
     .prefault({}),
+  /** Marketing campaigns, consent and opt-out (hub/campaigns/). */
+  campaigns: z
+    .object({
+      /** A campaign with more recipients than this needs a supervisor's approval before it starts. */
+      approvalThreshold: z.coerce.number().int().min(0).default(1000),
+      /** Inbound texts (trimmed, case-insensitive) that turn the customer's marketing consent on that channel off. */
+      optOutKeywords: z.array(z.string().min(1).max(40)).default(['STOP', 'TD', '退订', 'UNSUBSCRIBE', 'T']),
+      /** Sent once when an opt-out keyword turns consent off (by the customer's language). */
+      optOutConfirmation: z
+        .object({ zh: z.string().min(1).max(300).default('您已成功退订营销信息，服务通知不受影响。'), en: z.string().min(1).max(300).default('You have unsubscribed from marketing messages. Service messages continue.') })
+        .prefault({}),
+      /** Appended to every marketing SMS (the opt-out wording regulators require). */
+      smsOptOutSuffix: z.object({ zh: z.string().max(40).default('回复TD退订'), en: z.string().max(40).default('Reply STOP to opt out') }).prefault({}),
+      /** No marketing between these local times in the customer's time zone (HH:MM, wraps midnight; equal: none). */
+      quietHours: z
+        .object({ start: z.string().regex(/^\d\d:\d\d$/).default('21:00'), end: z.string().regex(/^\d\d:\d\d$/).default('08:00') })
+        .prefault({}),
+      /** Time zone of customers who have none stored (IANA name). */
+      defaultTimeZone: z.string().min(1).default('Asia/Shanghai'),
+      /** At most `count` marketing messages per customer in `days`, across campaigns and channels. */
+      frequencyCap: z.object({ count: z.coerce.number().int().min(1).default(2), days: z.coerce.number().min(0.0001).default(7) }).prefault({}),
+      /**
+       * Campaign messages per second per channel, across hub processes: keep it below the channel's own
+       * limit (the SMS account's tps) so agents' replies always find room (service traffic goes first).
+       */
+      tps: z.object({ sms: z.coerce.number().int().min(1).default(50), email: z.coerce.number().int().min(1).default(20) }).prefault({}),
+      /** Concurrent sending lanes per campaign (BullMQ jobs; each claims recipients one at a time). */
+      lanes: z.coerce.number().int().min(1).max(64).default(4),
+      /** A recipient claimed by a process that died is taken over after this many seconds. */
+      leaseSeconds: z.coerce.number().min(1).default(60),
+      /** The queue replies to a campaign land in when the campaign names none. */
+      replyQueue: z.string().min(1).max(64).default('general'),
+      /** A reply within this many days of a campaign message is a reply to that campaign. */
+      replyWindowDays: z.coerce.number().min(0).default(7),
+    })
+    .prefault({}),
   /** Routing. */
   acd: z
     .object({
@@ -187,6 +223,9 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_REOPEN_WINDOW_HOURS: 'ingest.reopenWindowHours',
   CCHUB_FILES_MAX_BYTES: 'files.maxBytes',
   CCHUB_VOICE_ENABLED: 'voice.enabled',
+  CCHUB_CAMPAIGN_APPROVAL_THRESHOLD: 'campaigns.approvalThreshold',
+  CCHUB_CAMPAIGN_LEASE_SECONDS: 'campaigns.leaseSeconds',
+  CCHUB_CAMPAIGN_SMS_TPS: 'campaigns.tps.sms',
   // ... and each connector's own variables (its definition's env), under its section.
   ...Object.fromEntries(connectors.flatMap((d) => Object.entries(d.env ?? {}).map(([name, key]) => [name, `${d.kind}.${key}`]))),
 };

@@ -44,6 +44,9 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
 
     ingest: async (msg, opts) => {
       const r = await hub.ingest.ingest(msg, opts);
+      // Opt-out keywords and campaign replies, before the connector acknowledges its channel (a
+      // redelivery after a crash runs it again; it is idempotent).
+      await hub.campaigns.inbound(r);
       return { message: messageView(r.message), conversation: conversationInfo(r.conversation), duplicate: r.duplicate };
     },
     // Receipts move statuses forward only (hub/receipts.ts), on this connector's channel only.

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { connectorSection } from '../channels/index.js';
-import { CONNECTOR_STATES, type Channel, type ChannelConnector, type ConnectorDefinition, type ConnectorState, type ConversationTarget, type LifecycleEvent } from '../channels/contract.js';
+import { CONNECTOR_STATES, type Channel, type ChannelConnector, type ConnectorDefinition, type ConnectorPart, type ConnectorState, type ConversationTarget, type LifecycleEvent } from '../channels/contract.js';
 import type { Config } from '../config/index.js';
 import type { Metrics } from './metrics.js';
 
@@ -67,6 +67,19 @@ export class Connectors {
   /** Every enabled connector's state, for /readyz. */
   states(): Record<string, ConnectorStatus> {
     return Object.fromEntries(this.status);
+  }
+
+  /** Every enabled connector's state and its links (SMPP binds, mailboxes), for administrators. */
+  details(): { kind: Channel; status: ConnectorStatus; parts: ConnectorPart[] }[] {
+    return [...this.status].map(([kind, status]) => {
+      let parts: ConnectorPart[] = [];
+      try {
+        parts = this.byChannel.get(kind)?.parts?.() ?? [];
+      } catch (e) {
+        this.log.warn({ err: e, connector: kind }, 'connector parts() failed');
+      }
+      return { kind, status, parts };
+    });
   }
 
   get(channel: Channel): ChannelConnector | undefined {

@@ -24,6 +24,7 @@ import { AuditLog } from './audit.js';
 import { Presence } from './presence.js';
 import { SocketCap } from './socket-cap.js';
 import { UploadSweep } from './upload-sweep.js';
+import { SnoozeSweeper } from './snooze.js';
 import { createModels, type Models } from './models/index.js';
 import { Ingest } from './ingest/ingest.js';
 import { Identities } from './identities.js';
@@ -39,6 +40,7 @@ import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
+import { registerCannedRoutes } from './api/canned-routes.js';
 import { registerCustomerRoutes } from './api/customer-routes.js';
 import { registerIvrRoutes } from './api/ivr-routes.js';
 import { Ivr, defaultPromptDir } from '../gateway/ivr/index.js';
@@ -56,6 +58,7 @@ import type { MessageDoc } from './models/message.js';
 import { isLive } from './models/types.js';
 import { findByIds } from './by-ids.js';
 import { securityHeaders } from './security-headers.js';
+import { Campaigns } from './campaigns/index.js';
 
 export interface HubEvents {
   messageCreated(message: MessageDoc, conversation: ConversationView): void;
@@ -71,12 +74,16 @@ export class Hub {
   readonly presence: Presence;
   readonly socketCap: SocketCap;
   readonly uploadSweep: UploadSweep;
+  /** Wakes snoozed conversations at their time or when the customer writes (hub/snooze.ts). */
+  readonly snoozes: SnoozeSweeper;
   readonly ingest: Ingest;
   readonly agents: AgentRealtime;
   readonly conversations: Conversations;
   readonly outbound: Outbound;
   readonly merges: CustomerMerge;
   readonly outreach: Outreach;
+  /** Marketing campaigns, consent and opt-out (hub/campaigns/). */
+  readonly campaigns: Campaigns;
   readonly files: FileStore;
   readonly receipts: Receipts;
   /** The enabled channel connectors (channels/index.ts), their lifecycle states and hooks. */
@@ -111,6 +118,7 @@ export class Hub {
     this.presence = new Presence(redis, config.redisPrefix);
     this.socketCap = new SocketCap(redis, config.redisPrefix, config.agentSocketsPerUser);
     this.uploadSweep = new UploadSweep(conn, config.uploads.unattachedTtl, log.child({ mod: 'uploads' }));
+    this.snoozes = new SnoozeSweeper(this, log.child({ mod: 'snooze' }));
     this.inbox = new InboxView(redis, config.redisPrefix, this.m, log.child({ mod: 'inbox' }));
     this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024,
       // Exactly this many proxy hops (a number): req.ip is the address the outermost of our proxies saw,
@@ -146,7 +154,10 @@ export class Hub {
       },
       stored: (r) => {
         this.metrics.messagesIngested.inc({ channel: r.message.channel });
-        this.events.messageCreated(r.message, r.view ?? conversationView(r.conversation));
+        const v = r.view ?? conversationView(r.conversation);
+        this.events.messageCreated(r.message, v);
+        // The customer wrote to a snoozed conversation: it comes back now (hub/snooze.ts).
+        if (r.message.direction === 'in' && v.snoozedUntil) this.snoozes.customerWrote(v.id);
       },
       replayed: (r) => {
         // With the live counters (the cached document's may be older than what the consoles show).
@@ -156,6 +167,7 @@ export class Hub {
       },
       bump: (items) => this.inbox.bump(items),
       counterError: (e) => this.log.error({ err: e }, 'conversation counters not updated (messages are stored)'),
+      opening: (customerId, channel) => this.campaigns.replyRouting(customerId, channel),
     }, this.files, new Identities(this.m, config.identities));
     this.connectors = new Connectors(connectorDefs, config, log.child({ mod: 'connectors' }), this.metrics);
     this.acdBridge = new AcdBridge(this);
@@ -198,6 +210,7 @@ export class Hub {
     this.merges = new CustomerMerge(this);
     this.outreach = new Outreach(this);
     this.ivr = new Ivr({ conn, m: this.m, promptDir: defaultPromptDir(resolve(config.dataDir)), queues: async () => (await this.acdBridge.queues()).map((q) => q.id), log: log.child({ mod: 'ivr' }) });
+    this.campaigns = new Campaigns(this);
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));
   }
@@ -229,6 +242,7 @@ export class Hub {
   private async init(): Promise<void> {
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
     await this.ingest.ids.loadMerges();
+    await this.campaigns.init();
     // Tight limits for every multipart body: fields are buffered in memory before a file is reached.
     await this.app.register(multipart, { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 4, fieldSize: 1024, fieldNameSize: 64, parts: 6, headerPairs: 20 } });
     securityHeaders(this.app, { https: (this.config.publicUrl ?? '').startsWith('https:') });
@@ -254,7 +268,9 @@ export class Hub {
       await c.start(connectorContext(this, kind, log, (e) => this.connectors.report(kind, e)));
     }
     this.outbound.start();
+    await this.campaigns.start();
     this.uploadSweep.start();
+    this.snoozes.start();
     await this.acd.start();
     // Replies stored by a process that died before queueing them.
     void this.outbound.resumeStored().then(
@@ -327,6 +343,8 @@ export class Hub {
     registerAdminRoutes(this.app, this);
     registerCustomerRoutes(this.app, this);
     registerIvrRoutes(this.app, this);
+    registerCannedRoutes(this.app, this);
+    this.campaigns.registerRoutes(this.app);
     this.serveUi();
   }
 
@@ -399,6 +417,8 @@ export class Hub {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // Campaign lanes first: a send cut short by a stopped connector would only be retried.
+    await this.campaigns.close();
     for (const [kind, c] of this.connectors.byChannel) {
       await c.stop().catch((e) => this.log.warn({ err: e, connector: kind }, 'connector did not stop cleanly'));
       this.connectors.report(kind, { type: 'stopped' });
@@ -416,6 +436,7 @@ export class Hub {
     this.presence.close();
     this.socketCap.close();
     this.uploadSweep.stop();
+    this.snoozes.stop();
     this.subRedis.disconnect();
     await this.redis.quit().catch(() => undefined);
     await this.conn.close();

@@ -41,6 +41,21 @@ export class Receipts {
     private readonly changed: (message: MessageDoc) => void,
   ) {}
 
+  /** Set by hub/campaigns: applies a receipt to a campaign send; false when the id is not one. */
+  campaignReceipt?: (channel: Channel, sentId: string, status: DeliveryStatus, detail?: string) => Promise<boolean>;
+
+  /** Take (and remove) the receipts kept for a channel id, oldest first (a campaign send recorded its id). */
+  async takePending(channel: Channel, sentId: string): Promise<{ status: DeliveryStatus; detail?: string }[]> {
+    const res = await this.redis.multi().lrange(this.key(channel, sentId), 0, -1).del(this.key(channel, sentId)).exec();
+    return ((res?.[0]?.[1] as string[] | undefined) ?? []).flatMap((raw) => {
+      try {
+        return [JSON.parse(raw) as PendingReceipt];
+      } catch {
+        return [];
+      }
+    });
+  }
+
   private key(channel: Channel, sentId: string): string {
     return `${this.prefix}:receipts:${channel}:${sentId}`;
   }
@@ -75,12 +90,19 @@ export class Receipts {
     if (await this.transition({ channel, sentId }, status, detail, at)) return 'applied';
     // Known now: either the move is not forward, or the send recorded its id since the try above.
     if (await this.known(channel, sentId)) return (await this.transition({ channel, sentId }, status, detail, at)) ? 'applied' : 'ignored';
+    // A campaign's message (hub/campaigns/runner.ts: campaign sends are recipients, not messages).
+    if (this.campaignReceipt && (await this.campaignReceipt(channel, sentId, status, detail))) return 'applied';
     // Not sent yet as far as the store knows: keep it for the send's result.
     const key = this.key(channel, sentId);
     const entry: PendingReceipt = { status, detail, at: (at ?? new Date()).toISOString() };
     await this.redis.multi().rpush(key, JSON.stringify(entry)).expire(key, this.ttlSeconds).exec();
     if (await this.known(channel, sentId)) {
       await this.applyPending(channel, sentId);
+      return 'applied';
+    }
+    // The same look-again for a campaign send whose id was recorded meanwhile.
+    if (this.campaignReceipt && (await this.campaignReceipt(channel, sentId, status, detail))) {
+      for (const r of await this.takePending(channel, sentId)) await this.campaignReceipt(channel, sentId, r.status, r.detail);
       return 'applied';
     }
     return 'pending';

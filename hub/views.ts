@@ -47,6 +47,7 @@ export function conversationView(c: ConversationDoc) {
     lastMessagePreview: maskSensitive(c.lastMessagePreview ?? ''),
     unreadCount: c.unreadCount ?? 0,
     tags: c.tags ?? [],
+    snoozedUntil: c.snoozedUntil ? iso(c.snoozedUntil) : undefined,
     disposition: c.disposition?.code ? { code: c.disposition.code, note: c.disposition.note ?? undefined } : undefined,
     threadKey: c.threadKey ?? undefined,
     previousConversationId: c.previousConversationId ? String(c.previousConversationId) : undefined,

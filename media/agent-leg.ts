@@ -36,7 +36,8 @@ export class AgentLegImpl implements AgentLeg {
     readonly agentId: string,
     private readonly ctx: CallContext,
     private readonly hooks: AgentLegHooks,
-    private readonly webrtc: WebRtcTransport,
+    private readonly upstream: WebRtcTransport,
+    private readonly downstream: WebRtcTransport,
     private readonly plainIn: PlainTransport,
     private readonly callerProducer: Producer,
     private readonly socket: dgram.Socket,
@@ -48,9 +49,10 @@ export class AgentLegImpl implements AgentLeg {
 
   static async create(agentId: string, ctx: CallContext, hooks: AgentLegHooks): Promise<AgentLegImpl> {
     const announced = ctx.announcedAddress !== ctx.listenIp ? { announcedAddress: ctx.announcedAddress } : {};
-    const webrtc = await ctx.router.createWebRtcTransport({
-      listenInfos: [{ protocol: 'udp', ip: ctx.listenIp, ...announced }],
-    });
+    // Two transports, as mediasoup-client wants them: one the browser sends on, one it receives on.
+    const webrtcOptions = { listenInfos: [{ protocol: 'udp' as const, ip: ctx.listenIp, ...announced }] };
+    const upstream = await ctx.router.createWebRtcTransport(webrtcOptions);
+    const downstream = await ctx.router.createWebRtcTransport(webrtcOptions);
     const socket = dgram.createSocket('udp4');
     try {
       socket.bind(0, '127.0.0.1');
@@ -61,17 +63,24 @@ export class AgentLegImpl implements AgentLeg {
         kind: 'audio',
         rtpParameters: { codecs: [{ mimeType: 'audio/PCMU', payloadType: PCMU_PT, clockRate: 8000, channels: 1 }], encodings: [{ ssrc }] },
       });
-      const leg = new AgentLegImpl(agentId, ctx, hooks, webrtc, plainIn, producer, socket, ssrc);
+      const leg = new AgentLegImpl(agentId, ctx, hooks, upstream, downstream, plainIn, producer, socket, ssrc);
       return leg;
     } catch (e) {
-      webrtc.close();
+      upstream.close();
+      downstream.close();
       socket.close();
       throw e;
     }
   }
 
+  /**
+   * `{ send, recv }`, each `{ id, iceParameters, iceCandidates, dtlsParameters }`: the browser makes
+   * its send transport from `send` (device.createSendTransport) and its receive transport from
+   * `recv` — a mediasoup-client transport is one direction only.
+   */
   get transportParams(): unknown {
-    return { id: this.webrtc.id, iceParameters: this.webrtc.iceParameters, iceCandidates: this.webrtc.iceCandidates, dtlsParameters: this.webrtc.dtlsParameters };
+    const p = (t: WebRtcTransport) => ({ id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters });
+    return { send: p(this.upstream), recv: p(this.downstream) };
   }
 
   get routerRtpCapabilities(): unknown {
@@ -82,9 +91,13 @@ export class AgentLegImpl implements AgentLeg {
     if (this.isClosed) throw new MediaError('closed', `agent leg ${this.agentId} is closed`);
   }
 
-  async connect(dtlsParameters: unknown): Promise<void> {
+  /** `{ transportId, dtlsParameters }` from the browser transport's 'connect' event. */
+  async connect(params: unknown): Promise<void> {
     this.guard();
-    await this.webrtc.connect({ dtlsParameters: dtlsParameters as never });
+    const { transportId, dtlsParameters } = (params ?? {}) as { transportId?: string; dtlsParameters?: unknown };
+    const t = [this.upstream, this.downstream].find((x) => x.id === transportId);
+    if (!t || !dtlsParameters) throw new Error('media: connect wants { transportId, dtlsParameters } of this leg');
+    await t.connect({ dtlsParameters: dtlsParameters as never });
   }
 
   /** The browser's microphone → the caller (and the recording's right channel). */
@@ -92,7 +105,7 @@ export class AgentLegImpl implements AgentLeg {
     this.guard();
     if (kind !== 'audio') throw new MediaError('no-common-codec', 'an agent leg carries audio only');
     this.agentProducer?.close();
-    const producer = await this.webrtc.produce({ kind, rtpParameters: rtpParameters as RtpParameters });
+    const producer = await this.upstream.produce({ kind, rtpParameters: rtpParameters as RtpParameters });
     this.agentProducer = producer;
     if (!this.plainOut) {
       this.plainOut = await this.ctx.router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
@@ -110,7 +123,7 @@ export class AgentLegImpl implements AgentLeg {
   /** The caller → the browser's speaker. */
   async consume(rtpCapabilities: unknown): Promise<{ id: string; producerId: string; kind: 'audio'; rtpParameters: unknown }> {
     this.guard();
-    const consumer = await this.webrtc.consume({ producerId: this.callerProducer.id, rtpCapabilities: rtpCapabilities as RtpCapabilities });
+    const consumer = await this.downstream.consume({ producerId: this.callerProducer.id, rtpCapabilities: rtpCapabilities as RtpCapabilities });
     return { id: consumer.id, producerId: this.callerProducer.id, kind: 'audio', rtpParameters: consumer.rtpParameters };
   }
 
@@ -140,7 +153,8 @@ export class AgentLegImpl implements AgentLeg {
     if (this.isClosed) return;
     this.isClosed = true;
     // Closing a transport closes its producers and consumers (mediasoup's own cascade).
-    this.webrtc.close();
+    this.upstream.close();
+    this.downstream.close();
     this.plainIn.close();
     this.plainOut?.close();
     this.socket.close();

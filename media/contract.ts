@@ -117,8 +117,14 @@ export interface Recorder {
 /** Signalling for the browser leg, as mediasoup-client needs it (sent over the agent's socket). */
 export interface AgentLeg {
   readonly agentId: string;
-  readonly transportParams: unknown; // { id, iceParameters, iceCandidates, dtlsParameters }
+  /**
+   * `{ send, recv }`, each `{ id, iceParameters, iceCandidates, dtlsParameters }`: a mediasoup-client
+   * transport carries one direction only, so the browser makes a send transport from `send` and a
+   * receive transport from `recv`.
+   */
+  readonly transportParams: unknown;
   readonly routerRtpCapabilities: unknown;
+  /** `{ transportId, dtlsParameters }` from the browser transport's 'connect' event (either transport). */
   connect(dtlsParameters: unknown): Promise<void>;
   /** The browser's microphone → the caller. */
   produce(kind: 'audio', rtpParameters: unknown): Promise<{ id: string }>;

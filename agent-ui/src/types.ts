@@ -16,6 +16,8 @@ export interface Message {
   clientId?: string; status: 'received' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
   /** An internal note: for colleagues only, never sent to the customer. */
   internal?: boolean;
+  /** The channel's reason for the status, e.g. an SMSC's "UNDELIV err:001" or a bounce; kept with failed. */
+  statusDetail?: string;
   createdAt: string; updatedAt: string;
 }
 /** A message shown before the hub stored it (optimistic). */
@@ -33,6 +35,8 @@ export interface ConversationSummary {
   customer: { id: string; name: string; tier: string };
   subject?: string; lastMessageAt: string; lastMessagePreview: string; unreadCount: number;
   tags: string[]; disposition?: { code: string; note?: string }; createdAt: string; updatedAt: string;
+  /** Put aside by an agent until then; back by itself at that time or when the customer writes. */
+  snoozedUntil?: string;
   /** The channel's thread; previousConversationId: the resolved conversation of that thread this one continues. */
   threadKey?: string; previousConversationId?: string; reopenedAt?: string;
 }
@@ -137,3 +141,11 @@ export interface QueueDefinition {
 export interface AdminQueue { id: string; label: { en?: string; zh?: string }; definition: QueueDefinition }
 /** PUT /api/admin/queues/:id replaces the whole definition (omitted fields take the hub's defaults). */
 export type AdminQueueBody = Omit<QueueDefinition, 'id'> & { label: { en?: string; zh?: string } };
+
+/** GET /api/admin/channels: an enabled connector's lifecycle and its links (SMPP binds...) as one hub process sees them. */
+export interface AdminChannelPart { name: string; state: 'bound' | 'connected' | 'reconnecting' | 'error' | 'stopped'; reason?: string; since?: string }
+export interface AdminChannel { kind: Channel; state: 'starting' | 'up' | 'degraded' | 'stopped'; reason?: string; since: string; parts: AdminChannelPart[] }
+
+/** A canned reply (GET /api/canned-replies): the team's shared set or the agent's own; variables like {{customer.name}} as written. */
+export interface CannedReply { id: string; scope: 'shared' | 'personal'; shortcut: string; title: string; texts: { en?: string; zh?: string }; updatedAt: string }
+export interface CannedReplyBody { shortcut: string; title: string; texts: { en?: string; zh?: string } }

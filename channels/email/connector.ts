@@ -152,6 +152,7 @@ export class EmailConnector implements ChannelConnector {
         // Streams are opened by the sender when it writes the mail (a retry opens fresh ones).
         attachments: out.attachments.map((a) => ({ name: a.name, contentType: a.contentType, stream: () => a.stream() })),
         ...(caseNumber ? { caseNumber } : {}),
+        ...(out.headers ? { headers: out.headers } : {}),
       });
       // A reply to this mail joins the thread by its Message-ID. (The Message-ID comes from our message
       // id, so a resend after a lost result — out.attempt > 1 — is the same mail to the receiver.)

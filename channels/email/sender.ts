@@ -38,6 +38,8 @@ export interface OutboundMail {
   quote?: { from: string; date?: Date; text: string };
   /** An automatic mail (the acknowledgement with the case number): marked so other robots do not answer it (RFC 3834). */
   automatic?: boolean;
+  /** Extra headers (marketing mail's List-Unsubscribe); they never replace the ones set here. */
+  headers?: Record<string, string>;
 }
 
 export class EmailSendError extends Error {
@@ -129,7 +131,7 @@ export class MailSender {
         text: body.text,
         ...(body.html ? { html: body.html } : {}),
         attachments: (out.attachments ?? []).map((a) => ({ filename: a.name, contentType: a.contentType, content: a.stream() })),
-        headers: out.automatic ? { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' } : { 'Auto-Submitted': 'no' },
+        headers: { ...(out.headers ?? {}), ...(out.automatic ? { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' } : { 'Auto-Submitted': 'no' }) },
       });
     } catch (e) {
       throw classifyError(e);

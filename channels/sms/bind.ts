@@ -136,7 +136,8 @@ export class SmppBind extends EventEmitter {
     this.enquireTimer.unref();
   }
 
-  private refused = false;
+  /** The SMSC refused the bind (credentials, system id): an error a person must fix, not a passing drop. */
+  refused = false;
 
   private keepAlive(): void {
     if (Date.now() - this.lastRead < this.opts.enquireLinkSec * 1000) return;

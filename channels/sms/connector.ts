@@ -5,7 +5,7 @@
  * report on (receipt.ts) and opt-out keywords. Imports the contract and lib/ only.
  */
 import { createHash, randomInt } from 'node:crypto';
-import type { ChannelConnector, ConnectorContext, DeliveryStatus, Limiter, OutboundMessage, SendResult } from '../contract.js';
+import type { ChannelConnector, ConnectorContext, ConnectorPart, DeliveryStatus, Limiter, OutboundMessage, SendResult } from '../contract.js';
 import { RetryableError, UnrecoverableSendError } from '../../lib/errors.js';
 import { SmppBind, type BindKind } from './bind.js';
 import { Reassembler } from './concat.js';
@@ -33,6 +33,8 @@ export class SmsConnector implements ChannelConnector {
   readonly accounts = new Map<string, Account>();
   private readonly reassembler: Reassembler;
   private upReported = false;
+  /** When each bind entered its current state, for the Administration view. */
+  private readonly since = new Map<SmppBind, string>();
 
   constructor(readonly config: SmsConfig) {
     this.reassembler = new Reassembler(config.concatTimeoutSec * 1000, async (a) => {
@@ -62,7 +64,11 @@ export class SmsConnector implements ChannelConnector {
       const acc: Account = { cfg, binds, next: 0, limiter };
       this.accounts.set(cfg.name, acc);
       for (const b of binds) {
-        b.on('state', () => this.reportState());
+        this.since.set(b, new Date().toISOString());
+        b.on('state', () => {
+          this.since.set(b, new Date().toISOString());
+          this.reportState();
+        });
         b.start();
       }
     }
@@ -82,6 +88,18 @@ export class SmsConnector implements ChannelConnector {
   /** Each bind's state, for the admin view and tests. */
   bindStates(): { bind: string; state: string; reason: string }[] {
     return [...this.accounts.values()].flatMap((a) => a.binds.map((b) => ({ bind: b.label, state: b.state, reason: b.reason })));
+  }
+
+  /** Each bind as administrators see it: bound, reconnecting (dropped, retried) or error (refused: fix the account). */
+  parts(): ConnectorPart[] {
+    return [...this.accounts.values()].flatMap((a) =>
+      a.binds.map((b) => ({
+        name: b.label,
+        state: b.state === 'bound' ? 'bound' : b.state === 'stopped' ? 'stopped' : b.refused ? 'error' : 'reconnecting',
+        reason: b.reason || undefined,
+        since: this.since.get(b),
+      })),
+    );
   }
 
   async stop(): Promise<void> {

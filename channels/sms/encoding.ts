@@ -5,7 +5,7 @@
  * package splits nothing itself). Also the MO side: decode short_message by data_coding and read the
  * concatenation header (8- and 16-bit references).
  */
-import { decodeGsm, gsmSeptets } from './gsm.js';
+import { decodeGsm, gsmSeptets, planSms } from '../../lib/sms-text.js';
 
 export const DC_GSM = 0;
 export const DC_UCS2 = 8;
@@ -20,51 +20,30 @@ export interface EncodedSms {
   udh: boolean;
 }
 
-/** Units (septets or UTF-16 code units) per character, for splitting. */
-function units(text: string, gsm: boolean): { bytes: Buffer; len: number }[] {
-  const out: { bytes: Buffer; len: number }[] = [];
-  for (const ch of text) {
-    if (gsm) {
-      const s = gsmSeptets(ch)!;
-      out.push({ bytes: Buffer.from(s), len: s.length });
-    } else {
-      // A character outside the BMP is a surrogate pair: two units kept together.
-      const b = Buffer.from(ch, 'utf16le').swap16();
-      out.push({ bytes: b, len: b.length / 2 });
-    }
-  }
-  return out;
+/** One character's bytes on the wire: its unpacked septets (GSM) or UTF-16BE units (a surrogate pair stays whole). */
+function charBytes(ch: string, gsm: boolean): Buffer {
+  return gsm ? Buffer.from(gsmSeptets(ch)!) : Buffer.from(ch, 'utf16le').swap16();
 }
 
-/** Encode a text into SMPP parts; `ref` is the concatenation reference (0-255) when it needs several. */
+/**
+ * Encode a text into SMPP parts; `ref` is the concatenation reference (0-255) when it needs several.
+ * Where the text is cut is decided by lib/sms-text.ts, the same plan the console's counter shows.
+ */
 export function encodeSms(text: string, ref: number): EncodedSms {
-  const gsm = [...text].every((c) => gsmSeptets(c) !== null);
-  const chars = units(text, gsm);
-  const total = chars.reduce((n, c) => n + c.len, 0);
-  const single = gsm ? 160 : 70;
-  const per = gsm ? 153 : 67;
+  const plan = planSms(text);
+  const gsm = plan.encoding === 'gsm';
   const dataCoding = gsm ? DC_GSM : DC_UCS2;
-  const encoding = gsm ? 'gsm' : 'ucs2';
-  if (total <= single) return { encoding, dataCoding, parts: [Buffer.concat(chars.map((c) => c.bytes))], udh: false };
-  const chunks: Buffer[][] = [[]];
-  let used = 0;
-  for (const c of chars) {
-    if (used + c.len > per) {
-      chunks.push([]);
-      used = 0;
-    }
-    chunks[chunks.length - 1]!.push(c.bytes);
-    used += c.len;
-  }
+  const chunks = plan.parts.map((p) => Buffer.concat(p.map((c) => charBytes(c, gsm))));
+  if (chunks.length === 1) return { encoding: plan.encoding, dataCoding, parts: chunks, udh: false };
   if (chunks.length > 255) throw new RangeError('text needs more than 255 parts');
-  const parts = chunks.map((c, i) => Buffer.concat([Buffer.from([0x05, 0x00, 0x03, ref & 0xff, chunks.length, i + 1]), ...c]));
-  return { encoding, dataCoding, parts, udh: true };
+  const parts = chunks.map((c, i) => Buffer.concat([Buffer.from([0x05, 0x00, 0x03, ref & 0xff, chunks.length, i + 1]), c]));
+  return { encoding: plan.encoding, dataCoding, parts, udh: true };
 }
 
-/** Segments and encoding of a text, for counters (the console's) and metrics. */
+/** Segments and encoding of a text, for metrics (the console counts with lib/sms-text.ts countSms). */
 export function smsInfo(text: string): { encoding: 'gsm' | 'ucs2'; segments: number } {
-  const e = encodeSms(text, 0);
-  return { encoding: e.encoding, segments: e.parts.length };
+  const p = planSms(text);
+  return { encoding: p.encoding, segments: p.parts.length };
 }
 
 export interface ConcatInfo {

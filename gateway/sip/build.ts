@@ -51,7 +51,8 @@ export function buildResponse(req: Source, status: number, opts: ResponseOptions
   const headers: Header[] = [
     ...req.via.map((v) => ({ name: 'Via', value: v.raw })),
     { name: 'From', value: isParsed ? rawHeader(req, 'From') : req.from },
-    { name: 'To', value: hasTag || !opts.toTag || status === 100 ? toRaw : `${toRaw};tag=${opts.toTag}` },
+    // Every response but 100 carries our To-tag (RFC 3261 §8.2.6.2); a retransmission resends the same bytes, so one tag.
+    { name: 'To', value: hasTag || status === 100 ? toRaw : `${toRaw};tag=${opts.toTag ?? newTag()}` },
     { name: 'Call-ID', value: req.callId },
     { name: 'CSeq', value: isParsed ? `${req.cseq.seq} ${req.cseq.method}` : req.cseq.trim() },
     { name: 'Server', value: 'cchub' },

@@ -15,7 +15,7 @@ import type { TrunkConfig, VoiceConfig } from '../../config/voice.js';
 import type { MediaEngine } from '../../media/contract.js';
 import { Call } from '../call/call.js';
 import { SafeEmitter } from '../call/emitter.js';
-import { ALLOW, buildResponse } from './build.js';
+import { ALLOW, buildResponse, newBranch, newTag, serialize } from './build.js';
 import { Dialog, type LocalAddress } from './dialog.js';
 import { InboundLeg, type LegHost } from './inbound-leg.js';
 import { getHeaders, type SipRequest, type Transport } from './message.js';
@@ -110,10 +110,33 @@ export class SipGateway implements LegHost {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const c of [...this.calls]) await c.hangup('stopped').catch(() => {});
+    // BYE (or 480) goes out now; its answer is not waited for: closing the transactions settles it with 408.
+    for (const c of [...this.calls]) void c.hangup('stopped').catch(() => {});
     this.transactions.close();
     await Promise.all(this.sockets.map((s) => s.close()));
     this.sockets.length = 0;
+  }
+
+  /**
+   * OPTIONS to a trunk's `outbound` address (a keep-alive, or a health check before sending calls):
+   * resolves with the final status, 408 when nothing answered by timer F (64·T1), retransmitted over
+   * UDP on timer E meanwhile.
+   */
+  ping(trunkName: string): Promise<number> {
+    const trunk = this.opts.config.trunks.find((t) => t.name === trunkName);
+    if (!trunk?.outbound) return Promise.reject(new Error(`trunk ${trunkName} has no outbound address`));
+    const { host, port, transport } = trunk.outbound;
+    const local = this.local(transport);
+    const branch = newBranch();
+    const buf = serialize(`OPTIONS sip:${host}:${port} SIP/2.0`, [
+      { name: 'Via', value: `SIP/2.0/${transport.toUpperCase()} ${local.host}:${local.port};branch=${branch};rport` },
+      { name: 'Max-Forwards', value: '70' },
+      { name: 'From', value: `<sip:cchub@${local.host}:${local.port}>;tag=${newTag()}` },
+      { name: 'To', value: `<sip:${host}:${port}>` },
+      { name: 'Call-ID', value: `${newTag()}${newTag()}@${local.host}` },
+      { name: 'CSeq', value: '1 OPTIONS' },
+    ]);
+    return this.transactions.request(buf, branch, 'OPTIONS', { transport, address: host, port }).then((r) => r.status);
   }
 
   // --- LegHost ---
@@ -195,10 +218,11 @@ export class SipGateway implements LegHost {
       case 'INVITE':
         return req.to.tag ? this.reinvite(req, tx) : this.invite(req, tx, trunk);
       case 'CANCEL': {
-        const leg = this.pending.get(this.transactions.inviteFor(req)?.key ?? '');
-        if (!leg) return respond(481);
+        // RFC 3261 §9.2: 481 only when no INVITE transaction matches; one already answered gets 200 and no effect.
+        const invite = this.transactions.inviteFor(req);
+        if (!invite) return respond(481);
         respond(200);
-        return leg.cancel();
+        return this.pending.get(invite.key)?.cancel();
       }
       case 'BYE': {
         const leg = this.dialogOf(req);

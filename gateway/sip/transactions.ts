@@ -224,7 +224,12 @@ export class TransactionLayer {
 
   close(): void {
     for (const tx of [...this.servers.values()]) tx.terminate();
-    for (const tx of this.clients.values()) for (const t of tx.timers) clearTimeout(t);
+    for (const tx of this.clients.values()) {
+      for (const t of tx.timers) clearTimeout(t);
+      // Whoever awaits a request must not wait forever on a layer that is gone.
+      if (!tx.done) tx.resolve({ kind: 'response', status: 408, reason: 'Request Timeout' } as SipResponse);
+      tx.done = true;
+    }
     this.clients.clear();
   }
 }

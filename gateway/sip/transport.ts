@@ -62,12 +62,20 @@ export class UdpSocket implements SipSocket {
     return this.sock.address().port;
   }
 
+  private inFlight = 0;
+  private drained?: () => void;
+
   send(buf: Buffer, peer: Peer): void {
-    this.sock.send(buf, peer.port, peer.address, () => {});
+    this.inFlight++;
+    this.sock.send(buf, peer.port, peer.address, () => {
+      if (--this.inFlight === 0) this.drained?.();
+    });
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => this.sock.close(() => resolve()));
+  /** Closes after the datagrams already handed to send() are out (the 480s and BYEs of stop()). */
+  async close(): Promise<void> {
+    if (this.inFlight > 0) await new Promise<void>((r) => (this.drained = r));
+    await new Promise<void>((resolve) => this.sock.close(() => resolve()));
   }
 }
 

@@ -11,6 +11,8 @@ import { parseBody } from '../../lib/validate.js';
 import { WRAP_UP_CODES } from '../wrapup-codes.js';
 import { isLead, visibleWithoutOffers } from '../visibility.js';
 import { addNote } from '../notes.js';
+import { changeTags, normaliseTag, TAG } from '../conversation-tags.js';
+import { snooze, unsnooze } from '../snooze.js';
 
 const objectId = z.string().regex(/^[0-9a-f]{24}$/, 'must be an id');
 const ListQuery = z.object({
@@ -19,6 +21,8 @@ const ListQuery = z.object({
   channel: z.enum(CHANNELS).optional(),
   before: z.string().datetime().optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
+  /** Only conversations carrying this tag (read from the records: the list view keeps no set per tag). */
+  tag: z.string().max(64).optional(),
 });
 const ReplyBody = z
   .object({
@@ -35,6 +39,10 @@ const ReplyBody = z
   .refine((b) => b.text || b.html || b.attachmentIds?.length, { message: 'reply is empty', path: ['text'] });
 /** A note is plain text for colleagues (no html, no attachments). */
 const NoteBody = z.object({ text: z.string().trim().min(1, 'note is empty').max(10_000), clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) });
+const Tag = z.string().transform(normaliseTag).pipe(z.string().regex(TAG, 'a tag is 1-32 letters, digits, spaces, _ or -'));
+const TagsBody = z.object({ add: z.array(Tag).max(20).default([]), remove: z.array(Tag).max(20).default([]) }).strict().refine((b) => b.add.length + b.remove.length > 0, { message: 'add or remove a tag', path: ['add'] });
+/** Until a time between a minute and 30 days from now. */
+const SnoozeBody = z.object({ until: z.string().datetime({ offset: true }) }).strict();
 const ResolveBody = z.object({ wrapUpCode: z.string().min(1).max(64), note: z.string().max(2000).optional() });
 
 
@@ -79,7 +87,7 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     const q = r.data;
     const scope = q.scope ?? (isLead(u) ? 'all' : 'queue');
     if (scope === 'all' && !isLead(u)) throw forbidden('only supervisors see every conversation');
-    const hot = await hub.inbox.list({ scope, userId: u.id, queues: u.queues, status: q.status, channel: q.channel, before: q.before ? new Date(q.before) : undefined, limit: q.limit });
+    const hot = q.tag ? null : await hub.inbox.list({ scope, userId: u.id, queues: u.queues, status: q.status, channel: q.channel, before: q.before ? new Date(q.before) : undefined, limit: q.limit });
     if (hot) return hot;
     const filter: Record<string, unknown> = {};
     if (scope === 'mine') filter.assigneeId = u.id;
@@ -90,6 +98,7 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     // Like the view: live conversations unless a status is asked for.
     filter.status = q.status ?? { $in: LIVE_STATUSES };
     if (q.channel) filter.channel = q.channel;
+    if (q.tag) filter.tags = normaliseTag(q.tag);
     if (q.before) filter.lastMessageAt = { $lt: new Date(q.before) };
     const rows = (await hub.m.Conversation.find(filter).sort({ lastMessageAt: -1 }).limit(q.limit + 1).lean()) as ConversationDoc[];
     const items = rows.slice(0, q.limit).map(conversationView);
@@ -166,6 +175,33 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     if (!duplicate) await hub.audit.record(actor(u), 'note.create', { type: 'conversation', id: String(c._id) }, { messageId: String(message._id) }, req.ip);
     reply.code(duplicate ? 200 : 201);
     return { message: messageView(message) };
+  });
+
+  // Tags: anyone who may open the conversation (hub/conversation-tags.ts).
+  app.post('/api/conversations/:id/tags', async (req) => {
+    const u = await inboxUser(req);
+    const body = parseBody(TagsBody, req.body);
+    const c = await load(u, idParam(req.params));
+    const upd = await changeTags(hub, c, body.add, body.remove);
+    if (upd !== c) await hub.audit.record(actor(u), 'conversation.tags', { type: 'conversation', id: String(c._id) }, { add: body.add, remove: body.remove }, req.ip);
+    return { conversation: await hub.inbox.view(upd) };
+  });
+
+  // Snooze (hub/snooze.ts): the assignee or a supervisor; it comes back at `until` or when the customer writes.
+  app.post('/api/conversations/:id/snooze', async (req) => {
+    const u = await inboxUser(req);
+    const body = parseBody(SnoozeBody, req.body);
+    const c = await load(u, idParam(req.params));
+    const upd = await snooze(hub, c, u, new Date(body.until));
+    await hub.audit.record(actor(u), 'conversation.snooze', { type: 'conversation', id: String(c._id) }, { until: body.until }, req.ip);
+    return { conversation: await hub.inbox.view(upd) };
+  });
+  app.post('/api/conversations/:id/unsnooze', async (req) => {
+    const u = await inboxUser(req);
+    const c = await load(u, idParam(req.params));
+    const upd = await unsnooze(hub, c, 'agent');
+    if (upd) await hub.audit.record(actor(u), 'conversation.unsnooze', { type: 'conversation', id: String(c._id) }, undefined, req.ip);
+    return { conversation: await hub.inbox.view(upd ?? c) };
   });
 
   app.post('/api/conversations/:id/resolve', async (req) => {

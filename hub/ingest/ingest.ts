@@ -102,6 +102,12 @@ export interface IngestHooks {
   bump?(items: Bump[]): Promise<Map<string, ConversationView | null>>;
   /** bump failed (Redis unreachable): the messages are stored, their counters lag. */
   counterError?(e: unknown): void;
+  /**
+   * A customer's message is about to open a routed conversation: where it should go and what it is
+   * tagged with instead of the channel's defaults (a reply to a campaign goes to the campaign's queue,
+   * hub/campaigns/replies.ts). Null: the defaults. A failure here is the defaults too.
+   */
+  opening?(customerId: Types.ObjectId, channel: Channel): Promise<{ queue?: string; tags?: string[] } | null>;
 }
 
 type Prepared = { msg: Parsed; admit?: Promise<unknown>; doc: Record<string, unknown> & { _id: Types.ObjectId; conversationId: Types.ObjectId }; preview: string; conversation: ConversationDoc };
@@ -235,6 +241,7 @@ export class Ingest {
       return existing;
     }
     const customer = await this.m.Customer.findById(customerId, { name: 1, tier: 1, tags: 1 }).lean();
+    const routeAs = route && this.hooks.opening ? await this.hooks.opening(customerId, msg.channel).catch(() => null) : null;
     const now = new Date();
     // Upsert on the unique openKey: two first messages racing open one conversation.
     let conv: ConversationDoc | null = null;
@@ -250,7 +257,7 @@ export class Ingest {
             customerTier: customer?.tier ?? 'standard',
             channel: msg.channel,
             status: 'queued',
-            queue: msg.queue ?? 'general',
+            queue: routeAs?.queue ?? msg.queue ?? 'general',
             priority: contactPriority(customer?.tier, customer?.tags as string[] | undefined),
             subject: msg.subject,
             queuedAt: now,
@@ -258,7 +265,7 @@ export class Ingest {
             lastMessagePreview: '',
             unreadCount: 0,
             messageCount: 0,
-            tags: [],
+            tags: routeAs?.tags ?? [],
             requiredSkills: [],
             channelData: msg.channelData ?? {},
             ...(msg.threadKey ? { threadKey: msg.threadKey } : {}),

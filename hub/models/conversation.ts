@@ -34,6 +34,8 @@ export const conversationSchema = new Schema(
     firstResponseAt: Date,
     resolvedAt: Date,
     tags: { type: [String], default: [] },
+    /** Snoozed by an agent until then (hub/snooze.ts): left out of the live list until it comes back. */
+    snoozedUntil: { type: Date, default: undefined },
     disposition: { code: String, note: String, by: String, at: Date },
     channelData: { type: Schema.Types.Mixed, default: {} },
     /** The channel's thread this conversation holds (absent: the customer's one unthreaded conversation). */
@@ -83,6 +85,7 @@ export interface ConversationDoc {
   firstResponseAt?: Date | null;
   resolvedAt?: Date | null;
   tags?: string[];
+  snoozedUntil?: Date | null;
   disposition?: { code?: string | null; note?: string | null; by?: string | null; at?: Date | null } | null;
   channelData?: unknown;
   threadKey?: string | null;

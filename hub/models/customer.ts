@@ -14,8 +14,15 @@ export const customerSchema = new Schema(
     segment: String,
     language: String,
     identities: [{ _id: false, channel: { type: String, enum: CHANNELS }, address: String }],
-    /** Opt-outs per channel (e.g. SMS "TD"/"退订"). */
+    /**
+     * Marketing consent per channel: `{ sms: { marketing: false, source: 'keyword:TD', at } }`. No entry:
+     * not opted out (hub/campaigns/consent.ts).
+     */
     consents: { type: Schema.Types.Mixed, default: {} },
+    /** IANA time zone for quiet hours (campaigns.defaultTimeZone when absent). */
+    timeZone: String,
+    /** Last four digits of the customer's main card, for campaign templates ({{card_last4}}); never more. */
+    cardLast4: { type: String, match: /^\d{4}$/ },
     tags: { type: [String], default: [] },
     lastAgentId: String,
     /** Relationship manager: preferred over the last agent for sticky routing. */

@@ -9,11 +9,16 @@ import net from 'node:net';
 import { VoiceConfigSchema } from '../../config/voice.ts';
 import { SipGateway, type GatewayOptions } from '../../gateway/sip/gateway.ts';
 
-export async function startGateway(extra: Partial<GatewayOptions> = {}, t1Ms = 500, tcpIdleSeconds = 30): Promise<{ gw: SipGateway; udp: number; tcp: number }> {
+export async function startGateway(
+  extra: Partial<GatewayOptions> = {},
+  t1Ms = 500,
+  tcpIdleSeconds = 30,
+  outbound?: { host: string; port: number; transport: 'udp' | 'tcp' },
+): Promise<{ gw: SipGateway; udp: number; tcp: number }> {
   const config = VoiceConfigSchema.parse({
     enabled: true,
     sip: { listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'tcp', host: '127.0.0.1', port: 0 }], t1Ms, tcpIdleSeconds },
-    trunks: [{ name: 'carrier', addresses: ['127.0.0.2'], numbers: ['95588'] }],
+    trunks: [{ name: 'carrier', addresses: ['127.0.0.2'], numbers: ['95588'], outbound }],
   });
   const gw = new SipGateway({ config, ...extra });
   await gw.start();

@@ -6,7 +6,7 @@
  * The CallControl here is the test's record of what the IVR asked the call layer to do (the call layer
  * itself, gateway/call, is exercised by the sipp tests).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -14,8 +14,9 @@ import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { seedIvrDemo, DEMO_CARDS } from '../../gateway/ivr/demo-flow.js';
 import type { CallControl, IvrResult, PathStep } from '../../gateway/ivr/session.js';
 import type { FlowBody } from '../../gateway/ivr/flow-schema.js';
+import { parseWav } from '../../gateway/ivr/prompts/wav.js';
 import type { CallMedia } from '../../media/contract.js';
-import { startMediaEngine } from '../helpers/media-engine.js';
+import { readAll, startMediaEngine } from '../helpers/media-engine.js';
 import { RtpPeer } from '../helpers/rtp-peer.js';
 import type { MediaEngineImpl } from '../../media/engine.js';
 
@@ -32,11 +33,11 @@ class RecordedCall implements CallControl {
     readonly called = '95588',
   ) {}
   private rec = (what: string) => async (req: object) => void this.did.push({ what, req: req as Record<string, unknown> });
-  queue = this.rec('queue');
-  callback = this.rec('callback');
-  voicemail = this.rec('voicemail');
-  transfer = this.rec('transfer');
-  hangup = this.rec('hangup');
+  queue: CallControl['queue'] = this.rec('queue');
+  callback: CallControl['callback'] = this.rec('callback');
+  voicemail: CallControl['voicemail'] = this.rec('voicemail');
+  transfer: CallControl['transfer'] = this.rec('transfer');
+  hangup: CallControl['hangup'] = this.rec('hangup');
 }
 
 /** A call answered on the trunk leg, the RTP peer sending silence (comedia latches on it). */
@@ -56,12 +57,15 @@ const QUICK: FlowBody = {
   maxIvrSec: 60,
   onMaxTime: 'late',
   nodes: [
-    { id: 'menu', type: 'menu', prompt: en('For cards press 1. To enter a number press 2. To wait press 3.'), options: [{ digit: '1', intent: 'cards', next: 'cards' }, { digit: '2', intent: 'number', next: 'num' }, { digit: '3', intent: 'wait', next: 'slow' }], timeoutSec: 1, retries: 1, invalidPrompt: en('Invalid.'), onFail: 'fail' },
+    { id: 'menu', type: 'menu', prompt: en('For cards press 1. To enter a number press 2. To wait press 3.'), options: [{ digit: '1', intent: 'cards', next: 'cards' }, { digit: '2', intent: 'number', next: 'num' }, { digit: '3', intent: 'wait', next: 'slow' }, { digit: '4', intent: 'message', next: 'vm' }, { digit: '5', intent: 'callback', next: 'cb' }, { digit: '6', intent: 'transfer', next: 'xfer' }], timeoutSec: 1, retries: 1, invalidPrompt: en('Invalid.'), onFail: 'fail' },
     { id: 'num', type: 'collect', prompt: en('Enter four to six digits and hash.'), var: 'n', minLength: 4, maxLength: 6, terminator: '#', timeoutSec: 1, interDigitSec: 1, retries: 1, next: 'cards', onFail: 'fail' },
     { id: 'slow', type: 'menu', prompt: en('Hold on.'), options: [{ digit: '1', intent: 'x', next: 'cards' }], timeoutSec: 30, retries: 5, onFail: 'fail' },
     { id: 'cards', type: 'queue', queue: 'cards' },
     { id: 'fail', type: 'hangup', prompt: en('Goodbye.') },
     { id: 'late', type: 'queue', queue: 'general' },
+    { id: 'vm', type: 'voicemail', queue: 'general', prompt: en('Leave a message, then press hash.'), maxSec: 20 },
+    { id: 'cb', type: 'callback', queue: 'cards', prompt: en('We will call you back.') },
+    { id: 'xfer', type: 'transfer', to: '+862112345678' },
   ],
 };
 
@@ -195,6 +199,47 @@ describe('IVR over real media', () => {
     expect(step(byCard.result, 'askCard')!.digits).toBe(`************${DEMO_CARDS[0].card.slice(-4)}`);
     expect(byCard.control.did.map((d) => d.what)).toEqual(['hangup']);
   }, 60_000);
+
+  test('voicemail: recorded after the prompt until #, handed to the call with the recording', async () => {
+    let recording: Buffer | undefined;
+    const { call, peer } = await answered();
+    const control = new RecordedCall('+8613911112222');
+    control.voicemail = async (req: Parameters<CallControl['voicemail']>[0]) => {
+      control.did.push({ what: 'voicemail', req: req as never });
+      recording = await readAll(req.recording.wav);
+    };
+    const running = h.hub.ivr.run(control, call, { flowId: 'quick' });
+    await audio(peer);
+    await peer.sendDigit('4');
+    // The message prompt plays out (no barge-in): wait for about as many 20 ms packets as it lasts
+    // (media sends only while it plays), then
+    // the caller speaks ~1.5 s and presses #.
+    const promptMs = parseWav(readFileSync(await h.hub.ivr.prompts.path(en('Leave a message, then press hash.')))).durationMs;
+    const before = peer.stats().packets;
+    await peer.waitFor(() => peer.stats().packets >= before + promptMs / 20 - 5, 15_000, 'message prompt');
+    await peer.sendTone(440, 1500);
+    await peer.sendDigit('#');
+    const result = await running;
+    peer.close();
+    call.close('test');
+    expect(result.outcome).toMatchObject({ kind: 'voicemail', queue: 'general' });
+    expect((result.outcome as { durationMs: number }).durationMs).toBeGreaterThan(1000);
+    expect(control.did.map((d) => d.what)).toEqual(['voicemail']);
+    expect(recording!.length).toBeGreaterThan(44 + 8000);
+  }, 60_000);
+
+  test('callback and transfer: the call is asked once, with the number and the destination', async () => {
+    const cb = await run('quick', '+8613911112222', async (peer) => {
+      await audio(peer);
+      await peer.sendDigit('5');
+    });
+    expect(cb.control.did).toEqual([{ what: 'callback', req: expect.objectContaining({ queue: 'cards', number: '+8613911112222' }) }]);
+    const xfer = await run('quick', '+8613911112222', async (peer) => {
+      await audio(peer);
+      await peer.sendDigit('6');
+    });
+    expect(xfer.control.did).toEqual([{ what: 'transfer', req: expect.objectContaining({ to: '+862112345678' }) }]);
+  });
 
   test('the caller hangs up mid-menu: abandoned, no outcome asked of the call', async () => {
     const { call, peer } = await answered();

@@ -1,8 +1,11 @@
 // Answered calls through the real media engine (voice-media's mediasoup engine, media/contract.ts)
 // with sipp as the carrier, over UDP and TCP: INVITE → 200 with our SDP → ACK → RTP from sipp's
-// pcap → BYE from the caller; our BYE after a prompt; 488 when no codec is in common.
-// Skipped until the engine (test/helpers/media-engine.ts) is on the branch — never run against fake media.
-import { existsSync } from 'node:fs';
+// pcap → BYE from the caller; our BYE after a prompt; hold/unhold by re-INVITE; stalled media → our
+// BYE; 488 when no codec is in common. Skipped until media/engine.ts is on the branch — the engine
+// is built here directly (createMediaEngine), never a fake.
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MediaEngine } from '../../media/contract.ts';
@@ -11,23 +14,50 @@ import type { SipGateway } from '../../gateway/sip/gateway.ts';
 import { runSipp } from '../helpers/sipp.ts';
 import { startGateway } from './fixture.ts';
 
-const helper = fileURLToPath(new URL('../helpers/media-engine.ts', import.meta.url));
-const hasEngine = existsSync(helper);
+const engineModule = fileURLToPath(new URL('../../media/engine.ts', import.meta.url));
+const hasEngine = existsSync(engineModule);
 const scenario = (name: string) => fileURLToPath(new URL(`./sipp/${name}.xml`, import.meta.url));
 const fail = (r: { messages: string; errors: string; stderr: string }) => `sipp failed:\n${r.stderr}\n${r.errors}\n${r.messages.slice(-4000)}`;
 
+type Engine = MediaEngine & { close(): Promise<void> };
+/** The real engine on its own slice of RTP ports (a path in a variable: the module may not exist yet). */
+async function startEngine(minPort: number, stallSeconds = 30): Promise<Engine> {
+  const m = await import(/* @vite-ignore */ engineModule);
+  return m.createMediaEngine({ rtp: { minPort, maxPort: minPort + 99, announcedAddress: '127.0.0.1', stallSeconds }, workers: 1 });
+}
+
+/** A 300 ms 440 Hz prompt: 8 kHz mono 16-bit PCM WAV. */
+function promptWav(): string {
+  const n = 2400;
+  const wav = Buffer.alloc(44 + n * 2);
+  wav.write('RIFF', 0);
+  wav.writeUInt32LE(36 + n * 2, 4);
+  wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(8000, 24);
+  wav.writeUInt32LE(16000, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36);
+  wav.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), 44 + i * 2);
+  const file = join(mkdtempSync(join(tmpdir(), 'cchub-sip-')), 'prompt.wav');
+  writeFileSync(file, wav);
+  return file;
+}
+
 describe.skipIf(!hasEngine)('answered calls (real media engine, sipp)', () => {
-  let engine: MediaEngine & { close(): Promise<void> };
+  let engine: Engine;
   let gw: SipGateway;
   const ports = { udp: 0, tcp: 0 };
   let onCall: (c: Call) => void = () => {};
   let prompt = '';
 
   beforeAll(async () => {
-    // A path in a variable: the helper does not exist until voice-media lands it.
-    const m = await import(/* @vite-ignore */ helper);
-    engine = await m.startMediaEngine(46_200);
-    prompt = m.toneFiles([{ name: 'prompt', hz: 440, ms: 300 }]).prompt;
+    engine = await startEngine(46_200);
+    prompt = promptWav();
     const g = await startGateway({ media: engine });
     gw = g.gw;
     ports.udp = g.udp;
@@ -74,6 +104,17 @@ describe.skipIf(!hasEngine)('answered calls (real media engine, sipp)', () => {
       expect(call.media?.closed).toBe(true);
     }, 60_000);
 
+    it(`${transport}: hold and unhold by re-INVITE are answered in kind through the media's updateTrunk`, async () => {
+      const seen: Call[] = [];
+      onCall = (c) => {
+        seen.push(c);
+        void c.answer();
+      };
+      const r = await runSipp({ scenario: scenario('call-reinvite'), target: `127.0.0.1:${ports[transport]}`, transport });
+      expect(r.code, fail(r)).toBe(0);
+      expect(seen[0].endReason).toBe('caller-hangup');
+    }, 60_000);
+
     it(`${transport}: an offer with no codec in common → 488, no media left behind`, async () => {
       const seen: Call[] = [];
       onCall = (c) => {
@@ -86,6 +127,26 @@ describe.skipIf(!hasEngine)('answered calls (real media engine, sipp)', () => {
       expect(engine.calls.size).toBe(0);
     }, 60_000);
   }
+});
+
+describe.skipIf(!hasEngine)('stalled media (real engine, stallSeconds 1)', () => {
+  it('no RTP from the trunk: the call sends BYE and ends media-stalled', async () => {
+    const engine = await startEngine(46_400, 1);
+    const g = await startGateway({ media: engine });
+    try {
+      const ended = new Promise<Call>((resolve) => g.gw.on('call', (c) => {
+        c.onEnd(() => resolve(c));
+        void c.answer();
+      }));
+      // The scenario sends no RTP and waits for our BYE.
+      const r = await runSipp({ scenario: scenario('call-gateway-hangup'), target: `127.0.0.1:${g.udp}`, transport: 'udp' });
+      expect(r.code, fail(r)).toBe(0);
+      expect((await ended).endReason).toBe('media-stalled');
+    } finally {
+      await g.gw.stop();
+      await engine.close();
+    }
+  }, 60_000);
 });
 
 describe('without a media engine', () => {

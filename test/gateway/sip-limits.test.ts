@@ -68,4 +68,19 @@ describe('gateway limits', () => {
     expect(await peer.exchange(options(), g.udp)).toEqual([200]);
     expect((await peer.next((r) => r.callId === 'thrower' && r.status >= 200)).status).toBe(480);
   });
+
+  it('stop() with a call ringing answers it 480, ends it stopped and returns', async () => {
+    const g = await startGateway();
+    const reasons: string[] = [];
+    g.gw.on('call', (c) => {
+      c.onEnd((e) => reasons.push(e.reason));
+      c.ring();
+    });
+    peer = await UdpPeer.open();
+    await peer.send(invite('at-stop'), g.udp);
+    await peer.next((r) => r.callId === 'at-stop' && r.status === 180);
+    await g.gw.stop();
+    expect((await peer.next((r) => r.callId === 'at-stop' && r.status >= 200)).status).toBe(480);
+    expect(reasons).toEqual(['stopped']);
+  });
 });

@@ -1,7 +1,7 @@
 // Thin fetch wrapper for the agent API: adds the bearer token, turns the hub's
 // `{error:{code,message}}` bodies into ApiError, and signs out on 401.
 import type {
-  AcdOverview, AdminQueue, AdminQueueBody, AdminTeam, AdminUser, AdminUserCreate, AdminUserPatch, AgentView, Capacity, ConversationDetail,
+  AcdOverview, AdminChannel, CannedReply, CannedReplyBody, AdminQueue, AdminQueueBody, AdminTeam, AdminUser, AdminUserCreate, AdminUserPatch, AgentView, Capacity, ConversationDetail,
   ConversationSummary, CustomerProfile, Message, NotReadyReason, Offer, User, WrapUpCode,
 } from '../types';
 
@@ -42,7 +42,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 
 export type SettableState = 'available' | 'notready' | 'offline';
 
-export interface ListQuery { scope: string; status?: string; channel?: string; before?: string | null; limit?: number }
+export interface ListQuery { scope: string; status?: string; channel?: string; tag?: string; before?: string | null; limit?: number }
 
 function qs(q: Record<string, string | number | null | undefined>): string {
   const p = new URLSearchParams();
@@ -58,7 +58,7 @@ export const api = {
   queueLabels: () => request<{ items: { id: string; label: { en: string; zh: string } }[] }>('GET', '/api/queues'),
   conversations: (q: ListQuery) =>
     request<{ items: ConversationSummary[]; nextCursor: string | null }>(
-      'GET', `/api/conversations${qs({ scope: q.scope, status: q.status, channel: q.channel, before: q.before, limit: q.limit ?? 50 })}`),
+      'GET', `/api/conversations${qs({ scope: q.scope, status: q.status === 'snoozed' ? undefined : q.status, channel: q.channel, tag: q.tag, before: q.before, limit: q.limit ?? 50 })}`),
   conversation: (id: string) => request<ConversationDetail>('GET', `/api/conversations/${id}`),
   olderMessages: (id: string, before: string) =>
     request<{ items: Message[] }>('GET', `/api/conversations/${id}/messages${qs({ before, limit: 50 })}`),
@@ -66,6 +66,9 @@ export const api = {
     request<{ message: Message }>('POST', `/api/conversations/${id}/messages`, { text, clientId, ...(copies.cc?.length ? { cc: copies.cc } : {}), ...(copies.bcc?.length ? { bcc: copies.bcc } : {}) }),
   note: (id: string, text: string, clientId: string) =>
     request<{ message: Message }>('POST', `/api/conversations/${id}/notes`, { text, clientId }),
+  tags: (id: string, add: string[], remove: string[]) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/tags`, { add, remove }),
+  snooze: (id: string, until: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/snooze`, { until }),
+  unsnooze: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/unsnooze`, {}),
   claim: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/claim`),
   read: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/read`),
   resolve: (id: string, wrapUpCode: string, note?: string) =>
@@ -101,6 +104,11 @@ export const api = {
   deleteTeam: (id: string) => request<{ ok: true }>('DELETE', `/api/admin/teams/${encodeURIComponent(id)}`),
   adminQueues: () => request<{ queues: AdminQueue[] }>('GET', '/api/admin/queues'),
   saveQueue: (id: string, body: AdminQueueBody) => request<{ queue: AdminQueue }>('PUT', `/api/admin/queues/${encodeURIComponent(id)}`, body),
+  cannedReplies: () => request<{ items: CannedReply[] }>('GET', '/api/canned-replies'),
+  createCanned: (body: CannedReplyBody & { scope: 'shared' | 'personal' }) => request<{ item: CannedReply }>('POST', '/api/canned-replies', body),
+  updateCanned: (id: string, body: CannedReplyBody) => request<{ item: CannedReply }>('PUT', `/api/canned-replies/${encodeURIComponent(id)}`, body),
+  deleteCanned: (id: string) => request<{ ok: true }>('DELETE', `/api/canned-replies/${encodeURIComponent(id)}`),
+  adminChannels: () => request<{ channels: AdminChannel[]; updatedAt: string }>('GET', '/api/admin/channels'),
   /** Attachments need the Authorization header, so they are fetched as blobs. */
   async attachmentBlob(id: string): Promise<Blob> {
     const token = tokenStore.get();

@@ -10,6 +10,7 @@ export const router = createRouter({
     { path: '/login', name: 'login', component: () => import('./views/LoginView.vue') },
     { path: '/supervisor', name: 'supervisor', component: () => import('./views/SupervisorView.vue'), meta: { auth: true, lead: true } },
     { path: '/marketing', name: 'marketing', component: () => import('./views/MarketingView.vue'), meta: { auth: true, marketing: true } },
+    { path: '/canned', name: 'canned', component: () => import('./views/CannedView.vue'), meta: { auth: true } },
     { path: '/admin', name: 'admin', component: () => import('./views/AdminView.vue'), meta: { auth: true, admin: true } },
     // one record for the list and an open conversation, so opening one never remounts the inbox
     { path: '/:id([0-9a-zA-Z_-]+)?', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { auth: true } },
@@ -23,7 +24,7 @@ router.beforeEach(async (to) => {
   const home = { name: homeFor(auth.user?.role) };
   // Each role has its own home: a page a role cannot use sends it there (marketing has no inbox).
   if (to.meta.auth && !to.meta.marketing && !hasInbox(auth.user?.role)) return home;
-  if (to.meta.marketing && auth.user?.role !== 'marketing' && !auth.isAdmin) return home;
+  if (to.meta.marketing && auth.user?.role !== 'marketing' && !auth.isSupervisor) return home;
   if (to.meta.lead && !auth.isSupervisor) return home;
   if (to.meta.admin && !auth.isAdmin) return home;
   if (to.name === 'login' && auth.token && (await auth.restore())) return home;

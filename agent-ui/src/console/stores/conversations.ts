@@ -23,7 +23,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   const customers = reactive<Record<string, { customer: Customer; history: ConversationSummary[] }>>({});
   const typing = reactive<Record<string, boolean>>({});
   const typingTimers: Record<string, ReturnType<typeof setTimeout>> = {};
-  const filter = reactive<ListFilter>({ scope: 'queue', status: '', channel: '' });
+  const filter = reactive<ListFilter>({ scope: 'queue', status: '', channel: '', tag: '' });
   const nextCursor = ref<string | null>(null);
   const listState = ref<LoadState>('idle');
   const listError = ref('');
@@ -41,7 +41,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   function reset(user: string | null) {
     for (const r of [byId, messages, customers, typing, readMarks]) for (const k of Object.keys(r)) delete (r as Record<string, unknown>)[k];
     unsent.clear();
-    Object.assign(filter, { scope: 'queue', status: '', channel: '' });
+    Object.assign(filter, { scope: 'queue', status: '', channel: '', tag: '' });
     nextCursor.value = null;
     activeId.value = null;
     listState.value = 'idle';
@@ -177,6 +177,9 @@ export const useConversationsStore = defineStore('conversations', () => {
     }
   }
 
+  async function setTags(id: string, add: string[], remove: string[]) { applyConversation((await api.tags(id, add, remove)).conversation); }
+  async function snooze(id: string, until: string) { applyConversation((await api.snooze(id, until)).conversation); }
+  async function unsnooze(id: string) { applyConversation((await api.unsnooze(id)).conversation); }
   async function claim(id: string) { applyConversation((await api.claim(id)).conversation); }
   async function resolve(id: string, code: string, note?: string) {
     applyConversation((await api.resolve(id, code, note)).conversation);
@@ -201,7 +204,7 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   return {
     owner, reset, byId, messages, customers, typing, filter, nextCursor, listState, listError, activeId, detailState, detailError,
-    list, active, applyConversation, fetchList, open, close, markRead, onMessageCreated, onCustomerRead, setTyping, send, retry,
+    list, active, applyConversation, setTags, snooze, unsnooze, fetchList, open, close, markRead, onMessageCreated, onCustomerRead, setTyping, send, retry,
     claim, resolve, loadOlder, setFilter, resync, flushUnsent,
   };
 });

@@ -52,14 +52,22 @@ export function mergeMessages(list: ShownMessage[], incoming: Message[]): ShownM
   return incoming.reduce<ShownMessage[]>((acc, m) => mergeMessage(acc, m), list);
 }
 
-export interface ListFilter { scope: 'mine' | 'queue' | 'all'; status: string; channel: string }
+/** `status` 'snoozed' (the console's own) lists the live conversations put aside; '' the other live ones. `tag`: only those carrying it. */
+export interface ListFilter { scope: 'mine' | 'queue' | 'all'; status: string; channel: string; tag?: string }
 
 /** Whether a conversation belongs in the list under the current filters (for realtime arrivals). */
 export function matchesFilter(c: ConversationSummary, f: ListFilter, me: { id: string; queues: string[] } | null): boolean {
-  if (f.status && c.status !== f.status) return false;
-  // No status chosen means the live ones, as the hub answers it: one resolved during the session leaves
-  // the list as it would on the next load (the "resolved" filter shows it).
-  if (!f.status && !isLive(c.status)) return false;
+  const snoozed = !!c.snoozedUntil;
+  if (f.status === 'snoozed') {
+    if (!isLive(c.status) || !snoozed) return false;
+  } else {
+    if (f.status && c.status !== f.status) return false;
+    // No status chosen means the live ones, as the hub answers it: one resolved during the session leaves
+    // the list as it would on the next load (the "resolved" filter shows it). A snoozed one waits under
+    // "Snoozed" and comes back here when it wakes (its conversation.updated clears snoozedUntil).
+    if (!f.status && (!isLive(c.status) || snoozed)) return false;
+  }
+  if (f.tag && !(c.tags ?? []).includes(f.tag)) return false;
   if (f.channel && c.channel !== f.channel) return false;
   if (f.scope === 'mine') return !!me && c.assignee?.id === me.id;
   if (f.scope === 'queue') return !!me && (me.queues.includes(c.queue) || c.assignee?.id === me.id);
