@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
-import { DEMO_FLOW } from '../../gateway/ivr/demo-flow.js';
+import { DEMO_CARDS, DEMO_FLOW, seedIvrDemo, warmPrompts } from '../../gateway/ivr/demo-flow.js';
+import { parseWav } from '../../gateway/ivr/prompts/wav.js';
 
 let h: TestHub;
 let admin: string;
@@ -172,3 +173,18 @@ describe('prompts', () => {
     expect(readFileSync(path).equals(good)).toBe(true);
   });
 });
+
+test('the demo seed (npm start): flow `default` stored once (an edit survives a second seed), the demo card identifies its customer, every text prompt generated', async () => {
+  const quiet = { info: () => undefined, warn: () => undefined };
+  await seedIvrDemo(h.hub.ivr, quiet);
+  const first = await h.hub.ivr.flows.get('default');
+  expect(first?.version).toBe(1);
+  await h.hub.ivr.flows.update('default', 1, { ...structuredClone(DEMO_FLOW), maxIvrSec: 200 }, 'admin');
+  await seedIvrDemo(h.hub.ivr, quiet);
+  expect((await h.hub.ivr.flows.get('default'))?.flow.maxIvrSec).toBe(200);
+  expect((await h.hub.ivr.bank.byCard(DEMO_CARDS[0].card))?.name).toBe('张伟 Zhang Wei');
+  expect(await h.hub.ivr.bank.byCard('6222020299999999')).toBeNull();
+  const files = await warmPrompts(h.hub.ivr, first!.flow);
+  expect(files.length).toBeGreaterThan(15);
+  for (const f of new Set(files)) expect(parseWav(readFileSync(f)).durationMs).toBeGreaterThan(300);
+}, 120_000);
