@@ -32,6 +32,9 @@ const ReplyBody = z
     html: z.string().max(500_000).optional(),
     subject: z.string().trim().max(1000).optional(),
     attachmentIds: z.array(objectId).max(20).optional(),
+    /** E-mail only: copy and blind-copy recipients. */
+    cc: z.array(z.email().max(320)).max(20).optional(),
+    bcc: z.array(z.email().max(320)).max(20).optional(),
   })
   .refine((b) => b.text || b.html || b.attachmentIds?.length, { message: 'reply is empty', path: ['text'] });
 /** A note is plain text for colleagues (no html, no attachments). */
@@ -164,7 +167,8 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     const u = await inboxUser(req);
     const body = parseBody(ReplyBody, req.body);
     const c = await load(u, idParam(req.params));
-    const { message, duplicate } = await hub.conversations.reply(c, u, { text: body.text, html: body.html, subject: body.subject, attachmentIds: body.attachmentIds }, body.clientId);
+    if ((body.cc?.length || body.bcc?.length) && c.channel !== 'email') throw badRequest('cc and bcc are for e-mail conversations only', 'invalid_body');
+    const { message, duplicate } = await hub.conversations.reply(c, u, { text: body.text, html: body.html, subject: body.subject, attachmentIds: body.attachmentIds, cc: body.cc, bcc: body.bcc }, body.clientId);
     if (!duplicate) await hub.audit.record(actor(u), 'message.send', { type: 'conversation', id: String(c._id) }, { messageId: String(message._id) }, req.ip);
     reply.code(duplicate ? 200 : 201);
     return { message: messageView(message) };
