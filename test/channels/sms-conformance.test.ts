@@ -55,7 +55,13 @@ async function smsAdapter(): Promise<ConformanceAdapter> {
   let token: string | undefined;
   let inFlight = 0;
   let n = 0;
-  const bodyOf = (inboundId: string, text: string) => `${text} [${inboundId}]`;
+  // Parentheses, not brackets: [ and ] are escape characters in GSM 03.38, where ( and ) are ASCII's.
+  // An SMSC's redelivery is the same PDU: a resend of an inbound id carries the text it first had.
+  const bodies = new Map<string, string>();
+  const bodyOf = (inboundId: string, text: string) => {
+    if (!bodies.has(inboundId)) bodies.set(inboundId, `${text} (${inboundId})`);
+    return bodies.get(inboundId)!;
+  };
 
   /** One MO, redelivered by the "SMSC" until acked: after a drop it waits for the next bind and resends. */
   const deliver = async (inboundId: string, text: string) => {
@@ -102,7 +108,7 @@ async function smsAdapter(): Promise<ConformanceAdapter> {
 
   return {
     deliver,
-    storedCount: async (inboundId) => messages.countDocuments({ channel: 'sms', direction: 'in', text: { $regex: `\\[${inboundId}\\]$` } }),
+    storedCount: async (inboundId) => messages.countDocuments({ channel: 'sms', direction: 'in', text: { $regex: `\\(${inboundId}\\)$` } }),
     crash() {
       const unackedAtKill = inFlight;
       const next = restartHubProcess(hub, hubOpts); // the signal goes out now, before any await
