@@ -59,6 +59,8 @@ export interface MessageView {
   from?: string;
   to?: string;
   cc?: string;
+  /** An outbound e-mail's blind copies (agents only; the web chat never has any). */
+  bcc?: string;
   attachments: AttachmentRef[];
   clientId?: string;
   status: DeliveryStatus;

@@ -65,6 +65,8 @@ export const VoiceConfigSchema = z
         maxPort: port.default(49999),
         /** The address put in our SDP's c= line (what the carrier sends RTP to). */
         announcedAddress: z.string().refine((h) => isIP(h) !== 0, 'an IP address').default('127.0.0.1'),
+        /** Interface the trunk RTP sockets bind (media/options.ts); default: the announced address when it is local, else 0.0.0.0. */
+        listenIp: z.string().refine((h) => isIP(h) !== 0, 'an IP address').optional(),
         /** No RTP from the trunk for this long ends the call (the media's `stalled` → our BYE). */
         stallSeconds: z.coerce.number().int().min(1).max(3600).default(30),
       })

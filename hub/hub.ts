@@ -25,6 +25,7 @@ import { Presence } from './presence.js';
 import { SocketCap } from './socket-cap.js';
 import { UploadSweep } from './upload-sweep.js';
 import { SnoozeSweeper } from './snooze.js';
+import { SearchIndex } from './search/index.js';
 import { createModels, type Models } from './models/index.js';
 import { Ingest } from './ingest/ingest.js';
 import { Identities } from './identities.js';
@@ -76,6 +77,8 @@ export class Hub {
   readonly uploadSweep: UploadSweep;
   /** Wakes snoozed conversations at their time or when the customer writes (hub/snooze.ts). */
   readonly snoozes: SnoozeSweeper;
+  /** Conversation search (hub/search/): tokens of messages and customers in Redis sets. */
+  readonly search: SearchIndex;
   readonly ingest: Ingest;
   readonly agents: AgentRealtime;
   readonly conversations: Conversations;
@@ -120,6 +123,7 @@ export class Hub {
     this.uploadSweep = new UploadSweep(conn, config.uploads.unattachedTtl, log.child({ mod: 'uploads' }));
     this.snoozes = new SnoozeSweeper(this, log.child({ mod: 'snooze' }));
     this.inbox = new InboxView(redis, config.redisPrefix, this.m, log.child({ mod: 'inbox' }));
+    this.search = new SearchIndex(redis, config.redisPrefix, this.inbox, log.child({ mod: 'search' }));
     this.app = Fastify({ loggerInstance: log.child({ mod: 'http' }, { level: log.level === 'silent' ? 'silent' : 'warn' }), bodyLimit: 256 * 1024,
       // Exactly this many proxy hops (a number): req.ip is the address the outermost of our proxies saw,
       // whatever a client writes at the left of X-Forwarded-For.
@@ -136,7 +140,11 @@ export class Hub {
     this.subRedis = logRedisErrors(redis.duplicate({ enableAutoPipelining: false }), log, 'fanout subscriber');
     this.io.adapter(createFanoutAdapter(redis, this.subRedis, { key: `${config.redisPrefix}:socket.io` }, log.child({ mod: 'fanout' })));
     this.events = {
-      messageCreated: (m, v) => this.agents.messageCreated(m, v),
+      messageCreated: (m, v) => {
+        this.agents.messageCreated(m, v);
+        // Searchable by its text (notes are colleagues' words: not mixed into the customer's search).
+        if (!(m as { internal?: boolean }).internal) this.search.add(v.id, m.text, (m as { subject?: string }).subject);
+      },
       conversationUpdated: (c, prev) => {
         // The view first, then the event with its live counters (order per conversation is kept by updatedAt).
         void this.inbox
@@ -150,6 +158,8 @@ export class Hub {
     this.ingest = new Ingest(this.m, config.ingest, {
       conversationOpened: (c, route) => {
         this.events.conversationUpdated(c);
+        // Findable by the customer's name and the address it came from (phone, e-mail).
+        this.search.add(String(c._id), c.customerName, c.subject, searchableAddress(c.channelData));
         if (route) void this.acdBridge.conversationOpened(c).catch((e) => this.log.error({ err: e }, 'routing arrival failed (reconciled by the next leader)'));
       },
       stored: (r) => {
@@ -456,3 +466,9 @@ function bearerIs(header: string | undefined, token: string): boolean {
 }
 
 const isLoopbackAddress = (a: string | undefined): boolean => !!a && (a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.'));
+
+/** The customer's address a connector keeps on the conversation (SMS msisdn, e-mail from), for search. */
+function searchableAddress(d: unknown): string {
+  const o = (d ?? {}) as Record<string, unknown>;
+  return [o.msisdn, o.from, o.email, o.address].filter((x) => typeof x === 'string').join(' ');
+}

@@ -18,6 +18,9 @@ export interface OutboundContent {
   attachmentIds?: string[];
   /** The recipient's address on the channel, when not the customer's identity there. */
   to?: string;
+  /** E-mail: copy and blind-copy recipients (stored comma-separated). */
+  cc?: string[];
+  bcc?: string[];
 }
 
 /**
@@ -54,6 +57,8 @@ export async function outboundDoc(
     channel: c.channel,
     author,
     ...(content.to ? { to: content.to } : {}),
+    ...(content.cc?.length ? { cc: content.cc.join(', ') } : {}),
+    ...(content.bcc?.length ? { bcc: content.bcc.join(', ') } : {}),
     text: content.text,
     ...(html ? { html } : {}),
     ...(content.subject ? { subject: content.subject } : {}),

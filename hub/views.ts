@@ -22,6 +22,7 @@ export function messageView(m: MessageDoc): MessageView {
     ...(m.from ? { from: m.from } : {}),
     ...(m.to ? { to: m.to } : {}),
     ...(m.cc ? { cc: m.cc } : {}),
+    ...(m.bcc ? { bcc: m.bcc } : {}),
     attachments: (m.attachments ?? []).map((a) => ({ id: a.id, name: a.name, contentType: a.contentType, size: a.size })),
     clientId: m.clientId ?? undefined,
     internal: (m as { internal?: boolean }).internal === true ? true : undefined,

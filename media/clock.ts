@@ -2,7 +2,7 @@
  * One 20 ms frame clock per engine for everything Node sends or mixes in real time (players,
  * recorders): one timer for 200 calls instead of 400. Ticks are scheduled against the monotonic
  * clock, so timer lateness does not accumulate; a late wake runs the ticks it owes (at most a few,
- * then it skips ahead rather than bursting seconds of audio after a stall of the event loop).
+ * up to 200 ms, then it skips ahead rather than bursting seconds of audio after a stall of the event loop).
  */
 export const FRAME_MS = 20;
 export const FRAME_SAMPLES = 160;
@@ -36,7 +36,7 @@ export class FrameClock {
   private wake(): void {
     const now = performance.now();
     let owed = 0;
-    while (this.next <= now && owed < 3) {
+    while (this.next <= now && owed < 10) {
       owed++;
       this.next += FRAME_MS;
     }

@@ -12,7 +12,7 @@ export interface Message {
   author: { type: 'customer' | 'agent' | 'system'; id?: string; name?: string };
   text: string; html?: string; attachments: Attachment[];
   /** E-mail: subject, From/To/Cc as the mail had them; fax: the sender's number in from. */
-  subject?: string; from?: string; to?: string; cc?: string;
+  subject?: string; from?: string; to?: string; cc?: string; bcc?: string;
   clientId?: string; status: 'received' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
   /** An internal note: for colleagues only, never sent to the customer. */
   internal?: boolean;

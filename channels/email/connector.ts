@@ -146,6 +146,8 @@ export class EmailConnector implements ChannelConnector {
         subject,
         text: out.message.text,
         ...(out.message.html ? { html: out.message.html } : {}),
+        ...(out.message.cc ? { cc: out.message.cc.split(/,\s*/) } : {}),
+        ...(out.message.bcc ? { bcc: out.message.bcc.split(/,\s*/) } : {}),
         ...(last ? { inReplyTo: last.messageId, references: last.references } : {}),
         // Streams are opened by the sender when it writes the mail (a retry opens fresh ones).
         attachments: out.attachments.map((a) => ({ name: a.name, contentType: a.contentType, stream: () => a.stream() })),

@@ -7,7 +7,7 @@
 import type { CallLeg, CallSignals } from '../call/leg.js';
 import { ALLOW, buildResponse, newTag } from './build.js';
 import { Dialog, type LocalAddress } from './dialog.js';
-import type { SipRequest } from './message.js';
+import { getHeaders, type SipRequest } from './message.js';
 import type { ServerTransaction, TransactionLayer } from './transactions.js';
 
 export interface LegHost {
@@ -39,8 +39,13 @@ export class InboundLeg implements CallLeg {
     return { name: 'Contact', value: `<sip:cchub@${l.host}:${l.port}${this.tx.peer.transport === 'tcp' ? ';transport=tcp' : ''}>` };
   }
 
+  /** Record-Route copied into responses that create the dialog, so the trunk's proxy stays on the path (RFC 3261 §12.1.1). */
+  private recordRoute(): { name: string; value: string }[] {
+    return getHeaders(this.tx.request, 'Record-Route').map((value) => ({ name: 'Record-Route', value }));
+  }
+
   provisional(status: 180 | 183): void {
-    this.tx.respond(status, buildResponse(this.tx.request, status, { toTag: this.localTag, headers: [this.contact()] }));
+    this.tx.respond(status, buildResponse(this.tx.request, status, { toTag: this.localTag, headers: [...this.recordRoute(), this.contact()] }));
   }
 
   reject(status: number): void {
@@ -55,7 +60,7 @@ export class InboundLeg implements CallLeg {
     this.host.addDialog(dialog.key, this);
     return this.sendFinal(this.tx, buildResponse(this.tx.request, 200, {
       toTag: this.localTag,
-      headers: [this.contact(), { name: 'Allow', value: ALLOW }, { name: 'Supported', value: '' }].filter((h) => h.value !== ''),
+      headers: [...this.recordRoute(), this.contact(), { name: 'Allow', value: ALLOW }],
       body: Buffer.from(sdp),
       contentType: 'application/sdp',
     }));

@@ -32,6 +32,9 @@ const ReplyBody = z
     html: z.string().max(500_000).optional(),
     subject: z.string().trim().max(1000).optional(),
     attachmentIds: z.array(objectId).max(20).optional(),
+    /** E-mail only: copy and blind-copy recipients. */
+    cc: z.array(z.email().max(320)).max(20).optional(),
+    bcc: z.array(z.email().max(320)).max(20).optional(),
   })
   .refine((b) => b.text || b.html || b.attachmentIds?.length, { message: 'reply is empty', path: ['text'] });
 /** A note is plain text for colleagues (no html, no attachments). */
@@ -102,6 +105,15 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     return { items, nextCursor: rows.length > q.limit ? items[items.length - 1].lastMessageAt : null };
   });
 
+  // Search (hub/search/): customer name, phone or e-mail, message text; only what the caller may open.
+  app.get('/api/search', async (req) => {
+    const u = await inboxUser(req);
+    const r = z.object({ q: z.string().trim().min(1).max(200), limit: z.coerce.number().int().min(1).max(50).default(20) }).strict().safeParse(req.query);
+    if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const items = await hub.search.search(r.data.q, (v) => visibleWithoutOffers(u, { queue: v.queue, assigneeId: v.assignee?.id ?? null }), r.data.limit);
+    return { items };
+  });
+
   app.get('/api/conversations/:id', async (req) => {
     const u = await inboxUser(req);
     const c = await load(u, idParam(req.params));
@@ -155,7 +167,8 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
     const u = await inboxUser(req);
     const body = parseBody(ReplyBody, req.body);
     const c = await load(u, idParam(req.params));
-    const { message, duplicate } = await hub.conversations.reply(c, u, { text: body.text, html: body.html, subject: body.subject, attachmentIds: body.attachmentIds }, body.clientId);
+    if ((body.cc?.length || body.bcc?.length) && c.channel !== 'email') throw badRequest('cc and bcc are for e-mail conversations only', 'invalid_body');
+    const { message, duplicate } = await hub.conversations.reply(c, u, { text: body.text, html: body.html, subject: body.subject, attachmentIds: body.attachmentIds, cc: body.cc, bcc: body.bcc }, body.clientId);
     if (!duplicate) await hub.audit.record(actor(u), 'message.send', { type: 'conversation', id: String(c._id) }, { messageId: String(message._id) }, req.ip);
     reply.code(duplicate ? 200 : 201);
     return { message: messageView(message) };

@@ -17,6 +17,8 @@ export const messageSchema = new Schema(
     to: String,
     /** Copy recipients as the channel gave them (e-mail Cc), comma-separated. */
     cc: String,
+    /** Blind-copy recipients of an outbound e-mail (agents see them; never sent in a header). */
+    bcc: String,
     text: { type: String, default: '' },
     /** Sanitised HTML (never the raw customer HTML). */
     html: String,
@@ -64,6 +66,7 @@ export interface MessageDoc {
   from?: string | null;
   to?: string | null;
   cc?: string | null;
+  bcc?: string | null;
   text?: string | null;
   html?: string | null;
   subject?: string | null;

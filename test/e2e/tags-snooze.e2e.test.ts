@@ -114,6 +114,22 @@ describe('tags and snooze in the console', () => {
     expect((await h.hub.m.Conversation.findById(conv).lean())!.snoozedUntil ?? null).toBeNull();
   });
 
+  it('3b. search finds the chat by the customer\'s name and by words of a message; Esc clears', async () => {
+    await p.getByTestId('search-input').fill('周敏');
+    await p.getByTestId('search-input').press('Enter');
+    const results = p.getByTestId('search-results');
+    await expect.poll(() => results.getByTestId('conv-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-conv-id'))), { timeout: T }).toEqual([conv]);
+    await p.getByTestId('search-input').fill('年费');
+    await p.getByTestId('search-input').press('Enter');
+    await expect.poll(() => results.getByTestId('conv-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-conv-id'))), { timeout: T }).toEqual([conv]);
+    await p.getByTestId('search-input').fill('没有这样的内容');
+    await p.getByTestId('search-input').press('Enter');
+    await expect.poll(() => results.getByTestId('conv-item').count(), { timeout: T }).toBe(0);
+    await shot('search-1366');
+    await p.getByTestId('search-input').press('Escape');
+    await results.waitFor({ state: 'detached', timeout: T });
+  });
+
   it('4. snoozed until tomorrow 09:00 from the keyboard, then woken early with Unsnooze', async () => {
     await p.getByTestId('snooze').focus();
     await p.keyboard.press('Enter');

@@ -70,15 +70,34 @@ describe.skipIf(!hasEngine)('answered calls (real media engine, sipp)', () => {
   });
 
   for (const transport of ['udp', 'tcp'] as const) {
-    it(`${transport}: INVITE → 200 → ACK → RTP (pcap) → the caller's BYE → 200; the call and its media end`, async () => {
+    it(`${transport}: INVITE → 200 → ACK → RTP (pcap) → the caller's BYE → 200; the caller's audio reached our media; the call and its media end`, async () => {
       const seen: Call[] = [];
+      let recording: Promise<Buffer> | undefined;
       onCall = (c) => {
         seen.push(c);
         c.ring();
-        void c.answer();
+        void c.answer().then(() => {
+          // Record from the answer to the end: the customer's channel must carry the pcap's audio,
+          // which proves the carrier's RTP went where our SDP answer pointed.
+          const rec = c.media!.record();
+          recording = new Promise((resolve) =>
+            c.onEnd(async () => {
+              const chunks: Buffer[] = [];
+              for await (const chunk of (await rec.stop()).wav) chunks.push(chunk as Buffer);
+              resolve(Buffer.concat(chunks));
+            }),
+          );
+        });
       };
       const r = await runSipp({ scenario: scenario('call-caller-hangup'), target: `127.0.0.1:${ports[transport]}`, transport });
       expect(r.code, fail(r)).toBe(0);
+      const wav = await recording!;
+      let sumSq = 0;
+      const frames = (wav.length - 44) / 4;
+      for (let i = 0; i < frames; i++) sumSq += wav.readInt16LE(44 + i * 4) ** 2;
+      // g711a.pcap is ~7 s of speech; silence would be an RMS near 0.
+      expect(frames / 8000).toBeGreaterThan(3);
+      expect(Math.sqrt(sumSq / frames)).toBeGreaterThan(100);
       expect(seen.length).toBe(1);
       const call = seen[0];
       expect(call.endReason).toBe('caller-hangup');

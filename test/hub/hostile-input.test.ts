@@ -348,3 +348,61 @@ test('sockets that send hostile events and vanish before the answer leave no err
   expect(errorLogs).toEqual([]);
   expect((await api(h.url, '/readyz')).status).toBe(200);
 });
+
+/** Every (method, path) of the hub's route table (fastify's printRoutes tree, flattened). */
+function tableRoutes(): [string, string][] {
+  const out: [string, string][] = [];
+  const stack: string[] = [];
+  for (const line of h.hub.app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^(.*?)[├└]── (\S+)(?: \(([^)]+)\))?/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    const path = (stack[depth - 1] ?? '') + m[2]!;
+    stack[depth] = path;
+    stack.length = depth + 1;
+    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter((s) => s && s !== 'HEAD' && s !== 'OPTIONS')) out.push([method, path]);
+  }
+  return out;
+}
+
+test('every other API route in the hub\'s table (campaigns, IVR, canned replies, tags, consents...) × every caller × hostile input: never a 5xx, always an error body, no error logged', async () => {
+  // Read from the table, so a route added later is swept without anyone listing it here.
+  const listed = new Set(ROUTES.map(([m, p]) => `${m} ${p}`));
+  const others = tableRoutes().filter(([m, p]) => p.startsWith('/api/') && !listed.has(`${m} ${p}`));
+  expect(others.length).toBeGreaterThan(10);
+  const failures: string[] = [];
+  let calls = 0;
+  for (const [method, template] of others) {
+    // Any path parameter (:id, :shortcut, :name...) gets the real conversation id and the hostile ids.
+    const concrete = [conversationId, ...IDS].map((id) => template.replace(/:[A-Za-z]+/g, id));
+    const targets = template.includes(':') ? concrete : [template];
+    const variants: [string | undefined, string | undefined, string][] = method === 'GET' ? QUERIES.map((q) => [undefined, undefined, q]) : BODIES.map(([ct, raw]) => [ct, raw, '']);
+    // The callers in parallel (each its own requests in order): the sweep is thousands of calls.
+    await Promise.all(
+      Object.entries(tokens).map(async ([who, token]) => {
+        for (const path of targets) {
+          const some = path === targets[0] ? variants : variants.slice(0, 3);
+          for (const [ct, raw, q] of some) {
+            const r = await call(method, path + q, token, ct, raw);
+            calls++;
+            const where = `${method} ${path.slice(0, 80)}${q.slice(0, 40)} as ${who} [${ct ?? ''} ${raw?.slice(0, 40) ?? ''}]`;
+            if (r.status >= 500) failures.push(`${where} → ${r.status} ${r.text.slice(0, 200)}`);
+            else if (r.status >= 400) {
+              let body: { error?: { code?: unknown; message?: unknown } } | undefined;
+              try {
+                body = JSON.parse(r.text);
+              } catch {
+                /* not JSON */
+              }
+              if (typeof body?.error?.code !== 'string' || typeof body.error.message !== 'string') failures.push(`${where} → ${r.status} without an error body: ${r.text.slice(0, 200)}`);
+            }
+          }
+        }
+      }),
+    );
+  }
+  expect(calls).toBeGreaterThan(1000);
+  expect(failures).toEqual([]);
+  expect(errorLogs).toEqual([]);
+  expect((await api(h.url, '/readyz')).status).toBe(200);
+}, 300_000);

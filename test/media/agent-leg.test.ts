@@ -2,6 +2,8 @@
 // tone), a real worker, a real UDP caller on PCMA (so Node's PCMU↔PCMA bridge is in the path).
 // Audio energy must flow both ways and the recording must hold both voices.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -14,17 +16,23 @@ import { RtpPeer, rms, tone } from '../helpers/rtp-peer.js';
 
 let engine: MediaEngineImpl;
 let browser: TestBrowser;
+let server: Server;
 const dir = mkdtempSync(join(tmpdir(), 'cchub-agent-leg-'));
 const mic = join(dir, 'mic.wav');
 writeFileSync(mic, monoWav(tone(700, 30_000, 9000)));
 
 beforeAll(async () => {
   engine = await startMediaEngine(42800);
+  // getUserMedia needs a secure context: an http://127.0.0.1 page is one, about:blank is not.
+  server = createServer((_req, res) => res.end('<!doctype html><title>agent</title>'));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
   browser = await launchBrowser({ name: 'agent-leg', args: [...CHROMIUM_WEBRTC_ARGS, `--use-file-for-fake-audio-capture=${mic}`] });
 });
 afterAll(async () => {
   await browser?.close();
   await engine?.close();
+  server?.close();
 });
 
 async function mediasoupClientBundle(): Promise<string> {
@@ -47,7 +55,7 @@ it('bridges the caller and the agent’s browser both ways and records both voic
   const rec = call.record();
   const leg = await call.createAgentLeg('agent-1');
   const { page } = browser;
-  await page.goto('about:blank');
+  await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
   await page.addScriptTag({ content: await mediasoupClientBundle() });
   await page.exposeFunction('legConnect', (p: unknown) => leg.connect(p));
   await page.exposeFunction('legProduce', (kind: 'audio', rtpParameters: unknown) => leg.produce(kind, rtpParameters));
@@ -57,7 +65,8 @@ it('bridges the caller and the agent’s browser both ways and records both voic
   await page.evaluate(
     async ({ params, caps }) => {
       const w = window as any;
-      const device = new w.msc.Device();
+      // Headless Chromium's user agent is not one mediasoup-client recognises: name the handler.
+      const device = new w.msc.Device({ handlerName: 'Chrome111' });
       await device.load({ routerRtpCapabilities: caps });
       const send = device.createSendTransport(params.send);
       send.on('connect', ({ dtlsParameters }: any, ok: () => void, fail: (e: Error) => void) => w.legConnect({ transportId: send.id, dtlsParameters }).then(ok, fail));

@@ -62,10 +62,11 @@ export const api = {
   conversation: (id: string) => request<ConversationDetail>('GET', `/api/conversations/${id}`),
   olderMessages: (id: string, before: string) =>
     request<{ items: Message[] }>('GET', `/api/conversations/${id}/messages${qs({ before, limit: 50 })}`),
-  reply: (id: string, text: string, clientId: string) =>
-    request<{ message: Message }>('POST', `/api/conversations/${id}/messages`, { text, clientId }),
+  reply: (id: string, text: string, clientId: string, copies: { cc?: string[]; bcc?: string[] } = {}) =>
+    request<{ message: Message }>('POST', `/api/conversations/${id}/messages`, { text, clientId, ...(copies.cc?.length ? { cc: copies.cc } : {}), ...(copies.bcc?.length ? { bcc: copies.bcc } : {}) }),
   note: (id: string, text: string, clientId: string) =>
     request<{ message: Message }>('POST', `/api/conversations/${id}/notes`, { text, clientId }),
+  search: (q: string) => request<{ items: ConversationSummary[] }>('GET', `/api/search${qs({ q, limit: 50 })}`),
   tags: (id: string, add: string[], remove: string[]) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/tags`, { add, remove }),
   snooze: (id: string, until: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/snooze`, { until }),
   unsnooze: (id: string) => request<{ conversation: ConversationSummary }>('POST', `/api/conversations/${id}/unsnooze`, {}),

@@ -20,6 +20,9 @@ beforeAll(async () => {
   servers = await startMailServers([
     { name: 'service', password: 'service-pass' },
     { name: 'customer', password: 'customer-pass' },
+    { name: 'copy', password: 'copy-pass' },
+    { name: 'hidden', password: 'hidden-pass' },
+    { name: 'zhao', password: 'zhao-pass' },
   ]);
   h = await startTestHub({
     name: 'email_connector',
@@ -45,8 +48,8 @@ afterAll(async () => {
   await servers?.stop();
 });
 
-async function customerInbox(count: number): Promise<Buffer[]> {
-  const imap = new ImapFlow({ host: servers.host, port: servers.imapPort, secure: false, auth: { user: 'customer', pass: 'customer-pass' }, logger: false });
+async function customerInbox(count: number, user = 'customer'): Promise<Buffer[]> {
+  const imap = new ImapFlow({ host: servers.host, port: servers.imapPort, secure: false, auth: { user, pass: `${user}-pass` }, logger: false });
   await imap.connect();
   const lock = await imap.getMailboxLock('INBOX');
   try {
@@ -127,4 +130,31 @@ test('two matters from one customer stay two conversations; attachments are stor
   // A reply to the first matter joins it, not the latest one.
   await smtp().sendMail({ from: 'wang@example.cn', to: 'service@bank.example', subject: 'Re: 挂失银行卡', text: '找到了', messageId: '<lost-card-2@example.cn>', inReplyTo: '<lost-card@example.cn>', references: ['<lost-card@example.cn>'] });
   expect(String(((await stored('lost-card-2@example.cn')) as any).conversationId)).toBe(String(card.conversationId));
+});
+
+test('an agent replies with Cc and Bcc: all three get it, the Cc shows, the Bcc never does; cc on a chat is refused', async () => {
+  await smtp().sendMail({ from: 'zhao@example.cn', to: 'service@bank.example', subject: '贷款咨询', text: '想了解房贷', messageId: '<loan@example.cn>' });
+  const first = (await stored('loan@example.cn')) as any;
+  const token = await loginAs(h.url, 'agent1');
+  const bad = await api(h.url, `/api/conversations/${first.conversationId}/messages`, { token, body: { text: 'x', clientId: 'reply-cc-bad', cc: ['not-an-address'] } });
+  expect(bad.status).toBe(400);
+  const r = await api(h.url, `/api/conversations/${first.conversationId}/messages`, { token, body: { text: '已抄送客户经理。', clientId: 'reply-cc-0001', cc: ['copy@example.cn'], bcc: ['hidden@example.cn'] } });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  expect(r.body.message).toMatchObject({ cc: 'copy@example.cn', bcc: 'hidden@example.cn' });
+  const [copy] = await customerInbox(1, 'copy');
+  const [hidden] = await customerInbox(1, 'hidden');
+  for (const raw of [copy, hidden]) {
+    const got = await parseMail(raw, { sink: async (s) => (s.resume(), { id: 'x' }), maxAttachmentBytes: 1 << 20 });
+    expect(got.messageId).toBe(`${r.body.message.id}.cchub@bank.example`);
+    expect(got.to.map((a) => a.address)).toEqual(['zhao@example.cn']);
+    expect(got.cc.map((a) => a.address)).toEqual(['copy@example.cn']);
+    expect(got.header('bcc')).toBeUndefined();
+  }
+  // (The blind copy's own mailbox names it in Delivered-To, added on delivery; the Cc's never does.)
+  expect(copy.toString('latin1')).not.toContain('hidden@example.cn');
+  // A web chat conversation takes no copies.
+  const chat = await h.hub.ingest.ingest({ channel: 'webchat', externalId: 'v-cc:1', customer: { identity: { channel: 'webchat', address: 'v-cc' } }, from: 'v-cc', text: '你好', queue: 'general', channelData: { visitorId: 'v-cc' } });
+  const refused = await api(h.url, `/api/conversations/${chat.conversation._id}/messages`, { token, body: { text: 'x', clientId: 'reply-cc-chat', cc: ['copy@example.cn'] } });
+  expect(refused.status).toBe(400);
+  expect(refused.body.error.code).toBe('invalid_body');
 });

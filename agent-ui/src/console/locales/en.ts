@@ -16,8 +16,9 @@ export default {
   tier: { standard: 'Standard', gold: 'Gold', vip: 'VIP' },
   role: { agent: 'Agent', supervisor: 'Supervisor', marketing: 'Marketing', admin: 'Administrator' },
   msgStatus: { received: 'received', queued: 'queued', sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' },
+  search: { placeholder: 'Search name, phone, e-mail, text…', label: 'Search conversations', clear: 'Clear the search', loading: 'Searching…', error: 'Search failed: {msg}', results: 'Results for {q}', count: '{n} found for “{q}”' },
   mail: {
-    from: 'From', to: 'To', cc: 'Cc', body: 'Mail content', quoted: 'Show quoted history',
+    from: 'From', to: 'To', cc: 'Cc', bcc: 'Bcc', ccBcc: 'Cc / Bcc', copiesHint: 'addresses, separated by commas', badAddress: '"{address}" is not an e-mail address', body: 'Mail content', quoted: 'Show quoted history',
     remoteBlocked: '{n} remote image(s) blocked to protect your privacy.', showImages: 'Show images',
   },
   fax: {

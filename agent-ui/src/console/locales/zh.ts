@@ -16,8 +16,9 @@ const zh: typeof en = {
   tier: { standard: '普通', gold: '金卡', vip: 'VIP' },
   role: { agent: '座席', supervisor: '班长', marketing: '营销', admin: '管理员' },
   msgStatus: { received: '已接收', queued: '排队中', sent: '已发送', delivered: '已送达', read: '已读', failed: '发送失败' },
+  search: { placeholder: '搜索姓名、电话、邮箱、内容…', label: '搜索会话', clear: '清除搜索', loading: '正在搜索…', error: '搜索失败：{msg}', results: '“{q}”的结果', count: '“{q}”找到 {n} 个' },
   mail: {
-    from: '发件人', to: '收件人', cc: '抄送', body: '邮件内容', quoted: '显示引用的历史邮件',
+    from: '发件人', to: '收件人', cc: '抄送', bcc: '密送', ccBcc: '抄送 / 密送', copiesHint: '多个地址用逗号分隔', badAddress: '"{address}" 不是有效的邮箱地址', body: '邮件内容', quoted: '显示引用的历史邮件',
     remoteBlocked: '已阻止 {n} 张远程图片，以保护隐私。', showImages: '显示图片',
   },
   fax: {

@@ -9,6 +9,11 @@ import type { ApiError } from '../api';
 import type { ConversationSummary, Customer, Message, PendingMessage, ShownMessage } from '../../types';
 import { uuid } from '../../uuid';
 
+/** An e-mail reply's copy recipients. */
+export interface Copies { cc?: string[]; bcc?: string[] }
+/** "a@x.cn, b@y.cn; c@z.cn" → the addresses (empty parts dropped). */
+export const splitAddresses = (v: string | undefined): string[] => (v ?? '').split(/[,;\s]+/).map((a) => a.trim()).filter(Boolean);
+
 type LoadState = 'idle' | 'loading' | 'error';
 const TYPING_TTL_MS = 6000;
 
@@ -29,7 +34,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   /** Per conversation: the customer read our replies up to this message (id; its time once known). */
   const readMarks: Record<string, { upTo: string; at?: number }> = {};
   /** Replies written while the hub was unreachable: sent again, same clientId, on reconnect. */
-  const unsent = new Map<string, { id: string; text: string; internal: boolean }>();
+  const unsent = new Map<string, { id: string; text: string; internal: boolean; copies?: Copies }>();
   /** Which user this state belongs to; a different sign-in starts from scratch. */
   const owner = ref<string | null>(null);
 
@@ -134,24 +139,25 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   /** A reply to the customer, or (internal) a note for colleagues that the hub never sends out. */
-  async function send(id: string, text: string, clientId = uuid(), internal = false) {
+  async function send(id: string, text: string, clientId = uuid(), internal = false, copies: Copies = {}) {
     const conv = byId[id];
     const p: PendingMessage = {
       id: `pending:${clientId}`, conversationId: id, direction: 'out', channel: conv?.channel ?? 'webchat',
       author: { type: 'agent', id: useAuthStore().user?.id, name: useAuthStore().user?.name },
       text, attachments: [], clientId, status: 'queued', pending: true, internal: internal || undefined,
+      ...(copies.cc?.length ? { cc: copies.cc.join(', ') } : {}), ...(copies.bcc?.length ? { bcc: copies.bcc.join(', ') } : {}),
       createdAt: new Date().toISOString(), updatedAt: new Date(0).toISOString(),
     };
     put(id, mergeMessage(messages[id] ?? [], p));
     try {
-      const { message } = await (internal ? api.note(id, text, clientId) : api.reply(id, text, clientId));
+      const { message } = await (internal ? api.note(id, text, clientId) : api.reply(id, text, clientId, copies));
       unsent.delete(clientId);
       put(id, mergeMessage(messages[id] ?? [], message));
     } catch (e) {
       const err = e as ApiError;
       // Unreachable or failing hub: it stays pending ("waiting") and goes again on reconnect, as the widget's do.
       const waiting = isTransient(err) && err.status !== 429;
-      if (waiting) unsent.set(clientId, { id, text, internal });
+      if (waiting) unsent.set(clientId, { id, text, internal, copies });
       else unsent.delete(clientId);
       const list = messages[id] ?? [];
       const shown: PendingMessage = waiting ? { ...p, waiting: true } : { ...p, error: err.message, retryable: isTransient(err) };
@@ -160,13 +166,13 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
   /** Resend a failed reply with the same clientId so the hub can deduplicate. */
   function retry(id: string, m: ShownMessage) {
-    if (m.clientId) void send(id, m.text, m.clientId, m.internal === true);
+    if (m.clientId) void send(id, m.text, m.clientId, m.internal === true, { cc: splitAddresses(m.cc), bcc: splitAddresses(m.bcc) });
   }
   /** Send again, in the order written, what was written while the hub was unreachable. */
   async function flushUnsent() {
     for (const [clientId, u] of [...unsent]) {
       if (!unsent.has(clientId)) continue;
-      await send(u.id, u.text, clientId, u.internal);
+      await send(u.id, u.text, clientId, u.internal, u.copies);
       if (unsent.has(clientId)) return; // still unreachable: the next reconnect tries again
     }
   }
