@@ -17,8 +17,12 @@ import { isReceipt, mapSmscState, parseReceipt } from './receipt.js';
 /** SMSC statuses worth another try later: throttled, queue full, system error. */
 const TEMPORARY = new Set<number>([STATUS.RTHROTTLED, STATUS.RMSGQFUL, STATUS.RSYSERR, STATUS.RX_T_APPN]);
 
-/** MO redeliveries of the same text from the same number within this bucket are one message (SMPP gives MO no id). */
-const MO_DEDUP_BUCKET_MS = 10 * 60_000;
+/**
+ * MO redeliveries of the same text from the same number within this window are one message (SMPP gives
+ * MO no id). The window starts at the first delivery (kept in Redis), not on a clock boundary: a fixed
+ * 10-minute bucket stored a redelivery twice when it straddled a boundary (first at :59:59, again at :00:01).
+ */
+const MO_DEDUP_WINDOW_MS = 10 * 60_000;
 
 interface Account {
   cfg: SmsAccount;
@@ -220,8 +224,12 @@ export class SmsConnector implements ChannelConnector {
     const ctx = this.ctx!;
     const cfg = this.accounts.get(account)!.cfg;
     const msisdn = from.startsWith('+') ? from : `+${from}`;
-    const bucket = Math.floor(Date.now() / MO_DEDUP_BUCKET_MS);
-    const externalId = createHash('sha256').update(`${msisdn}|${account}|${extra}|${text}|${bucket}`).digest('hex').slice(0, 32);
+    const content = createHash('sha256').update(`${msisdn}|${account}|${extra}|${text}`).digest('hex').slice(0, 32);
+    // When this content was first delivered: set once (NX), read back in the same command (GET), so
+    // concurrent and later redeliveries within the window all name the first one.
+    const now = String(Date.now());
+    const earlier = (await ctx.redis.call('SET', `${ctx.keyPrefix}:mo:${content}`, now, 'PX', String(MO_DEDUP_WINDOW_MS), 'NX', 'GET')) as string | null;
+    const externalId = createHash('sha256').update(`${content}|${earlier ?? now}`).digest('hex').slice(0, 32);
     await ctx.ingest({
       channel: 'sms',
       externalId,

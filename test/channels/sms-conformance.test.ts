@@ -9,48 +9,21 @@
  * SMPP gives an MO no id of its own: the connector keys it by sender, account and text (within a time
  * bucket), so each delivery here carries its inbound id in the text, as two different texts would.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import smpp from 'smpp';
-import mongoose, { type Connection } from 'mongoose';
+import mongoose from 'mongoose';
 import { SmsConnector } from '../../channels/sms/connector.js';
 import { api, loginAs } from '../helpers/hub.js';
-import { restartHubProcess, startHubProcess, type HubProcess } from '../helpers/hub-process.js';
-import { startOwnServices } from '../helpers/own-services.js';
-import { Smsc } from '../helpers/smsc.js';
+import { startSmsHub } from '../helpers/sms-hub.js';
 import { waitFor } from '../helpers/wait.js';
 import { describeConnectorConformance, type ConformanceAdapter } from './conformance.js';
 
 const FROM = '8613800138077';
 
 async function smsAdapter(): Promise<ConformanceAdapter> {
-  const svc = await startOwnServices('sms-conf');
-  const smsc = new Smsc();
-  const port = await smsc.listen();
+  const env = await startSmsHub('sms-conf');
+  const { smsc, svc, db } = env;
   // Receipts only when a test reports one (the outbound test waits for 'sent', not past it).
   smsc.receipts = 'none';
-  const dir = mkdtempSync(join(tmpdir(), 'cchub-sms-conf-'));
-  const configFile = join(dir, 'cchub.config.json');
-  const account = { name: 'cmcc', host: '127.0.0.1', port, systemId: 'esme', password: 'secret', systemType: '', mode: 'transceiver', binds: 1, window: 10, tps: 1000, sourceAddr: '95588', sourceTon: 0, sourceNpi: 1, queue: 'general' };
-  writeFileSync(configFile, JSON.stringify({ sms: { enabled: true, accounts: [account], responseTimeoutSec: 2 } }));
-  const mongoUri = `${svc.mongoUri}sms_conf`;
-  const hubOpts = { mongoUri, redisUrl: svc.redisUrl, redisPrefix: `smsconf${randomBytes(4).toString('hex')}`, env: { CCHUB_CONFIG: configFile } };
-  let db: Connection | undefined;
-  let h: HubProcess | undefined;
-  try {
-    h = await startHubProcess(hubOpts);
-    db = await mongoose.createConnection(mongoUri).asPromise();
-    await waitFor(() => smsc.sessions.size === 1, 20_000, 'the hub binds to the SMSC');
-  } catch (e) {
-    await h?.kill9();
-    await db?.close();
-    await smsc.close();
-    await svc.stop();
-    throw e;
-  }
-  let hub = h;
   const messages = db.collection('messages');
   let token: string | undefined;
   let inFlight = 0;
@@ -111,13 +84,9 @@ async function smsAdapter(): Promise<ConformanceAdapter> {
     storedCount: async (inboundId) => messages.countDocuments({ channel: 'sms', direction: 'in', text: { $regex: `\\(${inboundId}\\)$` } }),
     crash() {
       const unackedAtKill = inFlight;
-      const next = restartHubProcess(hub, hubOpts); // the signal goes out now, before any await
-      return (async () => {
-        hub = await next;
-        token = undefined;
-        await waitFor(() => smsc.sessions.size === 1, 30_000, 'the new hub binds');
-        return { unackedAtKill };
-      })();
+      const next = env.restart(); // the signal goes out now, before any await
+      token = undefined;
+      return next.then(() => ({ unackedAtKill }));
     },
     stallStore: () => svc.stall('embedded-store'),
     async sync() {
@@ -139,9 +108,9 @@ async function smsAdapter(): Promise<ConformanceAdapter> {
       await waitFor(() => smsc.sessions.size === 1 && smsc.bindAttempts > binds, 30_000, 'bound again');
     },
     async triggerSend(text) {
-      token ??= await loginAs(hub.url, 'agent1');
+      token ??= await loginAs(env.hub().url, 'agent1');
       const conv = await conversationOfLastInbound();
-      const r = await api(hub.url, `/api/conversations/${conv}/messages`, { token, body: { text, clientId: `sms-conf-${++n}-${Date.now()}` } });
+      const r = await api(env.hub().url, `/api/conversations/${conv}/messages`, { token, body: { text, clientId: `sms-conf-${++n}-${Date.now()}` } });
       if (r.status !== 201) throw new Error(`reply: ${r.status} ${JSON.stringify(r.body)}`);
       return { messageId: r.body.message.id };
     },
@@ -150,8 +119,8 @@ async function smsAdapter(): Promise<ConformanceAdapter> {
     reportNative: receipt,
     reportByChannelId: receipt,
     async startConversation(text, clientId) {
-      token ??= await loginAs(hub.url, 'agent1');
-      const r = await api(hub.url, '/api/conversations', { token, body: { channel: 'sms', to: `+${FROM}`, text, clientId } });
+      token ??= await loginAs(env.hub().url, 'agent1');
+      const r = await api(env.hub().url, '/api/conversations', { token, body: { channel: 'sms', to: `+${FROM}`, text, clientId } });
       if (r.status !== 201 && r.status !== 200) throw new Error(`start: ${r.status} ${JSON.stringify(r.body)}`);
       return { status: r.status, messageId: r.body.message?.id };
     },
@@ -165,12 +134,7 @@ async function smsAdapter(): Promise<ConformanceAdapter> {
       { native: 'ENROUTE', expected: 'sent' },
       { native: 'UNKNOWN', expected: undefined },
     ],
-    async close() {
-      await hub.kill9();
-      await db!.close();
-      await smsc.close();
-      await svc.stop();
-    },
+    close: () => env.close(),
   };
 }
 
