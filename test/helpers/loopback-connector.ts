@@ -64,7 +64,9 @@ export class LoopbackConnector implements ChannelConnector {
 /** Plug a loopback connector into a running hub, as the registry does with real ones. */
 export async function plugLoopback(hub: Hub): Promise<LoopbackConnector> {
   const c = new LoopbackConnector();
+  // Both maps, as the registry fills them: byChannel is what starts and stops, routes is what sends go by.
   hub.connectors.byChannel.set(c.kind, c);
+  hub.connectors.routes.set(c.kind, c);
   await c.start(hub.connectorContext(c.kind));
   return c;
 }
