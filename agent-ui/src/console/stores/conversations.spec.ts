@@ -43,7 +43,7 @@ describe('conversations store', () => {
     resolveAck({ message: stored('k1') });
     await sending;
     expect(s.messages.c1.map((m) => m.id)).toEqual(['m1']);
-    expect(reply).toHaveBeenCalledWith('c1', 'hi', 'k1');
+    expect(reply).toHaveBeenCalledWith('c1', 'hi', 'k1', {});
   });
 
   it('marks a failed reply and retries it with the same clientId', async () => {
@@ -55,7 +55,7 @@ describe('conversations store', () => {
     reply.mockResolvedValueOnce({ message: stored('k2') });
     s.retry('c1', s.messages.c1[0]);
     await vi.waitFor(() => expect(s.messages.c1.map((m) => m.id)).toEqual(['m1']));
-    expect(reply).toHaveBeenLastCalledWith('c1', 'hi', 'k2');
+    expect(reply).toHaveBeenLastCalledWith('c1', 'hi', 'k2', { cc: [], bcc: [] });
   });
 });
 
@@ -96,7 +96,7 @@ describe('conversations store: read receipts, unsent replies (issue 23 bugs 9, 1
     reply.mockResolvedValueOnce({ message: stored('k3') });
     await s.flushUnsent();
     expect(s.messages.c1.map((m) => m.id)).toEqual(['m1']);
-    expect(reply).toHaveBeenLastCalledWith('c1', 'hi', 'k3');
+    expect(reply).toHaveBeenLastCalledWith('c1', 'hi', 'k3', {});
     // a refusal (assigned to someone else) is not resent, and says why
     reply.mockRejectedValueOnce(Object.assign(new Error('conversation is assigned to Wang'), { status: 409, code: 'not_assignee' }));
     await s.send('c1', 'again', 'k4');
