@@ -13,7 +13,7 @@ import { connectors as registry } from '../../channels/index.js';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 
 class ProbeConnector implements ChannelConnector {
-  readonly kind = 'voice' as const;
+  readonly kind = 'fax' as const;
   ctx?: ConnectorContext;
   constructor(readonly config: { token: string }) {}
   async start(ctx: ConnectorContext): Promise<void> {
@@ -32,7 +32,7 @@ class ProbeConnector implements ChannelConnector {
 
 let probe: ProbeConnector | undefined;
 const probeDef = defineConnector({
-  kind: 'voice',
+  kind: 'fax',
   config: z.object({ token: z.string().default('probe-secret-token') }),
   enabledByDefault: true,
   secrets: ['token'],
@@ -62,33 +62,33 @@ test('a connector unknown to the hub is built from its definition; its lifecycle
   const h = await startTestHub({ name: 'registry_probe', connectors: [...registry, probeDef], log: pino({ level: 'info' }, sink) });
   hubs.push(h);
   expect(probe?.config.token).toBe('probe-secret-token');
-  expect(lines.find((l) => l.msg === 'probe transport up')).toMatchObject({ connector: 'voice' });
+  expect(lines.find((l) => l.msg === 'probe transport up')).toMatchObject({ connector: 'fax' });
 
   let r = await api(h.url, '/readyz');
   expect(r.status).toBe(200);
-  expect(r.body.connectors).toMatchObject({ webchat: { state: 'up' }, voice: { state: 'up' } });
-  expect(await metric(h.url, 'voice', 'up')).toBe(1);
-  expect(await metric(h.url, 'voice', 'degraded')).toBe(0);
+  expect(r.body.connectors).toMatchObject({ webchat: { state: 'up' }, fax: { state: 'up' } });
+  expect(await metric(h.url, 'fax', 'up')).toBe(1);
+  expect(await metric(h.url, 'fax', 'degraded')).toBe(0);
 
   // Degraded: listed with its reason, and the hub stays ready (other channels and consoles still work).
   probe!.ctx!.lifecycle({ type: 'degraded', reason: 'gateway refused the registration' });
   r = await api(h.url, '/readyz');
   expect(r.status).toBe(200);
   expect(r.body.ok).toBe(true);
-  expect(r.body.connectors.voice).toMatchObject({ state: 'degraded', reason: 'gateway refused the registration' });
+  expect(r.body.connectors.fax).toMatchObject({ state: 'degraded', reason: 'gateway refused the registration' });
   expect(r.body.connectors.webchat).toMatchObject({ state: 'up' });
-  expect(await metric(h.url, 'voice', 'degraded')).toBe(1);
-  expect(await metric(h.url, 'voice', 'up')).toBe(0);
-  expect(lines.find((l) => l.msg === 'connector degraded')).toMatchObject({ connector: 'voice', reason: 'gateway refused the registration' });
+  expect(await metric(h.url, 'fax', 'degraded')).toBe(1);
+  expect(await metric(h.url, 'fax', 'up')).toBe(0);
+  expect(lines.find((l) => l.msg === 'connector degraded')).toMatchObject({ connector: 'fax', reason: 'gateway refused the registration' });
 
   probe!.ctx!.lifecycle({ type: 'reconnected' });
   r = await api(h.url, '/readyz');
-  expect(r.body.connectors.voice).toMatchObject({ state: 'up' });
-  expect(r.body.connectors.voice.reason).toBeUndefined();
-  expect(await metric(h.url, 'voice', 'up')).toBe(1);
+  expect(r.body.connectors.fax).toMatchObject({ state: 'up' });
+  expect(r.body.connectors.fax.reason).toBeUndefined();
+  expect(await metric(h.url, 'fax', 'up')).toBe(1);
 
   await h.close();
-  expect(h.hub.connectors.states()).toMatchObject({ webchat: { state: 'stopped' }, voice: { state: 'stopped' } });
+  expect(h.hub.connectors.states()).toMatchObject({ webchat: { state: 'stopped' }, fax: { state: 'stopped' } });
   // The connector's secret never reached a log line.
   expect(JSON.stringify(lines)).not.toContain('probe-secret-token');
 });
