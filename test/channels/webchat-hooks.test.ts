@@ -38,10 +38,10 @@ test("an agent's read and the resolution reach the visitor's widget", async () =
   const ack = await visitor.timeout(5000).emitWithAck('message.send', { clientId: 'hooks-000002', text: 'please read me' });
   expect(ack.ok).toBe(true);
   const lead = await loginAs(h.url, 'super1');
-  const read = nextEvent<any>(visitor, 'read', (p) => p.upTo === ack.message.id);
+  const read = nextEvent<any>(visitor, 'read', (p) => p.upTo === ack.message.id, 15_000);
   expect((await api(h.url, `/api/conversations/${ack.message.conversationId}/read`, { method: 'POST', token: lead })).status).toBe(200);
   await read;
-  const resolved = nextEvent<any>(visitor, 'conversation.updated', (p) => p.status === 'resolved');
+  const resolved = nextEvent<any>(visitor, 'conversation.updated', (p) => p.status === 'resolved', 15_000);
   expect((await api(h.url, `/api/conversations/${ack.message.conversationId}/resolve`, { body: { wrapUpCode: 'resolved' }, token: lead })).status).toBe(200);
   await resolved;
 });

@@ -108,4 +108,4 @@ test('SIGKILL mid-stream: after restart and resend, all 200 messages are stored 
   expect(new Set(stored.map((m) => String(m.conversationId))).size).toBe(1);
 
   await second.kill9();
-});
+}, 180_000);
