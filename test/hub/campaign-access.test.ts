@@ -6,6 +6,7 @@
  * see both campaigns and conversations.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { routeTable } from '../helpers/routes.js';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { SocketRefused, Sockets } from '../helpers/sockets.js';
 
@@ -21,21 +22,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** Every (method, path) of the hub's route table (fastify's printRoutes tree, flattened). */
-function routes(): { method: string; path: string }[] {
-  const out: { method: string; path: string }[] = [];
-  const stack: string[] = [];
-  for (const line of h.hub.app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^(.*?)[├└]── (\S+)(?: \(([^)]+)\))?/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    const path = (stack[depth - 1] ?? '') + m[2]!;
-    stack[depth] = path;
-    stack.length = depth + 1;
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter((s) => s && s !== 'HEAD' && s !== 'OPTIONS')) out.push({ method, path });
-  }
-  return out;
-}
+const routes = () => routeTable(h.hub.app);
 
 test('marketing is refused every conversation, message, customer and attachment route, and the agent socket', async () => {
   const mkt = await loginAs(h.url, 'market1');

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { routeTable } from '../helpers/routes.js';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { Sockets } from '../helpers/sockets.js';
 import { nextEvent } from '../helpers/wait.js';
@@ -152,6 +153,16 @@ async function call(method: string, path: string, token: string | undefined, con
   return { status: r.status, text };
 }
 
+/** Whether a refusal carries the promised `{ error: { code, message } }` body. */
+function hasErrorBody(text: string): boolean {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } } | null;
+    return typeof body?.error?.code === 'string' && typeof body.error.message === 'string';
+  } catch {
+    return false;
+  }
+}
+
 test('every route × every caller × hostile input: bad input gets a 4xx with an error body, never a 5xx, no error logged', async () => {
   const failures: string[] = [];
   let calls = 0;
@@ -168,15 +179,7 @@ test('every route × every caller × hostile input: bad input gets a 4xx with an
           const where = `${method} ${path.slice(0, 80)}${q.slice(0, 40)} as ${who} [${ct ?? ''} ${raw?.slice(0, 40) ?? ''}]`;
           if (r.status >= 500) failures.push(`${where} → ${r.status} ${r.text.slice(0, 200)}`);
           else if (r.status < 400 && wronglyAccepted(`${method} ${template}`, verdict, q, raw)) failures.push(`${where} → ${r.status}: bad input accepted`);
-          else if (r.status >= 400) {
-            let body: { error?: { code?: unknown; message?: unknown } } | undefined;
-            try {
-              body = JSON.parse(r.text);
-            } catch {
-              /* not JSON */
-            }
-            if (typeof body?.error?.code !== 'string' || typeof body.error.message !== 'string') failures.push(`${where} → ${r.status} without an error body: ${r.text.slice(0, 200)}`);
-          }
+          else if (r.status >= 400 && !hasErrorBody(r.text)) failures.push(`${where} → ${r.status} without an error body: ${r.text.slice(0, 200)}`);
         }
       }
     }
@@ -349,26 +352,11 @@ test('sockets that send hostile events and vanish before the answer leave no err
   expect((await api(h.url, '/readyz')).status).toBe(200);
 });
 
-/** Every (method, path) of the hub's route table (fastify's printRoutes tree, flattened). */
-function tableRoutes(): [string, string][] {
-  const out: [string, string][] = [];
-  const stack: string[] = [];
-  for (const line of h.hub.app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^(.*?)[├└]── (\S+)(?: \(([^)]+)\))?/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    const path = (stack[depth - 1] ?? '') + m[2]!;
-    stack[depth] = path;
-    stack.length = depth + 1;
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter((s) => s && s !== 'HEAD' && s !== 'OPTIONS')) out.push([method, path]);
-  }
-  return out;
-}
 
 test('every other API route in the hub\'s table (campaigns, IVR, canned replies, tags, consents...) × every caller × hostile input: never a 5xx, always an error body, no error logged', async () => {
   // Read from the table, so a route added later is swept without anyone listing it here.
   const listed = new Set(ROUTES.map(([m, p]) => `${m} ${p}`));
-  const others = tableRoutes().filter(([m, p]) => p.startsWith('/api/') && !listed.has(`${m} ${p}`));
+  const others = routeTable(h.hub.app).map((r) => [r.method, r.path] as const).filter(([m, p]) => p.startsWith('/api/') && !listed.has(`${m} ${p}`));
   expect(others.length).toBeGreaterThan(10);
   const failures: string[] = [];
   let calls = 0;
@@ -387,15 +375,7 @@ test('every other API route in the hub\'s table (campaigns, IVR, canned replies,
             calls++;
             const where = `${method} ${path.slice(0, 80)}${q.slice(0, 40)} as ${who} [${ct ?? ''} ${raw?.slice(0, 40) ?? ''}]`;
             if (r.status >= 500) failures.push(`${where} → ${r.status} ${r.text.slice(0, 200)}`);
-            else if (r.status >= 400) {
-              let body: { error?: { code?: unknown; message?: unknown } } | undefined;
-              try {
-                body = JSON.parse(r.text);
-              } catch {
-                /* not JSON */
-              }
-              if (typeof body?.error?.code !== 'string' || typeof body.error.message !== 'string') failures.push(`${where} → ${r.status} without an error body: ${r.text.slice(0, 200)}`);
-            }
+            else if (r.status >= 400 && !hasErrorBody(r.text)) failures.push(`${where} → ${r.status} without an error body: ${r.text.slice(0, 200)}`);
           }
         }
       }),
