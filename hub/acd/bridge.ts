@@ -66,7 +66,7 @@ export function skillLevels(u: { skills?: unknown; proficiency?: unknown }): Rec
 /** Customers whose widget (re)connected and want their queue position again (ConnectorRouting.refreshQueuePosition). */
 export const positionRefreshKey = (prefix: string) => `${prefix}:{acd}:position-refresh`;
 
-export const slKey = (prefix: string, queue: string, day: string) => `${prefix}:{acd}:sl:${queue}:${day}`;
+export { slKey } from './store.js';
 
 export function agentView(a: AgentSnapshot) {
   const full = a.state === 'available' && Object.entries(a.capacity).every(([ch, c]) => (a.load[ch as Channel] ?? 0) >= (c ?? 0));
@@ -222,7 +222,7 @@ export class AcdBridge {
           if (a) this.hub.agents.emit([`user:${d.agentId}`, 'role:supervisor', 'role:admin'], 'agent.state', { agent: agentView(a), updatedAt: now.toISOString() });
         }
       }
-      await this.recordStats(decisions, router, now);
+      await this.recordStates(decisions, now);
       if (ops.length) await bulkWriteChunked(this.hub.m.Conversation.collection, ops as never);
       const offers = decisions.filter((d): d is Extract<Decision, { kind: 'offer' }> => d.kind === 'offer');
       const ids = [...new Set([...touched.keys(), ...offers.map((o) => o.taskId)])];
@@ -246,22 +246,8 @@ export class AcdBridge {
     }
   }
 
-  /** Service level per queue and day in Redis counters, agent state changes in MongoDB. */
-  private async recordStats(decisions: Decision[], router: Router, now: Date): Promise<void> {
-    const day = now.toISOString().slice(0, 10);
-    const multi = this.hub.redis.multi();
-    let n = 0;
-    for (const d of decisions) {
-      if (d.kind !== 'assign' || d.waitMs === undefined || !d.queue) continue;
-      const q = router.queueIds().includes(d.queue) ? router.queue(d.queue) : undefined;
-      const key = slKey(this.hub.config.redisPrefix, d.queue, day);
-      multi.hincrby(key, 'answered', 1);
-      multi.hincrby(key, 'waitMs', Math.max(0, Math.round(d.waitMs)));
-      if (q && d.waitMs <= q.serviceLevel.seconds * 1000) multi.hincrby(key, 'withinTarget', 1);
-      multi.expire(key, 40 * 86400);
-      n++;
-    }
-    if (n) await multi.exec();
+  /** Agent state changes in MongoDB (the service-level counters are written with the routing state: store.ts). */
+  private async recordStates(decisions: Decision[], now: Date): Promise<void> {
     const states = decisions.filter((d): d is Extract<Decision, { kind: 'agent' }> => d.kind === 'agent');
     if (states.length) await this.hub.m.AgentState.insertMany(states.map((s) => ({ agentId: s.agentId, state: s.state, reason: s.reason, at: now })));
   }

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.js';
 import { logRedisErrors } from '../redis-errors.js';
 import { Router } from './router.js';
-import { AcdStore } from './store.js';
+import { AcdStore, type Answered } from './store.js';
 import { RoutingError, type AgentSnapshot, type Decision, type QueueDef, type TaskSnapshot } from './types.js';
 import type { AcdCommand, AcdReply, Envelope } from './events.js';
 
@@ -290,7 +290,15 @@ export class AcdService {
     if (changes.agents.length || changes.tasks.length || changes.removed.length || replies.length) {
       // Sent now, with the cursor and counters of this very moment (persist reads them before it yields).
       const term = this.term;
-      stored = this.store.persist(this.token, this.cursor, router.exportCounters(), changes).then(
+      // First assignments answer a contact: their service-level counts are written with them.
+      const day = new Date().toISOString().slice(0, 10);
+      const answered: Answered[] = [];
+      for (const d of decisions) {
+        if (d.kind !== 'assign' || d.waitMs === undefined || !d.queue) continue;
+        const target = router.queueIds().includes(d.queue) ? router.queue(d.queue).serviceLevel.seconds * 1000 : -1;
+        answered.push({ queue: d.queue, day, waitMs: d.waitMs, within: d.waitMs <= target });
+      }
+      stored = this.store.persist(this.token, this.cursor, router.exportCounters(), changes, answered).then(
         (ok) => {
           if (!ok && this.term === term) {
             this.o.log.warn('fenced out by a newer routing leader; dropping local state');

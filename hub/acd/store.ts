@@ -37,7 +37,11 @@ return 0`;
  * KEYS[1] lease, KEYS[2] agents hash, KEYS[3] tasks hash, KEYS[4] meta hash.
  * ARGV[1] token, ARGV[2] stream cursor, ARGV[3] seq, ARGV[4] assignSeq, ARGV[5] persist number,
  * ARGV[6] number of agent pairs A, then A × (id, json), then number of task pairs T, then T × (id, json),
- * then number of offer pairs O, then O × (agent id, task id), then the ids of removed tasks.
+ * then number of offer pairs O, then O × (agent id, task id), then number of answered contacts S, then
+ * S × (service-level key, wait ms, 1 if within the queue's target else 0), then the ids of removed tasks.
+ * The service-level counters (the wallboard's answered today, service level, speed of answer) go in the
+ * same script as the assignment that answered the contact: a leader killed after the assignment was
+ * stored can never lose its count, and a persist refused never counts one.
  * Offer pairs index the tasks offered to each agent (KEYS[5] .. agent id: a set; readers drop the
  * entries whose task is no longer offered to that agent; a set untouched for an hour, all of whose
  * offers have long expired, expires), so one agent's offers are found without reading every task.
@@ -58,8 +62,27 @@ for _ = 1, no do
   redis.call('EXPIRE', KEYS[5] .. ARGV[i], 3600)
   i = i + 2
 end
+local ns = tonumber(ARGV[i]); i = i + 1
+for _ = 1, ns do
+  redis.call('HINCRBY', ARGV[i], 'answered', 1)
+  redis.call('HINCRBY', ARGV[i], 'waitMs', ARGV[i + 1])
+  if ARGV[i + 2] == '1' then redis.call('HINCRBY', ARGV[i], 'withinTarget', 1) end
+  redis.call('EXPIRE', ARGV[i], 3456000)
+  i = i + 3
+end
 while i <= #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]); i = i + 1 end
 return 1`;
+
+/** Service level per queue and UTC day (hash: answered, withinTarget, waitMs), in the routing hash slot. */
+export const slKey = (prefix: string, queue: string, day: string) => `${prefix}:{acd}:sl:${queue}:${day}`;
+
+/** A contact answered for the first time (its first assignment): what the service-level counters add. */
+export interface Answered {
+  queue: string;
+  day: string;
+  waitMs: number;
+  within: boolean;
+}
 
 export class AcdStore {
   /** The number of the last persist sent; load() sets it from what is stored. */
@@ -68,7 +91,7 @@ export class AcdStore {
 
   constructor(
     private readonly redis: Redis,
-    prefix: string,
+    private readonly prefix: string,
   ) {
     // One hash tag, so a Redis Cluster keeps every key of the script in one slot.
     const p = `${prefix}:{acd}`;
@@ -91,7 +114,7 @@ export class AcdStore {
    * was not written) and must drop its state and load() again. Calls may overlap: they are written
    * in the order they were made.
    */
-  async persist(token: string, cursor: string, state: { seq: number; assignSeq: number }, ch: Changes): Promise<boolean> {
+  async persist(token: string, cursor: string, state: { seq: number; assignSeq: number }, ch: Changes, answered: Answered[] = []): Promise<boolean> {
     const args: (string | number)[] = [token, cursor, state.seq, state.assignSeq, ++this.pseq, ch.agents.length];
     for (const a of ch.agents) args.push(a.id, JSON.stringify(a));
     args.push(ch.tasks.length);
@@ -101,6 +124,8 @@ export class AcdStore {
       if (t.state === 'offered' && t.agentId) offers.push(t.agentId, t.id);
     }
     args.push(offers.length / 2, ...offers);
+    args.push(answered.length);
+    for (const a of answered) args.push(slKey(this.prefix, a.queue, a.day), Math.max(0, Math.round(a.waitMs)), a.within ? 1 : 0);
     args.push(...ch.removed);
     const r = await (this.redis as unknown as { acdPersist(...a: (string | number)[]): Promise<number> }).acdPersist(this.keys.lease, this.keys.agents, this.keys.tasks, this.keys.meta, this.keys.offers, ...args);
     return r === 1;

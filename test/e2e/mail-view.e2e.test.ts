@@ -19,6 +19,8 @@ import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
 import { waitFor } from '../helpers/wait.js';
 
+// Each step's bound; a test takes several steps (mail fetched, listed, shown, rendered), so its own
+// bound is their sum on a loaded two-core machine (the fax's pages are rendered by tiff2pdf+pdftoppm).
 const T = 20_000;
 let servers: MailServers;
 let h: TestHub;
@@ -166,7 +168,7 @@ describe('mail and fax in the console', () => {
     await page.getByTestId('mail').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'mail-375x667.png') });
     await page.setViewportSize({ width: 1366, height: 768 });
-  });
+  }, 150_000);
 
   it('a fax: its pages page through, zoom and rotate', async () => {
     const smtp = nodemailer.createTransport({ host: servers.host, port: servers.smtpPort, secure: false, ignoreTLS: true });
@@ -192,5 +194,5 @@ describe('mail and fax in the console', () => {
     await viewer.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'fax-375x667.png') });
     expect(fired).toEqual([]);
-  });
+  }, 150_000);
 });

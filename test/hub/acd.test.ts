@@ -212,14 +212,11 @@ describe('supervisor control', () => {
 
   test('the wallboard: queues with today\'s answered count, service level and speed of answer; agents; every state change logged', async () => {
     const sup = await loginAs(live.url, 'super1');
-    // The 16 first seats, the 5 refills, the 6 refills after failover, and whatever the later tests added:
-    // the count of the last refill is written after its announcement, so it is read until it shows.
+    // The 16 first seats, the 5 refills, the 6 refills after failover (one of them announced by the
+    // leader frozen and killed right after: its count was stored with its assignment), and whatever the
+    // later tests added.
     const answered = AGENTS * CAP + 5 + 6;
-    let r = await api(live.url, '/api/acd/overview', { token: sup });
-    await waitFor(async () => {
-      r = await api(live.url, '/api/acd/overview', { token: sup });
-      return r.status === 200 && r.body.queues.find((q: { id: string }) => q.id === 'general')?.answeredToday >= answered;
-    }, 10_000, `answeredToday >= ${answered}`).catch(() => undefined);
+    const r = await api(live.url, '/api/acd/overview', { token: sup });
     expect(r.status).toBe(200);
     const general = r.body.queues.find((q: { id: string }) => q.id === 'general');
     expect(general.answeredToday).toBeGreaterThanOrEqual(answered);
