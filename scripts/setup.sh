@@ -27,6 +27,9 @@ command -v smtpd >/dev/null || [[ -x /usr/sbin/smtpd ]] || missing+=(opensmtpd)
 # (G3/G4/PackBits) for it; tests make their fax fixtures with libtiff's ppm2tiff/tiffcp.
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 command -v tiff2pdf >/dev/null || missing+=(libtiff-tools)
+# SMS: Net::SMPP (Perl) is an SMPP implementation independent of ours and of npm smpp; the SMS
+# cross-check test (test/channels/sms-perl.test.ts) runs it as the SMSC.
+[[ -f /usr/share/perl5/Net/SMPP.pm ]] || missing+=(libnet-smpp-perl)
 # Voice: sipp (Debian's sip-tester) is the SIP trunk in tests; espeak-ng + sox make the IVR's
 # prompts (8 kHz WAV); the mediasoup worker builds on Debian's libuv, OpenSSL, libsrtp2 and abseil.
 command -v sipp >/dev/null || missing+=(sip-tester)

@@ -39,8 +39,6 @@ export const SmsAccountSchema = z.strictObject({
 export const SmsConfigSchema = z
   .strictObject({
     accounts: z.array(SmsAccountSchema).max(32).default([]),
-    /** Texts that turn the customer's SMS marketing consent off (compared trimmed, case-insensitive). */
-    optOutKeywords: z.array(z.string().min(1).max(20)).default(['STOP', 'TD', '退订', 'UNSUBSCRIBE']),
     /** A long MO message whose parts stop arriving is stored with what came, marked incomplete, after this many seconds. */
     concatTimeoutSec: z.coerce.number().min(1).max(3600).default(60),
     /** Seconds between our enquire_link on an idle bind. */

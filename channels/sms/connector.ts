@@ -2,7 +2,7 @@
  * The SMS connector: an SMPP v3.4 ESME per configured account (bind.ts), MT sends with our own
  * encoding and concatenation (encoding.ts), MO into conversations keyed by the sender's number, long
  * MO reassembled before it is stored (concat.ts), delivery receipts applied to the message they
- * report on (receipt.ts) and opt-out keywords. Imports the contract and lib/ only.
+ * report on (receipt.ts). Imports the contract and lib/ only.
  */
 import { createHash, randomInt } from 'node:crypto';
 import type { ChannelConnector, ConnectorContext, ConnectorPart, DeliveryStatus, Limiter, OutboundMessage, SendResult } from '../contract.js';
@@ -240,18 +240,8 @@ export class SmsConnector implements ChannelConnector {
       queue: cfg.queue,
       channelData: { msisdn, account, ...(complete ? {} : { incomplete: true }) },
     });
-    // Opt-out keywords: the number's SMS marketing consent is off from now on (Redis hash
-    // `<prefix>:sms:optout`, number → when; the first time only, so it is recorded once). The contract
-    // has no consent store on the customer yet: campaigns read this hash (isOptedOut).
-    if (this.config.optOutKeywords.some((k) => k.toLowerCase() === text.trim().toLowerCase())) {
-      const first = await ctx.redis.hsetnx(`${ctx.keyPrefix}:optout`, msisdn, new Date().toISOString());
-      if (first) ctx.log.info({ account }, 'sms opt-out recorded');
-    }
-  }
-
-  /** Whether a number sent an opt-out keyword (marketing sends must skip it; service replies go on). */
-  async isOptedOut(msisdn: string): Promise<boolean> {
-    return (await this.ctx!.redis.hexists(`${this.ctx!.keyPrefix}:optout`, msisdn)) === 1;
+    // Opt-out keywords are the hub's (campaigns.optOutKeywords, checked on ingest for every channel:
+    // consent on the customer), not the connector's.
   }
 
   /**

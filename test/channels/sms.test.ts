@@ -14,7 +14,6 @@ import { waitFor } from '../helpers/wait.js';
 
 let smsc: Smsc;
 let h: TestHub;
-let sms: SmsConnector;
 let token: string;
 /** The conversation agent1 answers in (agents take one SMS conversation at a time). */
 let conv: unknown;
@@ -25,7 +24,6 @@ beforeAll(async () => {
   smsc = new Smsc();
   await smsc.listen();
   h = await startTestHub({ name: 'sms', overrides: { sms: { enabled: true, accounts: [account(smsc.port)], responseTimeoutSec: 2, concatTimeoutSec: 3 } } });
-  sms = h.hub.connectors.get('sms') as SmsConnector;
   await waitFor(() => smsc.sessions.size === 1, 10_000, 'bound');
   token = await loginAs(h.url, 'agent1');
 }, 60_000);
@@ -121,12 +119,6 @@ test('malformed PDUs: unknown command gets generic_nack, a truncated deliver_sm 
   expect(seen[seen.indexOf(0x80000005) + 1]).not.toBe(0);
   expect(await smsc.mo('8613400134000', 'still here')).toBe(0);
   expect((await inbound('still here')).length).toBe(1);
-});
-
-test('an opt-out keyword (退订) is recorded once for the number', async () => {
-  expect(await smsc.mo('8613200132000', ' 退订 ')).toBe(0);
-  expect(await sms.isOptedOut('+8613200132000')).toBe(true);
-  expect(await sms.isOptedOut('+8613300133000')).toBe(false);
 });
 
 test('a dropped connection is bound again and MO flows after it', async () => {
