@@ -6,7 +6,7 @@
  * the pages apart after rendering.
  */
 import { execFileSync } from 'node:child_process';
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,4 +116,32 @@ export function pngBars(png: Buffer): { width: number; height: number; bars: num
     cur.copy(prev);
   }
   return { width, height, bars };
+}
+
+/**
+ * A one-page PDF that is small on disk but slow to draw: `strokes` wide diagonal lines in one
+ * deflated content stream (pdfinfo reads it at once; pdftoppm must rasterise every line), for the
+ * renderer's time cap.
+ */
+export function slowPdf(strokes = 100_000): Buffer {
+  const ops = Array.from({ length: strokes }, (_, i) => `${i % 612} 0 m ${612 - (i % 612)} 792 l S`).join('\n');
+  const content = deflateSync(Buffer.from(`40 w\n${ops}\n`));
+  const objs = [
+    Buffer.from('<< /Type /Catalog /Pages 2 0 R >>'),
+    Buffer.from('<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
+    Buffer.from('<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>'),
+    Buffer.concat([Buffer.from(`<< /Length ${content.length} /Filter /FlateDecode >>\nstream\n`), content, Buffer.from('\nendstream')]),
+  ];
+  const parts: Buffer[] = [Buffer.from('%PDF-1.4\n')];
+  const offsets: number[] = [];
+  let at = parts[0]!.length;
+  objs.forEach((o, i) => {
+    const b = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), o, Buffer.from('\nendobj\n')]);
+    offsets.push(at);
+    parts.push(b);
+    at += b.length;
+  });
+  const xref = `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  parts.push(Buffer.from(`${xref}trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${at}\n%%EOF\n`));
+  return Buffer.concat(parts);
 }

@@ -10,7 +10,7 @@ import { afterAll, expect, test } from 'vitest';
 import { faxSettings } from '../../../channels/email/fax/config.js';
 import { faxNumber } from '../../../channels/email/fax/number.js';
 import { FaxRenderError, renderFax } from '../../../channels/email/fax/render.js';
-import { faxPdf, faxTiff, pngBars, tiffPages, type Compression } from '../../helpers/fax-docs.js';
+import { faxPdf, faxTiff, pngBars, slowPdf, tiffPages, type Compression } from '../../helpers/fax-docs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cchub-faxtest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,6 +79,21 @@ test('broken and foreign documents are refused with a reason, never thrown past 
     expect(e, what).toBeInstanceOf(FaxRenderError);
     expect((e as Error).message, what).toMatch(reason);
   }
+});
+
+test('the time cap: a document that takes too long to draw is refused with the reason (its converter killed) and the next one renders', async () => {
+  // ~20 s of pdftoppm on this machine; the cap is 1.5 s.
+  const t0 = Date.now();
+  const e = await renderFax(file(slowPdf()), { ...settings, renderTimeoutMs: 1500 }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(FaxRenderError);
+  expect((e as Error).message).toMatch(/took longer than 1500 ms/);
+  expect(Date.now() - t0).toBeLessThan(10_000);
+  // Its render slot was given back: the next document (and one beside it) still renders.
+  const [a, b] = await Promise.all([pages(faxTiff('g4', 1)), pages(faxPdf(1))]);
+  expect([a.images[0]!.bars, b.images[0]!.bars]).toEqual([1, 1]);
 });
 
 test('the sender number: header first, then subject, then a Sender: line — never the Receiver: line', () => {
