@@ -43,6 +43,8 @@ export interface AttachmentRef {
   name: string;
   contentType: string;
   size: number;
+  /** A mail's inline part: its Content-ID (without <>), which the mail's HTML names as `cid:`. */
+  cid?: string;
 }
 
 /** A message as every client (console, widget, connector) sees it; docs/API.md "Message". */

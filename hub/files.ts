@@ -119,14 +119,15 @@ export class FileStore {
    * Attachment references as a message will store them: each must name a stored file within the size
    * limit; name, type and size come from what is stored (never from the caller).
    */
-  async validateRefs(refs: { id: string; name?: string }[]): Promise<AttachmentRef[]> {
+  async validateRefs(refs: { id: string; name?: string; cid?: string }[]): Promise<AttachmentRef[]> {
     if (!refs.length) return [];
     const found = await this.find(refs.map((r) => r.id));
     return refs.map((r) => {
       const f = found.get(r.id);
       if (!f) throw badRequest(`unknown attachment ${r.id}`, 'unknown_attachment');
       if (f.ref.size > this.limits.maxBytes) throw tooLarge(`attachment ${r.id} is larger than ${this.limits.maxBytes} bytes`);
-      return f.ref;
+      // The Content-ID is the message's to say (what the mail's HTML calls the part), not the file's.
+      return r.cid ? { ...f.ref, cid: r.cid } : f.ref;
     });
   }
 

@@ -23,7 +23,7 @@ export function messageView(m: MessageDoc): MessageView {
     ...(m.to ? { to: m.to } : {}),
     ...(m.cc ? { cc: m.cc } : {}),
     ...(m.bcc ? { bcc: m.bcc } : {}),
-    attachments: (m.attachments ?? []).map((a) => ({ id: a.id, name: a.name, contentType: a.contentType, size: a.size })),
+    attachments: (m.attachments ?? []).map((a) => ({ id: a.id, name: a.name, contentType: a.contentType, size: a.size, ...(a.cid ? { cid: a.cid } : {}) })),
     clientId: m.clientId ?? undefined,
     internal: (m as { internal?: boolean }).internal === true ? true : undefined,
     status: m.status,

@@ -6,7 +6,7 @@ export type Locale = 'en' | 'zh';
 
 export interface User { id: string; username: string; name: string; role: Role; queues: string[]; locale: Locale }
 /** `url`: a short-lived signed link, on attachments sent to the web chat visitor (relative to the hub). */
-export interface Attachment { id: string; name: string; contentType: string; size: number; url?: string }
+export interface Attachment { id: string; name: string; contentType: string; size: number; url?: string; /** a mail's inline part, named by cid: in its HTML */ cid?: string }
 export interface Message {
   id: string; conversationId: string; direction: 'in' | 'out'; channel: Channel;
   author: { type: 'customer' | 'agent' | 'system'; id?: string; name?: string };

@@ -52,7 +52,7 @@ export class EmailInbound {
       subject: parsed.subject,
       text: [parsed.text, ...notes].filter(Boolean).join('\n\n').slice(0, 100_000),
       ...(parsed.html ? { html: parsed.html } : {}),
-      attachments: parsed.attachments.slice(0, 20).map((a) => ({ id: a.ref.id, name: a.name, contentType: a.contentType, size: a.size })),
+      attachments: parsed.attachments.slice(0, 20).map((a) => ({ id: a.ref.id, name: a.name, contentType: a.contentType, size: a.size, ...(a.cid ? { cid: a.cid.slice(0, 500) } : {}) })),
       queue: box.queue,
       // Kept on the conversation (at its start): where replies go and what they are about.
       channelData: { mailbox: box.name, threadKey: thread.threadKey, address, subject: parsed.subject, ...(thread.forward ? { forward: true } : {}) },

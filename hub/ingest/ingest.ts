@@ -36,6 +36,8 @@ const attachment = z.object({
   name: z.string().max(255),
   contentType: z.string().max(255),
   size: z.number().int().min(0),
+  /** Content-ID of a mail's inline part (the HTML's cid: links name it). */
+  cid: z.string().max(500).optional(),
 });
 
 export const InboundMessageSchema = z.object({

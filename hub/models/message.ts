@@ -23,7 +23,7 @@ export const messageSchema = new Schema(
     /** Sanitised HTML (never the raw customer HTML). */
     html: String,
     subject: String,
-    attachments: [{ _id: false, id: String, name: String, contentType: String, size: Number }],
+    attachments: [{ _id: false, id: String, name: String, contentType: String, size: Number, cid: String }],
     externalId: { type: String, required: true },
     clientId: String,
     status: { type: String, enum: DELIVERY_STATUSES, default: 'received' },

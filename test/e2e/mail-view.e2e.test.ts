@@ -170,6 +170,34 @@ describe('mail and fax in the console', () => {
     await page.setViewportSize({ width: 1366, height: 768 });
   }, 150_000);
 
+  it('an inline cid: image shows in the body from the stored part (authorised blob:, frame still sandboxed), not again as an attachment', async () => {
+    const smtp = nodemailer.createTransport({ host: servers.host, port: servers.smtpPort, secure: false, ignoreTLS: true });
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    await smtp.sendMail({
+      from: 'wang.wu@example.cn',
+      to: 'service@bank.example',
+      subject: '截图 cid',
+      html: '<p>CID-MAIL 见截图：</p><img src="cid:shot-1@example.cn" alt="cidshot">',
+      attachments: [{ filename: 'shot.png', content: png, contentType: 'image/png', cid: 'shot-1@example.cn' }],
+      messageId: '<cid-1@example.cn>',
+    });
+    const before = requests.length;
+    const msg = await open('cid-1@example.cn');
+    expect(msg.attachments).toMatchObject([{ name: 'shot.png', cid: 'shot-1@example.cn' }]);
+    const mail = page.getByTestId('mail').filter({ hasText: '截图 cid' });
+    await mail.waitFor({ timeout: T });
+    const frame = mail.frameLocator('[data-testid=mail-frame]');
+    const img = frame.locator('img[alt=cidshot]');
+    await expect.poll(() => img.getAttribute('src'), { timeout: T }).toMatch(/^blob:/);
+    await img.evaluate((i: HTMLImageElement) => (i.complete ? null : new Promise((r) => i.addEventListener('load', r, { once: true }))));
+    expect(await img.evaluate((i: HTMLImageElement) => i.naturalWidth)).toBe(1);
+    // Still no scripts in the frame, and the part is not listed again below the body.
+    expect(await mail.getByTestId('mail-frame').getAttribute('sandbox')).not.toContain('allow-scripts');
+    expect(await mail.getByTestId('attachment').count()).toBe(0);
+    expect(requests.length).toBe(before);
+    expect(fired).toEqual([]);
+  }, 150_000);
+
   it('a fax: its pages page through, zoom and rotate', async () => {
     const smtp = nodemailer.createTransport({ host: servers.host, port: servers.smtpPort, secure: false, ignoreTLS: true });
     await smtp.sendMail({ from: 'noreply@efax.example', to: 'fax@bank.example', subject: 'Fax from +86 10 8888 1234', text: '3 pages', messageId: '<fax-e2e@efax.example>', attachments: [{ filename: 'fax.tif', content: faxTiff('g4', 3), contentType: 'image/tiff' }] });
