@@ -391,6 +391,14 @@ export interface ChannelConnector {
   agentRead?(c: ConversationTarget, upTo: string): void;
   /** Each link to the outside and its state (ConnectorPart), for administrators. Cheap, must not throw. */
   parts?(): ConnectorPart[];
+  /**
+   * Inbound the connector set aside instead of ingesting (kept with `storeFile`, `metadata.refused` =
+   * the reason: e-mail past the flood limit), released by an administrator: take it in now as if it had
+   * just arrived, past the limit that refused it. Resolves once it is stored; ingest is idempotent on the
+   * channel's id, so a repeat after a crash is harmless. An item it cannot place (its mailbox is no
+   * longer configured) is a 400.
+   */
+  releaseRefused?(item: { id: string; metadata: Record<string, unknown>; bytes: Buffer }): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -144,6 +144,8 @@ export type AdminQueueBody = Omit<QueueDefinition, 'id'> & { label: { en?: strin
 
 /** GET /api/admin/channels: an enabled connector's lifecycle and its links (SMPP binds...) as one hub process sees them. */
 export interface AdminChannelPart { name: string; state: 'bound' | 'connected' | 'reconnecting' | 'error' | 'stopped'; reason?: string; since?: string }
+/** GET /api/admin/refused: inbound a connector refused and kept (mail past the flood limit), with the reason. */
+export interface RefusedItem { id: string; channel: Channel; reason?: string; mailbox?: string; from?: string; subject?: string; messageId?: string; size: number; at?: string }
 export interface AdminChannel { kind: Channel; state: 'starting' | 'up' | 'degraded' | 'stopped'; reason?: string; since: string; parts: AdminChannelPart[] }
 
 /** A canned reply (GET /api/canned-replies): the team's shared set or the agent's own; variables like {{customer.name}} as written. */

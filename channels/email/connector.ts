@@ -3,7 +3,7 @@
  * thread memory and checkpoints in the hub's Redis. See inbound.ts for what happens to a mail and
  * sender.ts for what goes out.
  */
-import { RetryableError, UnrecoverableSendError } from '../../lib/errors.js';
+import { RetryableError, UnrecoverableSendError, badRequest } from '../../lib/errors.js';
 import type { ChannelConnector, ConnectorContext, DeliveryStatus, OutboundMessage, SendResult } from '../contract.js';
 import { CheckpointStore } from './checkpoints.js';
 import type { EmailConfig, Mailbox } from './config.js';
@@ -11,7 +11,7 @@ import { EmailInbound } from './inbound.js';
 import { faxSettings } from './fax/config.js';
 import { FaxInbound } from './fax/inbound.js';
 import { faxMail } from './fax/outbound.js';
-import { MailboxReader } from './reader.js';
+import { MailboxReader, type FetchedMail } from './reader.js';
 import { EmailSendError, MailSender } from './sender.js';
 import { ThreadStore } from './thread-store.js';
 import { mailHead } from './head.js';
@@ -37,6 +37,8 @@ export class EmailConnector implements ChannelConnector {
   private threads: ThreadStore | undefined;
   private readonly leases: MailboxLease[] = [];
   private readonly senders = new Map<string, MailSender>();
+  /** One mail into the hub as its mailbox's kind handles it (email or fax), past the abuse limits. */
+  private take: ((box: Mailbox, mail: FetchedMail) => Promise<void>) | undefined;
 
   constructor(private readonly config: EmailConfig) {}
 
@@ -51,6 +53,7 @@ export class EmailConnector implements ChannelConnector {
     // Fax-to-email mailboxes ingest, store and take receipts on the `fax` channel (index.ts alsoServes).
     const fax = new FaxInbound(ctx.serving?.('fax') ?? ctx, this.config);
     const degraded = new Map<string, string>();
+    const take = (this.take = (box: Mailbox, mail: FetchedMail) => (box.kind === 'fax' ? fax.handle(box, mail) : inbound.handle(box, mail)));
     for (const box of this.config.mailboxes) {
       this.senders.set(box.name, new MailSender(box));
       const makeReader = () => {
@@ -64,7 +67,7 @@ export class EmailConnector implements ChannelConnector {
             const head = mailHead(mail.source);
             const refused = await refusals.check(head.from);
             if (refused) return refusals.keep(box, mail.source, refused, head);
-            return box.kind === 'fax' ? fax.handle(box, mail) : inbound.handle(box, mail);
+            return take(box, mail);
           },
         });
         // The connector is degraded while any mailbox is; the reason names the mailbox, never a secret.
@@ -166,5 +169,12 @@ export class EmailConnector implements ChannelConnector {
 
   mapStatus(native: string): DeliveryStatus | undefined {
     return NATIVE[native.trim().toLowerCase()];
+  }
+
+  /** A refused mail (refusals.ts) an administrator released: handled by its mailbox now, no flood check. */
+  async releaseRefused(item: { id: string; metadata: Record<string, unknown>; bytes: Buffer }): Promise<void> {
+    const box = this.config.mailboxes.find((m) => m.name === item.metadata.mailbox);
+    if (!box || !this.take) throw badRequest(`the mailbox ${String(item.metadata.mailbox)} of this mail is not configured`, 'unknown_mailbox');
+    await this.take(box, { uid: 0, uidValidity: 'released', source: item.bytes, size: item.bytes.length, truncated: false });
   }
 }

@@ -16,6 +16,7 @@ import type { QueueDef } from '../acd/types.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
 import { parseBody } from '../../lib/validate.js';
 import { registerAdminChannelRoutes } from './admin-channels.js';
+import { registerAdminRefusedRoutes } from './admin-refused.js';
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const OBJECT_ID = /^[0-9a-f]{24}$/;
@@ -92,6 +93,7 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
   const actor = (u: SessionUser) => ({ type: 'user' as const, id: u.id, name: u.name, role: u.role });
   const agents = hub.io.of('/agent');
   registerAdminChannelRoutes(app, hub);
+  registerAdminRefusedRoutes(app, hub);
 
   const userView = (u: Record<string, unknown>) => ({
     id: String(u._id),

@@ -1,7 +1,7 @@
 // Thin fetch wrapper for the agent API: adds the bearer token, turns the hub's
 // `{error:{code,message}}` bodies into ApiError, and signs out on 401.
 import type {
-  AcdOverview, AdminChannel, CannedReply, CannedReplyBody, AdminQueue, AdminQueueBody, AdminTeam, AdminUser, AdminUserCreate, AdminUserPatch, AgentView, Capacity, ConversationDetail,
+  AcdOverview, AdminChannel, RefusedItem, CannedReply, CannedReplyBody, AdminQueue, AdminQueueBody, AdminTeam, AdminUser, AdminUserCreate, AdminUserPatch, AgentView, Capacity, ConversationDetail,
   ConversationSummary, CustomerProfile, Message, NotReadyReason, Offer, User, WrapUpCode,
 } from '../types';
 
@@ -110,6 +110,9 @@ export const api = {
   updateCanned: (id: string, body: CannedReplyBody) => request<{ item: CannedReply }>('PUT', `/api/canned-replies/${encodeURIComponent(id)}`, body),
   deleteCanned: (id: string) => request<{ ok: true }>('DELETE', `/api/canned-replies/${encodeURIComponent(id)}`),
   adminChannels: () => request<{ channels: AdminChannel[]; updatedAt: string }>('GET', '/api/admin/channels'),
+  adminRefused: () => request<{ items: RefusedItem[]; total: number }>('GET', '/api/admin/refused'),
+  releaseRefused: (id: string) => request<{ released: RefusedItem }>('POST', `/api/admin/refused/${encodeURIComponent(id)}/release`),
+  deleteRefused: (id: string) => request<null>('DELETE', `/api/admin/refused/${encodeURIComponent(id)}`),
   /** Attachments need the Authorization header, so they are fetched as blobs. */
   async attachmentBlob(id: string): Promise<Blob> {
     const token = tokenStore.get();

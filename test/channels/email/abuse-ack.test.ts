@@ -3,14 +3,14 @@
  * mail in a thread is acknowledged once with the case number (marked automatic, threaded to the
  * mail); the reply in the same thread, an auto-reply and list mail get none (loop protection); a
  * sender past the flood limit has the rest of their mail refused — kept raw in the file store with
- * the reason, no message, no case. Each step waits for the mailbox's checkpoint to pass the mail
+ * the reason, no message, no case; admins list it, release it (stored once) or delete it, audited. Each step waits for the mailbox's checkpoint to pass the mail
  * (the reader checkpoints a mail only once its handling, acknowledgement included, is over).
  */
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { parseMail } from '../../../channels/email/parse.js';
-import { startTestHub, type TestHub } from '../../helpers/hub.js';
+import { api, loginAs, startTestHub, type TestHub } from '../../helpers/hub.js';
 import { startMailServers, type MailServers } from '../../helpers/mail-servers.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -106,4 +106,42 @@ test('a sender past the flood limit: the rest is refused, kept with the reason, 
   // Someone else is not limited by it.
   await deliver({ from: 'calm@example.cn', subject: '你好', text: 'hi', messageId: '<calm@example.cn>' });
   expect(await h.hub.m.Message.countDocuments({ externalId: 'calm@example.cn' })).toBe(1);
+});
+
+test('admins list refused mail with the reason, release one (stored once, past the limit) and delete the other, both audited; others are refused', async () => {
+  const admin = await loginAs(h.url, 'admin');
+  const agent = await loginAs(h.url, 'agent1');
+  expect((await api(h.url, '/api/admin/refused', { token: agent })).status).toBe(403);
+  const list = await api(h.url, '/api/admin/refused', { token: admin });
+  expect(list.status).toBe(200);
+  const byMid = Object.fromEntries(list.body.items.map((i: any) => [i.messageId, i]));
+  expect(Object.keys(byMid).sort()).toEqual(['flood-4@example.cn', 'flood-5@example.cn']);
+  expect(byMid['flood-4@example.cn']).toMatchObject({ channel: 'email', reason: 'sender over the flood limit', mailbox: 'service', from: 'flood@example.cn', subject: '刷屏 4' });
+
+  const four = byMid['flood-4@example.cn'].id;
+  expect((await api(h.url, `/api/admin/refused/${four}/release`, { method: 'POST', token: agent })).status).toBe(403);
+  const rel = await api(h.url, `/api/admin/refused/${four}/release`, { method: 'POST', token: admin });
+  expect(rel.status, JSON.stringify(rel.body)).toBe(200);
+  const released = await h.hub.m.Message.find({ externalId: 'flood-4@example.cn' }).lean();
+  expect(released.map((m: any) => m.text.trim())).toEqual(['第 4 封']);
+  // Its kept copy is gone: a second release finds nothing (and stores nothing).
+  const again = await api(h.url, `/api/admin/refused/${four}/release`, { method: 'POST', token: admin });
+  expect([again.status, again.body.error?.code]).toEqual([404, 'not_found']);
+
+  const five = byMid['flood-5@example.cn'].id;
+  expect((await api(h.url, `/api/admin/refused/${five}`, { method: 'DELETE', token: admin })).status).toBe(204);
+  expect((await api(h.url, '/api/admin/refused', { token: admin })).body.items).toEqual([]);
+  expect(await h.hub.m.Message.countDocuments({ externalId: 'flood-5@example.cn' })).toBe(0);
+  const audits = await h.hub.m.Audit.find({ action: /^refused\./ }).lean();
+  expect(audits.map((a: any) => [a.action, a.target.id, a.actor.role, a.details.messageId]).sort()).toEqual([
+    ['refused.delete', five, 'admin', 'flood-5@example.cn'],
+    ['refused.release', four, 'admin', 'flood-4@example.cn'],
+  ]);
+  // Not a refused item (a customer's stored file, a malformed id): 404 with an error body, nothing changed.
+  const file = await h.hub.conn.db!.collection('attachments.files').findOne({ 'metadata.refused': { $exists: false } });
+  for (const id of [file ? String(file._id) : '0'.repeat(24), 'not-an-id']) {
+    const r = await api(h.url, `/api/admin/refused/${id}`, { method: 'DELETE', token: admin });
+    expect([r.status, r.body.error?.code]).toEqual([404, 'not_found']);
+  }
+  if (file) expect(await h.hub.conn.db!.collection('attachments.files').countDocuments({ _id: file._id })).toBe(1);
 });

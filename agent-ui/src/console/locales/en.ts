@@ -47,6 +47,11 @@ export default {
     connector: { starting: 'Starting', up: 'Up', degraded: 'Degraded', stopped: 'Stopped' },
     partState: { bound: 'Bound', connected: 'Connected', reconnecting: 'Reconnecting', error: 'Error', stopped: 'Stopped' },
   },
+  refused: {
+    title: 'Refused mail', intro: 'Mail the hub refused (a sender over the flood limit), kept with the reason. Release takes it in as a message; both actions are audited.',
+    empty: 'Nothing refused.', at: 'Received', from: 'From', subject: 'Subject', mailbox: 'Mailbox', actions: 'Actions',
+    release: 'Release', delete: 'Delete', confirmDelete: 'Delete the refused mail from {from} without reading it in?',
+  },
   conv: {
     loading: 'Loading conversation…', error: 'Could not load the conversation.', back: 'Back', claim: 'Claim', claiming: 'Claiming…',
     resolve: 'Resolve', continues: 'Continues an earlier conversation of this thread', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',

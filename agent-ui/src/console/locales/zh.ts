@@ -47,6 +47,11 @@ const zh: typeof en = {
     connector: { starting: '启动中', up: '正常', degraded: '降级', stopped: '已停止' },
     partState: { bound: '已绑定', connected: '已连接', reconnecting: '重连中', error: '错误', stopped: '已停止' },
   },
+  refused: {
+    title: '被拒收的邮件', intro: '因发件人超出频率限制而被拒收的邮件，连同原因保留。放行后作为消息收入；两种操作均记入审计。',
+    empty: '没有被拒收的邮件。', at: '收到时间', from: '发件人', subject: '主题', mailbox: '邮箱', actions: '操作',
+    release: '放行', delete: '删除', confirmDelete: '删除来自 {from} 的被拒收邮件（不收入）？',
+  },
   conv: {
     loading: '正在加载会话…', error: '会话加载失败。', back: '返回', claim: '领取', claiming: '领取中…', resolve: '结束',
     continues: '接续本线索的先前会话', unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
