@@ -39,6 +39,7 @@ import { Receipts } from './receipts.js';
 import { errorBody, unsupportedType } from '../lib/errors.js';
 import { registerAuthRoutes } from './api/auth-routes.js';
 import { registerConversationRoutes } from './api/conversation-routes.js';
+import { registerAgentUploadRoutes } from './api/agent-uploads.js';
 import { registerAcdRoutes } from './api/acd-routes.js';
 import { registerAdminRoutes } from './api/admin-routes.js';
 import { registerCannedRoutes } from './api/canned-routes.js';
@@ -349,6 +350,7 @@ export class Hub {
     });
     registerAuthRoutes(this.app, this);
     registerConversationRoutes(this.app, this);
+    registerAgentUploadRoutes(this.app, this);
     registerAcdRoutes(this.app, this);
     registerAdminRoutes(this.app, this);
     registerCustomerRoutes(this.app, this);

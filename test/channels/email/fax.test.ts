@@ -4,7 +4,8 @@
  * source) the customer's E.164 identity, the document stored and every page drawn; a broken document
  * is kept with its reason and the mailbox goes on; an agent's fax goes to the email-to-fax gateway
  * with the document, and the gateway's confirmation mails move its status (by Message-ID and by the
- * subject's [ref id]).
+ * subject's [ref id]). The agent's own document goes up through the upload route (PDF/TIFF only,
+ * checked by its bytes) and out to the gateway.
  */
 import { ImapFlow } from 'imapflow';
 import { Types, mongo } from 'mongoose';
@@ -174,4 +175,38 @@ test('an agent faxes a document back: it reaches the gateway; confirmations mark
   expect(((await h.hub.m.Message.findById(second).lean()) as any).statusDetail).toMatch(/line busy/);
   // Confirmations open nothing: only the second fax was added.
   expect(await h.hub.m.Message.countDocuments({})).toBe(before + 1);
+});
+
+test('an agent uploads a fax document (a TIFF the browser called octet-stream) and faxes it; other types, a fake PDF and a colleague are refused', async () => {
+  const inbound = await stored('fax-2@efax.example');
+  const conv = String(inbound.conversationId);
+  const upload = async (token: string, name: string, type: string, bytes: Buffer) => {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(bytes)], { type }), name);
+    const r = await fetch(`${h.url}/api/conversations/${conv}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    return { status: r.status, body: (await r.json()) as any };
+  };
+  const token = await loginAs(h.url, 'agent1');
+  const tiff = faxTiff('g4', 2);
+  const up = await upload(token, '申请表.tif', 'application/octet-stream', tiff);
+  expect(up.status, JSON.stringify(up.body)).toBe(201);
+  expect(up.body.attachment).toMatchObject({ name: '申请表.tif', contentType: 'image/tiff', size: tiff.length });
+  // Refused at the edge, nothing stored: a type no fax gateway sends, a "PDF" that is not one.
+  const before = await h.hub.conn.db!.collection('attachments.files').countDocuments({});
+  const jpeg = await upload(token, 'photo.jpg', 'image/jpeg', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46]));
+  expect([jpeg.status, jpeg.body.error?.code]).toEqual([415, 'unsupported_type']);
+  const fake = await upload(token, 'form.pdf', 'application/pdf', Buffer.from('not a pdf at all'));
+  expect([fake.status, fake.body.error?.code]).toEqual([415, 'unsupported_type']);
+  // A colleague the conversation is not assigned to cannot even see it.
+  const other = await upload(await loginAs(h.url, 'agent2'), 'x.pdf', 'application/pdf', faxPdf(1));
+  expect([other.status, other.body.error?.code]).toEqual([404, 'not_found']);
+  expect(await h.hub.conn.db!.collection('attachments.files').countDocuments({})).toBe(before);
+
+  const r = await api(h.url, `/api/conversations/${conv}/messages`, { token, body: { text: '请签署后回传。', clientId: 'fax-out-upload1', attachmentIds: [up.body.attachment.id] } });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  const mails = await gatewayInbox(3);
+  const got = await parse(mails[2]!);
+  expect(got.subject).toBe(`Fax +862155550001 [ref ${r.body.message.id}]`);
+  expect(got.parts.map((p) => [p.name, p.contentType])).toEqual([['申请表.tif', 'image/tiff']]);
+  expect(got.parts[0]!.bytes.equals(tiff)).toBe(true);
 });
