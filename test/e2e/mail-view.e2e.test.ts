@@ -14,7 +14,7 @@ import nodemailer from 'nodemailer';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
-import { faxTiff } from '../helpers/fax-docs.js';
+import { faxPdf, faxTiff } from '../helpers/fax-docs.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { startMailServers, type MailServers } from '../helpers/mail-servers.js';
 import { waitFor } from '../helpers/wait.js';
@@ -198,10 +198,10 @@ describe('mail and fax in the console', () => {
     expect(fired).toEqual([]);
   }, 150_000);
 
-  it('a fax: its pages page through, zoom and rotate', async () => {
+  it('a fax: its pages page through, zoom and rotate; the agent attaches a document and faxes it back', async () => {
     const smtp = nodemailer.createTransport({ host: servers.host, port: servers.smtpPort, secure: false, ignoreTLS: true });
     await smtp.sendMail({ from: 'noreply@efax.example', to: 'fax@bank.example', subject: 'Fax from +86 10 8888 1234', text: '3 pages', messageId: '<fax-e2e@efax.example>', attachments: [{ filename: 'fax.tif', content: faxTiff('g4', 3), contentType: 'image/tiff' }] });
-    await open('fax-e2e@efax.example');
+    const msg = await open('fax-e2e@efax.example');
     const viewer = page.getByTestId('fax-viewer');
     await viewer.waitFor({ timeout: T });
     const img = viewer.getByTestId('fax-page');
@@ -221,6 +221,14 @@ describe('mail and fax in the console', () => {
     await page.setViewportSize({ width: 375, height: 667 });
     await viewer.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'fax-375x667.png') });
+    await page.setViewportSize({ width: 1366, height: 768 });
+    // The reply box of a fax takes a document (uploaded when picked), sent with the cover note.
+    await page.getByTestId('fax-doc-input').setInputFiles({ name: '回传.pdf', mimeType: 'application/pdf', buffer: faxPdf(1) });
+    await page.getByTestId('fax-doc').waitFor({ timeout: T });
+    await page.getByTestId('reply-box').fill('请签署后回传');
+    await page.getByTestId('send').click();
+    const out = (await waitFor(() => h.hub.m.Message.findOne({ conversationId: msg.conversationId, direction: 'out' }).lean(), T, 'fax reply stored')) as any;
+    expect(out.attachments.map((a: any) => [a.name, a.contentType])).toEqual([['回传.pdf', 'application/pdf']]);
     expect(fired).toEqual([]);
   }, 150_000);
 });

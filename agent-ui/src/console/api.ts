@@ -1,7 +1,7 @@
 // Thin fetch wrapper for the agent API: adds the bearer token, turns the hub's
 // `{error:{code,message}}` bodies into ApiError, and signs out on 401.
 import type {
-  AcdOverview, AdminChannel, RefusedItem, CannedReply, CannedReplyBody, AdminQueue, AdminQueueBody, AdminTeam, AdminUser, AdminUserCreate, AdminUserPatch, AgentView, Capacity, ConversationDetail,
+  AcdOverview, AdminChannel, Attachment, RefusedItem, CannedReply, CannedReplyBody, AdminQueue, AdminQueueBody, AdminTeam, AdminUser, AdminUserCreate, AdminUserPatch, AgentView, Capacity, ConversationDetail,
   ConversationSummary, CustomerProfile, Message, NotReadyReason, Offer, User, WrapUpCode,
 } from '../types';
 
@@ -62,8 +62,21 @@ export const api = {
   conversation: (id: string) => request<ConversationDetail>('GET', `/api/conversations/${id}`),
   olderMessages: (id: string, before: string) =>
     request<{ items: Message[] }>('GET', `/api/conversations/${id}/messages${qs({ before, limit: 50 })}`),
-  reply: (id: string, text: string, clientId: string, copies: { cc?: string[]; bcc?: string[] } = {}) =>
-    request<{ message: Message }>('POST', `/api/conversations/${id}/messages`, { text, clientId, ...(copies.cc?.length ? { cc: copies.cc } : {}), ...(copies.bcc?.length ? { bcc: copies.bcc } : {}) }),
+  reply: (id: string, text: string, clientId: string, copies: { cc?: string[]; bcc?: string[]; attachments?: { id: string }[] } = {}) =>
+    request<{ message: Message }>('POST', `/api/conversations/${id}/messages`, {
+      text, clientId, ...(copies.cc?.length ? { cc: copies.cc } : {}), ...(copies.bcc?.length ? { bcc: copies.bcc } : {}),
+      ...(copies.attachments?.length ? { attachmentIds: copies.attachments.map((a) => a.id) } : {}),
+    }),
+  /** A file for a reply in this conversation (a fax's document: PDF or TIFF), uploaded before the reply names it. */
+  async uploadAttachment(conversationId: string, file: File): Promise<{ attachment: Attachment }> {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    const token = tokenStore.get();
+    const res = await fetch(`/api/conversations/${encodeURIComponent(conversationId)}/attachments`, { method: 'POST', headers: token ? { Authorization: `Bearer ${token}` } : {}, body: form });
+    const data = await res.json().catch(() => null);
+    if (!res.ok) throw new ApiError(res.status, data?.error?.code ?? `http_${res.status}`, data?.error?.message ?? res.statusText);
+    return data;
+  },
   note: (id: string, text: string, clientId: string) =>
     request<{ message: Message }>('POST', `/api/conversations/${id}/notes`, { text, clientId }),
   search: (q: string) => request<{ items: ConversationSummary[] }>('GET', `/api/search${qs({ q, limit: 50 })}`),

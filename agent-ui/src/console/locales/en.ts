@@ -24,6 +24,7 @@ export default {
   fax: {
     viewer: 'Fax pages', page: 'Page {n} of {total}', prev: 'Previous page', next: 'Next page',
     zoomIn: 'Zoom in', zoomOut: 'Zoom out', rotate: 'Rotate', failed: 'Could not load this page.',
+    attach: 'Attach document (PDF/TIFF)', uploading: 'Uploading…', removeDoc: 'Remove {name}',
   },
   tags: { add: '+ tag', remove: 'Remove tag {tag}', filterBy: 'Show conversations tagged {tag}', filter: 'Filter by tag…', clearFilter: 'Stop filtering by {tag}', invalid: 'A tag is 1-32 letters, digits, spaces, _ or -.' },
   snooze: { short: 'Snoozed · {time}', action: 'Snooze', until: 'Snoozed until {time}', wake: 'Unsnooze', hours: '{n} h', tomorrow: 'Tomorrow 09:00', at: 'Until…', filter: 'Snoozed' },

@@ -24,6 +24,7 @@ const zh: typeof en = {
   fax: {
     viewer: '传真页面', page: '第 {n} 页，共 {total} 页', prev: '上一页', next: '下一页',
     zoomIn: '放大', zoomOut: '缩小', rotate: '旋转', failed: '无法加载此页。',
+    attach: '添加文件（PDF/TIFF）', uploading: '上传中…', removeDoc: '移除 {name}',
   },
   tags: { add: '+ 标签', remove: '移除标签 {tag}', filterBy: '查看带 {tag} 标签的会话', filter: '按标签筛选…', clearFilter: '取消按 {tag} 筛选', invalid: '标签为 1-32 个字母、数字、空格、_ 或 -。' },
   snooze: { short: '稍后 · {time}', action: '稍后处理', until: '稍后处理至 {time}', wake: '恢复', hours: '{n} 小时', tomorrow: '明天 09:00', at: '直到…', filter: '稍后处理' },

@@ -6,11 +6,12 @@ import { api } from '../api';
 import { useAuthStore } from './auth';
 import { applyRead, byActivity, isPending, isStale, isTransient, matchesFilter, mergeMessage, mergeMessages, time, type ListFilter } from './logic';
 import type { ApiError } from '../api';
-import type { ConversationSummary, Customer, Message, PendingMessage, ShownMessage } from '../../types';
+import type { Attachment, ConversationSummary, Customer, Message, PendingMessage, ShownMessage } from '../../types';
 import { uuid } from '../../uuid';
 
 /** An e-mail reply's copy recipients. */
-export interface Copies { cc?: string[]; bcc?: string[] }
+/** What a reply carries besides its text: e-mail copies, and files uploaded for it (a fax's document). */
+export interface Copies { cc?: string[]; bcc?: string[]; attachments?: Attachment[] }
 /** "a@x.cn, b@y.cn; c@z.cn" → the addresses (empty parts dropped). */
 export const splitAddresses = (v: string | undefined): string[] => (v ?? '').split(/[,;\s]+/).map((a) => a.trim()).filter(Boolean);
 
@@ -144,7 +145,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     const p: PendingMessage = {
       id: `pending:${clientId}`, conversationId: id, direction: 'out', channel: conv?.channel ?? 'webchat',
       author: { type: 'agent', id: useAuthStore().user?.id, name: useAuthStore().user?.name },
-      text, attachments: [], clientId, status: 'queued', pending: true, internal: internal || undefined,
+      text, attachments: copies.attachments ?? [], clientId, status: 'queued', pending: true, internal: internal || undefined,
       ...(copies.cc?.length ? { cc: copies.cc.join(', ') } : {}), ...(copies.bcc?.length ? { bcc: copies.bcc.join(', ') } : {}),
       createdAt: new Date().toISOString(), updatedAt: new Date(0).toISOString(),
     };
@@ -166,7 +167,7 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
   /** Resend a failed reply with the same clientId so the hub can deduplicate. */
   function retry(id: string, m: ShownMessage) {
-    if (m.clientId) void send(id, m.text, m.clientId, m.internal === true, { cc: splitAddresses(m.cc), bcc: splitAddresses(m.bcc) });
+    if (m.clientId) void send(id, m.text, m.clientId, m.internal === true, { cc: splitAddresses(m.cc), bcc: splitAddresses(m.bcc), ...(m.attachments.length ? { attachments: m.attachments } : {}) });
   }
   /** Send again, in the order written, what was written while the hub was unreachable. */
   async function flushUnsent() {
