@@ -24,7 +24,7 @@ beforeAll(async () => {
   h = await startTestHub({ name: 'sms-perl', overrides: { sms: { enabled: true, accounts: [account], responseTimeoutSec: 5 } } });
   await waitFor(() => perl.binds.some((b) => b.ok), 15_000, 'bound to the Perl SMSC');
   token = await loginAs(h.url, 'agent1');
-}, 60_000);
+});
 afterAll(async () => {
   await h?.close();
   await perl?.stop();
