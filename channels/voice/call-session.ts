@@ -55,6 +55,11 @@ export class CallSession {
     private readonly host: SessionHost,
   ) {}
 
+  /** The caller hears the hold music (queued, no agent on the call). */
+  get onHold(): boolean {
+    return this.hold?.playing ?? false;
+  }
+
   private get ctx() {
     return this.host.ctx;
   }
