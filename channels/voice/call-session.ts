@@ -60,6 +60,11 @@ export class CallSession {
     return this.hold?.playing ?? false;
   }
 
+  /** Position/wait announcements the caller heard so far. */
+  get announcements(): number {
+    return this.hold?.announcements ?? 0;
+  }
+
   private get ctx() {
     return this.host.ctx;
   }

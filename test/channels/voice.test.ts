@@ -2,7 +2,7 @@
  * The voice connector on real calls: sipp as the carrier (127.0.0.2, digits as RFC 2833 from its
  * pcaps) calls 95588 on a hub with voice on; the demo hotline flow runs; pressing 2 (card loss) makes
  * a queued voice conversation in the ACD with the caller's identity, the IVR path, tags and priority,
- * while the caller hears the hold music. A caller who hangs up in the queue is an abandoned contact:
+ * while the caller hears the hold music and their place in the queue. A caller who hangs up in the queue is an abandoned contact:
  * resolved `abandoned`, its routing task gone. A second call is offered to a signed-in agent with
  * voice capacity; only its assignee may take the call (checked against what is stored, not before
  * the offer is accepted); the agent hangs up: sipp gets our BYE and the recording is on the conversation.
@@ -51,8 +51,11 @@ test('a call through the demo IVR (2: card loss) queues as a voice conversation 
   // The caller is the customer holding the number in E.164 (the region's default country is China).
   const identity = await vh.hub.m.Identity.findById('phone:+8613900139000').lean();
   expect(String((identity as { customerId?: unknown } | null)?.customerId)).toBe(String(c.customerId));
-  expect((await vh.hub.acd.snapshotTask(id))?.state).toBe('waiting');
-  expect(vh.voice.session(id)?.onHold).toBe(true);
+  // Routing hears of it, and the music starts, just after it is stored.
+  await waitFor(async () => (await vh.hub.acd.snapshotTask(id))?.state === 'waiting', 10_000, 'routing task waiting');
+  await waitFor(() => vh.voice.session(id)?.onHold, 10_000, 'caller on hold');
+  // The ACD tells the connector the caller's place (every 5 s when it changes): it is spoken over the music.
+  await waitFor(() => vh.voice.session(id)!.announcements > 0, 12_000, 'a position announcement');
 
   const r = await run;
   expect(r.code, `sipp failed:\n${r.stderr}\n${r.errors}\n${r.messages.slice(-3000)}`).toBe(0);
