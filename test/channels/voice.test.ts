@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ConversationDoc } from '../../hub/models/conversation.js';
 import { api, loginAs } from '../helpers/hub.js';
 import { Sockets } from '../helpers/sockets.js';
+import type { SippResult } from '../helpers/sipp.js';
 import { startVoiceHub, type VoiceHub } from '../helpers/voice-hub.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
 
@@ -33,11 +34,18 @@ const voiceConversation = (caller: string) =>
     `voice conversation from ${caller}`,
   );
 
+/** Rejects if sipp ends before `p` settles (a scenario that failed early), with what sipp saw. */
+function unlessSippEnds<T>(p: Promise<T>, run: Promise<SippResult>): Promise<T> {
+  const early = run.then((r) => Promise.reject(new Error(`sipp ended first (${r.code}):\n${r.stderr}\n${r.errors}\n${r.messages.slice(-3000)}`)));
+  early.catch(() => undefined);
+  return Promise.race([p, early]);
+}
+
 const leg = (s: Socket, conversationId: string, op: string, data?: unknown) => s.timeout(15_000).emitWithAck('call.leg', { conversationId, op, data });
 
 test('a call through the demo IVR (2: card loss) queues as a voice conversation with its path; the caller hangs up in the queue: abandoned, routing task gone', async () => {
   const run = vh.call('queue-caller-hangup.xml', '13900139000', 48_600);
-  const c = await voiceConversation('13900139000');
+  const c = await unlessSippEnds(voiceConversation('13900139000'), run);
   const id = String(c._id);
   expect(c.status).toBe('queued');
   expect(c.queue).toBe('cards');
@@ -75,7 +83,7 @@ test('the ACD offers a queued call to a signed-in agent with voice capacity; onl
   const other = await sockets.connect(vh.url, '/agent', await loginAs(vh.url, 'agent2'));
   const offered = nextEvent<any>(s, 'offer.created', (p) => p.conversation.channel === 'voice', 90_000);
   const run = vh.call('queue-agent-hangup.xml', '13700137000', 48_620);
-  const offer = await offered;
+  const offer = await unlessSippEnds(offered, run);
   const id = offer.conversation.id as string;
   // Ringing is not holding: nobody is the assignee until the offer is accepted.
   expect((await leg(s, id, 'join')).error.code).toBe('forbidden');
