@@ -110,7 +110,7 @@ test('the ACD offers a queued call to a signed-in agent with voice capacity; onl
   expect(e.recording.contentType).toBe('audio/wav');
   // The recording is a message of the conversation, and the assignee can fetch it.
   const msgs = await api(vh.url, `/api/conversations/${id}/messages`, { token });
-  const withFile = msgs.body.messages.find((m: { attachments: { id: string }[] }) => m.attachments.some((a) => a.id === e.recording.id));
+  const withFile = msgs.body.items.find((m: { attachments: { id: string }[] }) => m.attachments.some((a) => a.id === e.recording.id));
   expect(withFile).toBeTruthy();
   const file = await fetch(`${vh.url}/api/attachments/${e.recording.id}`, { headers: { authorization: `Bearer ${token}` } });
   expect(file.status).toBe(200);
