@@ -92,6 +92,7 @@ it('an agent answers a queued call in the browser, talks both ways, hangs up (BY
       return s.inBytes > 8000 && s.energy > 0.001 && s.outBytes > 8000;
     }, { timeout: 30_000, interval: 500 })
     .toBe(true);
+  const seen = await rtp();
   await expect.poll(() => a.getByTestId('call-timer').textContent(), { timeout: T }).toMatch(/^0:0[2-9]|^0:[1-5]\d/);
   await a.screenshot({ path: join(shots, 'voice-call-1366.png') });
   await a.setViewportSize({ width: 375, height: 667 });
@@ -120,9 +121,13 @@ it('an agent answers a queued call in the browser, talks both ways, hangs up (BY
   expect(left.length).toBeGreaterThan(8000 * 3);
   expect(rms(left)).toBeGreaterThan(200); // the caller's speech
   expect(rms(right)).toBeGreaterThan(500); // the agent's microphone (the WAV tone)
+  console.info(`voice e2e: browser in ${seen.inBytes} B (energy ${seen.energy.toFixed(3)}), out ${seen.outBytes} B; recording ${(left.length / 8000).toFixed(1)} s, rms caller ${rms(left).toFixed(0)}, agent ${rms(right).toFixed(0)}`);
 
   // It plays in the console, and the agent wraps up.
-  await a.locator('[data-testid=attachment-audio]').first().waitFor({ timeout: T });
+  const player = a.locator('[data-testid=attachment-audio]').first();
+  await player.waitFor({ timeout: T });
+  // The browser read the WAV it fetched with the agent's token: it knows how long the call was.
+  await expect.poll(() => player.evaluate((el: HTMLAudioElement) => el.duration), { timeout: T }).toBeGreaterThan(1);
   await a.screenshot({ path: join(shots, 'voice-call-ended-1366.png') });
   await a.getByTestId('resolve').click();
   await a.locator('[data-testid=wrapup-select] option[value="card_service"]').waitFor({ state: 'attached', timeout: T });
