@@ -45,6 +45,7 @@ import { registerAdminRoutes } from './api/admin-routes.js';
 import { registerCannedRoutes } from './api/canned-routes.js';
 import { registerCustomerRoutes } from './api/customer-routes.js';
 import { registerIvrRoutes } from './api/ivr-routes.js';
+import { registerAgentCalls } from './agent-calls.js';
 import { Ivr, defaultPromptDir } from '../gateway/ivr/index.js';
 import { connectors as registry } from '../channels/index.js';
 import type { Channel, ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
@@ -370,6 +371,7 @@ export class Hub {
     registerAdminRoutes(this.app, this);
     registerCustomerRoutes(this.app, this);
     registerIvrRoutes(this.app, this);
+    registerAgentCalls(this);
     registerCannedRoutes(this.app, this);
     this.campaigns.registerRoutes(this.app);
     this.serveUi();

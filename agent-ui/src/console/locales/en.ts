@@ -53,6 +53,11 @@ export default {
     empty: 'Nothing refused.', at: 'Received', from: 'From', subject: 'Subject', mailbox: 'Mailbox', actions: 'Actions',
     release: 'Release', delete: 'Delete', confirmDelete: 'Delete the refused mail from {from} without reading it in?',
   },
+  call: {
+    region: 'Call', ivrPath: 'Path through the phone menu', mute: 'Mute', unmute: 'Unmute', mutedNote: 'muted', hangup: 'Hang up', hangingUp: 'Hanging up…',
+    retry: 'Take the call again', wrapUp: 'Call ended. Wrap up and resolve the conversation.',
+    state: { connecting: 'Connecting the call…', live: 'On the call', ended: 'Call ended', failed: 'Could not connect the call' },
+  },
   conv: {
     loading: 'Loading conversation…', error: 'Could not load the conversation.', back: 'Back', claim: 'Claim', claiming: 'Claiming…',
     resolve: 'Resolve', continues: 'Continues an earlier conversation of this thread', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',

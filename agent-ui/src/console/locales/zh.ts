@@ -53,6 +53,11 @@ const zh: typeof en = {
     empty: '没有被拒收的邮件。', at: '收到时间', from: '发件人', subject: '主题', mailbox: '邮箱', actions: '操作',
     release: '放行', delete: '删除', confirmDelete: '删除来自 {from} 的被拒收邮件（不收入）？',
   },
+  call: {
+    region: '通话', ivrPath: '语音导航路径', mute: '静音', unmute: '取消静音', mutedNote: '已静音', hangup: '挂断', hangingUp: '正在挂断…',
+    retry: '重新接听', wrapUp: '通话已结束，请完成话后处理并结束会话。',
+    state: { connecting: '正在接通…', live: '通话中', ended: '通话已结束', failed: '通话接通失败' },
+  },
   conv: {
     loading: '正在加载会话…', error: '会话加载失败。', back: '返回', claim: '领取', claiming: '领取中…', resolve: '结束',
     continues: '接续本线索的先前会话', unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
