@@ -13,6 +13,7 @@ import { positionRefreshKey } from './acd/bridge.js';
 import type { Hub } from './hub.js';
 import type { ConversationDoc } from './models/conversation.js';
 import { messageView, type ConversationView } from './views.js';
+import { emailTranscript, rateConversation } from './csat.js';
 
 const iso = (d: unknown) => new Date((d as string) ?? 0).toISOString();
 
@@ -113,6 +114,8 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
         );
         hub.agents.messageRead(c, upTo);
       },
+      rate: (customerId, conversationId, rating) => rateConversation(hub, kind, customerId, conversationId, rating),
+      emailTranscript: (customerId, conversationId, to, locale) => emailTranscript(hub, kind, customerId, conversationId, to, locale),
     },
 
     files: {
