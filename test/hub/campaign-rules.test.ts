@@ -33,7 +33,7 @@ beforeAll(async () => {
   await waitFor(() => smsc.sessions.size === 1, 10_000, 'bound');
   mkt = await loginAs(h.url, 'market1');
   sup = await loginAs(h.url, 'super1');
-}, 60_000);
+});
 afterAll(async () => {
   sockets.closeAll();
   await h?.close();
@@ -143,7 +143,7 @@ test('over the threshold a supervisor approves (marketing may not); pause stops 
   for (let i = 0; i < 40; i++) expect(received(phone(4, i)).length).toBe(1);
   const actions = (await h.hub.m.Audit.find({ 'target.id': c.id }).lean()).map((a) => a.action);
   expect(actions).toEqual(expect.arrayContaining(['campaign.submit', 'campaign.approve', 'campaign.pause', 'campaign.resume', 'campaign.completed']));
-}, 60_000);
+});
 
 test('a hub that died after the SMSC accepted a message but before marking it sent: its claim is taken over and nothing is sent again', async () => {
   const id = await makeCustomer(h.hub, { phone: phone(5, 0), segment: 'seg-5' });
@@ -189,7 +189,7 @@ test('a reply to a campaign SMS opens a conversation tagged with the campaign, r
   const next = await startCampaign(h.url, mkt, { name: 'again', channel: 'sms', audience: { segments: ['seg-6'] }, content });
   expect((await waitState(h.url, mkt, next.id, 'completed')).progress).toMatchObject({ sent: 1, skipped: { opted_out: 1 } });
   sock.close();
-}, 60_000);
+});
 
 test('a CSV list as the audience: numbers normalised, duplicates folded, bad rows listed with reasons; the campaign sends to the list once each', async () => {
   const c = await api(h.url, '/api/campaigns', { token: mkt, body: { name: 'csv list', channel: 'sms', content } });
