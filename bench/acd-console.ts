@@ -34,6 +34,8 @@ import { hashPassword } from '../hub/auth/password.js';
 import { startEmbedded } from '../scripts/embedded.js';
 import { LEASE_MS } from '../hub/acd/service.js';
 import { cleanupRegistry, runBench } from './harness.js';
+import { cpuSeconds, machineBusySeconds } from './proc-cpu.js';
+import { cpus } from 'node:os';
 
 function option(name: string, def: number): number {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -74,12 +76,20 @@ class Console {
       heldAt.set(c.id, performance.now());
       setTimeout(() => void this.resolve(c.id), HANDLE_MS * (0.5 + Math.random()));
     });
-    return new Promise((r) => this.socket.once('connect', () => r()));
+    // A refusal (a token the hub no longer accepts) fails the bench instead of retrying for ever.
+    return new Promise((resolve, reject) => {
+      this.socket.once('connect', () => resolve());
+      this.socket.once('connect_error', (e: Error & { data?: { code?: string } }) => reject(new Error(`console refused: ${e.data?.code ?? ''} ${e.message}`)));
+    });
   }
   private async resolve(id: string): Promise<void> {
     await fetch(`${this.url}/api/conversations/${id}/resolve`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` }, body: JSON.stringify({ wrapUpCode: 'resolved' }) }).catch(() => undefined);
   }
 }
+
+/** CPU seconds so far of this process (both hubs, the consoles), the embedded store, PostgreSQL, Redis and the whole machine. */
+type Cpu = { node: number; store: number; postgres: number; redis: number; machine: number };
+let cpuProbe: (() => Cpu) | null = null;
 
 interface PhaseResult {
   missing: number;
@@ -91,6 +101,7 @@ async function phase(name: string, hubs: Hub[], mid?: () => Promise<void>): Prom
   const ids: string[] = [];
   const n = Math.round(RATE * SECONDS);
   const t0 = performance.now();
+  const cpu0 = cpuProbe?.();
   let sent = 0;
   let midDone: Promise<void> | undefined;
   const pending: Promise<unknown>[] = [];
@@ -127,13 +138,21 @@ async function phase(name: string, hubs: Hub[], mid?: () => Promise<void>): Prom
   // Every arrival on a console (or given up after 30 s).
   const deadline = performance.now() + 30_000;
   while (ids.some((id) => !heldAt.has(id)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const wall = (performance.now() - t0) / 1000;
+  const cpu1 = cpuProbe?.();
   const lat = ids.filter((id) => heldAt.has(id)).map((id) => heldAt.get(id)! - arrivedAt.get(id)!);
+  // Routing and announcement alone: from stored to on the console, per arrival.
+  const after = ids.filter((id) => heldAt.has(id)).map((id) => heldAt.get(id)! - storedAt.get(id)!);
   const missing = ids.length - lat.length;
   const stored = ids.map((id) => storedAt.get(id)! - arrivedAt.get(id)!);
   console.log(
     `${name.padEnd(9)} ${String(ids.length).padStart(5)} arrivals  arrival → console p50 ${pct(lat, 50).toFixed(0).padStart(5)} ms  p99 ${pct(lat, 99).toFixed(0).padStart(5)} ms  max ${Math.max(...lat).toFixed(0).padStart(5)} ms` +
-      `  | floor, arrival → stored p50 ${pct(stored, 50).toFixed(0).padStart(4)} ms  p99 ${pct(stored, 99).toFixed(0).padStart(5)} ms${missing ? `  NEVER ON A CONSOLE: ${missing}` : ''}`,
+      `  | floor, arrival → stored p50 ${pct(stored, 50).toFixed(0).padStart(5)} ms  p99 ${pct(stored, 99).toFixed(0).padStart(5)} ms  | stored → console p50 ${pct(after, 50).toFixed(0).padStart(5)} ms  p99 ${pct(after, 99).toFixed(0).padStart(5)} ms${missing ? `  NEVER ON A CONSOLE: ${missing}` : ''}`,
   );
+  if (cpu0 && cpu1) {
+    const d = (k: keyof Cpu) => (cpu1[k] - cpu0[k]).toFixed(1);
+    console.log(`          CPU-s in ${wall.toFixed(1)} s (${cpus().length} cores): this process (both hubs, consoles) ${d('node')}, store ${d('store')}, PostgreSQL ${d('postgres')}, Redis ${d('redis')}; whole machine busy ${d('machine')}`);
+  }
   // Let the agents finish before the next phase.
   const quiet = performance.now() + 30_000;
   while (performance.now() < quiet && (await hubs[0].m.Conversation.countDocuments({ status: 'assigned' })) > 0) await new Promise((r) => setTimeout(r, 200));
@@ -147,6 +166,8 @@ async function main(): Promise<number> {
     const dir = mkdtempSync(join(tmpdir(), 'cchub-bench-acdc-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const svc = await startEmbedded({ dir });
+    const pid = (name: string) => svc.services().find((x) => x.name === name)?.pid;
+    cpuProbe = () => ({ node: cpuSeconds('self', false), store: cpuSeconds(pid('embedded-store') ?? -1), postgres: cpuSeconds(pid('postgres') ?? -1), redis: cpuSeconds(pid('redis-server') ?? -1), machine: machineBusySeconds() });
     cleanups.push(() => svc.stop());
     mongoUri = svc.mongoUri;
     redisUrl = svc.redisUrl;
@@ -170,7 +191,7 @@ async function main(): Promise<number> {
   const consoles: Console[] = [];
   for (let i = 0; i < AGENTS; i++) {
     const u = await hubs[0].m.User.create({ username: `bench${i}`, name: `Bench ${i}`, role: 'agent', passwordHash: hash, queues: ['general'], capacity: { webchat: CAPACITY, voice: 0, email: 0, sms: 0, fax: 0 } });
-    const token = await hubs[0].tokens.sign({ kind: 'agent', sub: String(u._id), role: 'agent', name: u.name } as never);
+    const token = await hubs[0].tokens.sign({ kind: 'agent', sub: String(u._id), role: 'agent', name: u.name, tv: 0 });
     consoles.push(new Console(String(u._id), token, urls[i % 2]));
   }
   await Promise.all(consoles.map((c) => c.connect()));
@@ -214,7 +235,7 @@ async function main(): Promise<number> {
       const announced = report.announcedAt - t;
       failover =
         `leader killed → new leader announced all ${report.inherited} inherited assignments (${report.announcedEarly} from routing state) in ${s(announced)} (target ${TARGET_FAILOVER_MS / 1000} s)${announced > TARGET_FAILOVER_MS ? '  MISSED' : ''}\n` +
-        `  lease taken ${s(times.acquiredAt - t)} after the kill (lease ${LEASE_MS / 1000} s), state (${times.tasks} tasks) loaded and first decisions stored +${times.loadedAt! - times.acquiredAt} ms, ` +
+        `  lease taken ${s(times.acquiredAt - t)} after the kill (lease ${LEASE_MS / 1000} s), queues read +${times.queuesAt! - times.acquiredAt} ms, state (${times.tasks} tasks) loaded and first decisions stored +${times.loadedAt! - times.queuesAt!} ms, ` +
         `inherited announced +${report.announcedAt - report.startedAt} ms, routing resumed +${times.readyAt! - times.loadedAt!} ms after loading; ` +
         `records reconciled behind routing ${s((report.reconciledAt ?? Date.now()) - report.startedAt)} later (${report.live} live read, ${report.routed} routed, ${report.released} released, ${report.synced} synced from records${report.abandoned ? ', ABANDONED' : ''})`;
     })

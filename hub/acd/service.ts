@@ -205,16 +205,18 @@ export class AcdService {
   }
 
   /**
-   * The last time this process took the lease (Date.now() ms): taken, routing state loaded and the
-   * router rebuilt and its first decisions stored, becameLeader() done (routing resumes).
+   * The last time this process took the lease (Date.now() ms): taken, queues read (the database),
+   * routing state loaded and the router rebuilt and its first decisions stored, becameLeader() done
+   * (routing resumes).
    */
-  lastTakeover: { acquiredAt: number; loadedAt?: number; readyAt?: number; tasks?: number } | null = null;
+  lastTakeover: { acquiredAt: number; queuesAt?: number; loadedAt?: number; readyAt?: number; tasks?: number } | null = null;
 
   private async becomeLeader(): Promise<void> {
     const times: NonNullable<AcdService['lastTakeover']> = { acquiredAt: Date.now() };
     this.lastTakeover = times;
     const router = new Router();
     for (const q of await this.o.queues()) router.defineQueue(q);
+    times.queuesAt = Date.now();
     const { state, cursor } = await this.store.load();
     router.importState(state, Date.now());
     this.cursor = cursor;
