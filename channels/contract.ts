@@ -22,6 +22,8 @@ import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
 import type { z } from 'zod';
 import type { AppError } from '../lib/errors.js';
+import type { CallMedia } from '../media/contract.js';
+import type { CallControl, IvrResult } from '../gateway/ivr/session.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Shared vocabulary (the hub's models use these same definitions)
@@ -111,6 +113,10 @@ export interface InboundMessage {
    * thread key: the customer's one unthreaded live conversation on the channel.
    */
   threadKey?: string;
+  /** Tags a new conversation opens with (a voice call's IVR tags); ignored when the message joins a live one. */
+  tags?: string[];
+  /** Routing priority a new conversation adds to the customer's own (a voice call's IVR priority, 0-100). */
+  priority?: number;
 }
 
 export interface IngestOptions {
@@ -278,7 +284,24 @@ export interface ConnectorConversations {
   customerTyping(conversation: ConversationInfo, typing: boolean): void;
   /** The customer read our messages up to `upTo` (a message id): their status becomes `read`, agents are told. */
   customerRead(conversation: ConversationInfo, upTo: string): Promise<void>;
+  /**
+   * The customer left before anyone answered (a caller hung up while queued): the conversation is
+   * resolved with disposition `code` and tagged with it, and its routing task is released. False
+   * when it was no longer live (an agent resolved it first): nothing is changed then.
+   */
+  abandon(conversationId: string, code: string, note?: string): Promise<boolean>;
 }
+
+/** What the hub's IVR (gateway/ivr) does for the voice connector. */
+export interface ConnectorIvr {
+  /** Runs the flow for the called number over an answered call's media (gateway/ivr/on-call.ts). */
+  run(call: CallControl, media: CallMedia): Promise<IvrResult>;
+  /** An 8 kHz WAV of `text` spoken in `lang` (espeak-ng, cached): queue announcements. */
+  prompt(text: string, lang: 'zh' | 'en'): Promise<string>;
+}
+
+/** What an agent's console asks of a live call (ChannelConnector.agentCall). */
+export type AgentCallOp = 'join' | 'connect' | 'produce' | 'consume' | 'hangup';
 
 export interface ConnectorFiles {
   /**
@@ -356,6 +379,11 @@ export interface ConnectorContext {
   readonly redis: Redis;
   readonly keyPrefix: string;
 
+  /** The hub's IVR (flows, prompts): present for the voice connector. */
+  readonly ivr?: ConnectorIvr;
+  /** Tell one agent's consoles something (socket.io /agent, room of that user), e.g. `call.ended`; the payload should carry updatedAt. */
+  notifyAgent(agentId: string, event: string, payload: Record<string, unknown>): void;
+
   /** The hub's HTTP server: put the connector's routes under /api/<kind>/. Throw lib/errors AppErrors for 4xx. */
   readonly http: FastifyInstance;
   /** The socket.io namespace /<kind>, shared by every hub process through the Redis adapter. */
@@ -389,6 +417,14 @@ export interface ChannelConnector {
   agentRead?(c: ConversationTarget, upTo: string): void;
   /** Each link to the outside and its state (ConnectorPart), for administrators. Cheap, must not throw. */
   parts?(): ConnectorPart[];
+  /**
+   * An agent's console works the conversation's live call (voice): `join` returns the media offer
+   * (router RTP capabilities, WebRTC transport parameters), then `connect` (DTLS), `produce` (the
+   * microphone), `consume` (the caller), `hangup`. The hub has checked, against what is stored now,
+   * that `agentId` is the conversation's assignee. Rejects with a lib/errors AppError for a 4xx
+   * (no call here, bad parameters). Only connectors with calls define it.
+   */
+  agentCall?(c: ConversationTarget, agentId: string, op: AgentCallOp, data: unknown): Promise<unknown>;
 }
 
 // ---------------------------------------------------------------------------------------------------

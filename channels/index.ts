@@ -7,9 +7,10 @@ import { z } from 'zod';
 import type { ConnectorDefinition } from './contract.js';
 import { email } from './email/index.js';
 import { sms } from './sms/index.js';
+import { voice } from './voice/index.js';
 import { webchat } from './webchat/index.js';
 
-export const connectors = [webchat, email, sms] as const;
+export const connectors = [webchat, email, sms, voice] as const;
 
 /** A connector's full config section: its own keys plus `enabled`; absent means all defaults. */
 export function connectorSection<S extends z.ZodObject>(d: ConnectorDefinition<S>) {

@@ -8,7 +8,6 @@ import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import type { ConnectorDefinition } from '../channels/contract.js';
 import { connectors, connectorSection } from '../channels/index.js';
-import { VoiceConfigSchema } from './voice.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -186,8 +185,6 @@ const BaseSchema = z.object({
       pendingTtlSeconds: z.coerce.number().int().min(60).default(24 * 3600),
     })
     .prefault({}),
-  /** Voice: the SIP trunk gateway and media ports (config/voice.ts); off by default. */
-  voice: VoiceConfigSchema.prefault({}),
 });
 
 type Connectors = (typeof connectors)[number];

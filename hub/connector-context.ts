@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
-import type { ConnectorContext, ConversationInfo, Channel, LifecycleEvent, AttachmentRef } from '../channels/contract.js';
+import { isLive, type ConnectorContext, type ConversationInfo, type Channel, type LifecycleEvent, type AttachmentRef } from '../channels/contract.js';
 import { badRequest, rateLimited } from '../lib/errors.js';
 import { WindowLimiter } from '../lib/rate-limit.js';
 import { isOpen } from './acd/hours.js';
@@ -13,6 +13,11 @@ import { positionRefreshKey } from './acd/bridge.js';
 import type { Hub } from './hub.js';
 import type { ConversationDoc } from './models/conversation.js';
 import { messageView, type ConversationView } from './views.js';
+import { changeTags } from './conversation-tags.js';
+import type { SessionUser } from './api/auth-routes.js';
+
+/** Who resolves what a connector abandons (a caller who hung up in the queue): no person. */
+const SYSTEM: SessionUser = { id: '', username: 'system', name: 'system', role: 'admin', queues: [], locale: 'en' };
 
 const iso = (d: unknown) => new Date((d as string) ?? 0).toISOString();
 
@@ -113,6 +118,20 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
         );
         hub.agents.messageRead(c, upTo);
       },
+      abandon: async (conversationId, code, note) => {
+        if (!Types.ObjectId.isValid(conversationId)) return false;
+        const c = (await hub.m.Conversation.findById(conversationId).lean()) as ConversationDoc | null;
+        if (!c || c.channel !== kind || !isLive(c.status)) return false;
+        try {
+          const tagged = await changeTags(hub, c, [code], []);
+          // resolve() releases the routing task and tells consoles and this connector's hook.
+          await hub.conversations.resolve(tagged, SYSTEM, code, note);
+          return true;
+        } catch (e) {
+          if ((e as { code?: string }).code === 'already_resolved') return false;
+          throw e;
+        }
+      },
     },
 
     files: {
@@ -148,6 +167,12 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
         await hub.redis.sadd(positionRefreshKey(hub.config.redisPrefix), customerId);
       },
     },
+
+    ivr: {
+      run: (call, media) => hub.ivr.run(call, media),
+      prompt: (text, lang) => hub.ivr.prompts.path({ text, lang }),
+    },
+    notifyAgent: (agentId, event, payload) => hub.agents.emit([`user:${agentId}`], event, payload),
 
     limiter: (name, points, perSeconds, refusal) => new WindowLimiter(hub.redis, `${hub.config.redisPrefix}:rl:${kind}:${name}`, points, perSeconds, refusal),
 

@@ -44,6 +44,7 @@ import { registerAdminRoutes } from './api/admin-routes.js';
 import { registerCannedRoutes } from './api/canned-routes.js';
 import { registerCustomerRoutes } from './api/customer-routes.js';
 import { registerIvrRoutes } from './api/ivr-routes.js';
+import { registerAgentCalls } from './agent-calls.js';
 import { Ivr, defaultPromptDir } from '../gateway/ivr/index.js';
 import { connectors as registry } from '../channels/index.js';
 import type { Channel, ConnectorDefinition, ConversationTarget } from '../channels/contract.js';
@@ -251,9 +252,19 @@ export class Hub {
   }
 
   private async init(): Promise<void> {
+    // How long each step of a start took: logged once started (a slow start is usually the store).
+    const phases: Record<string, number> = {};
+    let mark = performance.now();
+    const phase = (name: string) => {
+      const now = performance.now();
+      phases[name] = Math.round(now - mark);
+      mark = now;
+    };
     await Promise.all(Object.values(this.m).map((model) => model.createIndexes()));
+    phase('indexes');
     await this.ingest.ids.loadMerges();
     await this.campaigns.init();
+    phase('campaigns');
     // Tight limits for every multipart body: fields are buffered in memory before a file is reached.
     await this.app.register(multipart, { limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 4, fieldSize: 1024, fieldNameSize: 64, parts: 6, headerPairs: 20 } });
     securityHeaders(this.app, { https: (this.config.publicUrl ?? '').startsWith('https:') });
@@ -274,15 +285,20 @@ export class Hub {
     });
     // Connectors start once the HTTP plugins are in place (they add routes) and before routing, whose
     // first pass may already call their hooks; outbound sends wait for them (Outbound.start).
+    phase('http');
     for (const [kind, c] of this.connectors.byChannel) {
       const log = this.log.child({ connector: kind });
       await c.start(connectorContext(this, kind, log, (e) => this.connectors.report(kind, e)));
+      phase(`connector:${kind}`);
     }
     this.outbound.start();
     await this.campaigns.start();
     this.uploadSweep.start();
     this.snoozes.start();
+    phase('workers');
     await this.acd.start();
+    phase('acd');
+    this.log.info({ phases }, 'hub initialised');
     // Replies stored by a process that died before queueing them.
     void this.outbound.resumeStored().then(
       (n) => n && this.log.info({ messages: n }, 'outbound messages stored before a restart handed to the queue'),
@@ -354,6 +370,7 @@ export class Hub {
     registerAdminRoutes(this.app, this);
     registerCustomerRoutes(this.app, this);
     registerIvrRoutes(this.app, this);
+    registerAgentCalls(this);
     registerCannedRoutes(this.app, this);
     this.campaigns.registerRoutes(this.app);
     this.serveUi();

@@ -71,7 +71,11 @@ export class Receipts {
     const set: Record<string, unknown> = { status, statusAt: at ?? now, updatedAt: now };
     if (detail !== undefined) set.statusDetail = String(detail).slice(0, 1000);
     if (status === 'failed') set.error = set.statusDetail ?? 'failed';
-    const upd = (await this.m.Message.findOneAndUpdate({ ...filter, direction: 'out', status: { $in: [...from] } }, { $set: set }, { new: true }).lean()) as MessageDoc | null;
+    const match = { ...filter, direction: 'out', status: { $in: [...from] } };
+    // Looked up first: a receipt for no message (a campaign send's, a duplicate) then costs a read, not a
+    // write behind the store's serialised writes (a campaign's receipts arrive by the thousand).
+    if (!(await this.m.Message.exists(match))) return null;
+    const upd = (await this.m.Message.findOneAndUpdate(match, { $set: set }, { new: true }).lean()) as MessageDoc | null;
     if (upd) this.changed(upd);
     return upd;
   }

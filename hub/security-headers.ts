@@ -16,6 +16,8 @@ export const CONTENT_SECURITY_POLICY = [
   // strips every remote source from mail HTML until that click (agent-ui mailHtml.ts), and scripts
   // stay 'self' only. Referrer-Policy no-referrer keeps the console's URLs from the sender.
   "img-src 'self' data: blob: https: http:",
+  // Call recordings and voicemails play from blob: URLs (fetched with the agent's token, like images).
+  "media-src 'self' blob:",
   "connect-src 'self'",
   "font-src 'self' data:",
   "object-src 'none'",

@@ -7,12 +7,13 @@ import { useAuthStore } from './console/stores/auth';
 import { useConnectionStore } from './console/stores/connection';
 import { useAcdStore } from './console/stores/acd';
 import { useSupervisorStore } from './console/stores/supervisor';
+import { useCallStore } from './console/stores/call';
 import { api, sessionRejected } from './console/api';
 import { announce } from './console/alerts';
 import { i18n } from './console/i18n';
 import { router } from './console/router';
 import { maskSensitive } from './mask';
-import type { ConversationSummary, Message } from './types';
+import type { CallOp, ConversationSummary, Message } from './types';
 
 const LIVE = new Set(['queued', 'assigned', 'pending']);
 
@@ -101,6 +102,17 @@ export function connectRealtime(token: string, origin = ''): void {
     }
   });
   s.on('offer.withdrawn', (p) => acd.onOfferWithdrawn(p));
+  // A call ended (the caller or this agent hung up): wrap-up follows.
+  s.on('call.ended', (p) => useCallStore().ended(p));
+}
+
+/** One request about the agent's call (docs/API.md "Calls"); rejects with the hub's error code. */
+export async function callLeg(conversationId: string, op: CallOp, data?: unknown): Promise<unknown> {
+  const s = socket;
+  if (!s?.connected) throw Object.assign(new Error('offline'), { code: 'offline' });
+  const r = await s.timeout(15_000).emitWithAck('call.leg', { conversationId, op, data });
+  if ('error' in r) throw Object.assign(new Error(r.error.message), { code: r.error.code });
+  return r.data;
 }
 
 /** After every (re)connect: what is assigned to me is on my screen (announcements sent meanwhile were lost). */

@@ -91,11 +91,17 @@ export interface AgentServerEvents {
   'message.read': (p: { conversationId: string; upTo: string; updatedAt: string }) => void;
   /** An admin changed this user (their queues): read GET /api/me again. */
   'user.updated': (p: { userId: string; updatedAt: string }) => void;
+  /** The agent's call ended (either side hung up); the recording is on the conversation. */
+  'call.ended': (p: { conversationId: string; reason: string; recording: Attachment | null; updatedAt: string }) => void;
 }
+export type CallOp = 'join' | 'connect' | 'produce' | 'consume' | 'hangup';
+export type CallLegReply = { ok: true; data: unknown } | { error: { code: string; message: string } };
 export interface AgentClientEvents {
   typing: (p: { conversationId: string; typing: boolean }) => void;
   /** These conversations, assigned to me, are on my screen (routing stops chasing them). */
   'conversation.ack': (p: { ids: string[] }) => void;
+  /** The agent's call (voice): media signalling and hang-up, answered through the ack. */
+  'call.leg': (p: { conversationId: string; op: CallOp; data?: unknown }, ack: (r: CallLegReply) => void) => void;
 }
 
 export const ALLOWED_UPLOAD = /^(image\/(png|jpe?g|gif|webp)|application\/pdf|text\/plain)$/;

@@ -23,7 +23,7 @@ export interface AnswerableCall {
 
 export type IvrOutcomes = Partial<Pick<CallControl, 'queue' | 'callback' | 'voicemail' | 'transfer'>>;
 
-export async function runIvrOnCall(ivr: Ivr, call: AnswerableCall, outcomes: IvrOutcomes, log?: { warn: (o: object, m: string) => void }): Promise<IvrResult> {
+export async function runIvrOnCall(ivr: Pick<Ivr, 'run'>, call: AnswerableCall, outcomes: IvrOutcomes, log?: { warn: (o: object, m: string) => void }): Promise<IvrResult> {
   await call.answer();
   const media = call.media;
   if (!media) throw new Error(`call ${call.id} answered without media`);

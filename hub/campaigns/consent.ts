@@ -89,6 +89,20 @@ export class Consent {
     return !!(await this.cm.Suppression.exists({ _id: identityKey(norm) }));
   }
 
+  /** Which of these addresses are on the suppression list (one query for a batch of sends); invalid ones are not. */
+  async suppressedAmong(channel: ConsentChannel, addresses: string[]): Promise<Set<string>> {
+    const keyOf = new Map<string, string[]>();
+    for (const a of addresses) {
+      const norm = this.hub.ingest.ids.normalise(channel, a);
+      if (!norm.valid) continue;
+      const k = identityKey(norm);
+      keyOf.set(k, [...(keyOf.get(k) ?? []), a]);
+    }
+    if (!keyOf.size) return new Set();
+    const hits = await this.cm.Suppression.find({ _id: { $in: [...keyOf.keys()] } }, { _id: 1 }).lean();
+    return new Set(hits.flatMap((h) => keyOf.get(String(h._id)) ?? []));
+  }
+
   /** Add; answers false when it was already listed. */
   async suppress(key: string, reason: string, by: { id: string; name: string }): Promise<boolean> {
     try {

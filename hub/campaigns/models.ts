@@ -61,8 +61,8 @@ const recipientSchema = new Schema(
     state: { type: String, enum: RECIPIENT_STATES, default: 'pending' },
     reason: String,
     notBefore: Date,
-    /** Who holds the claim and until when (a dead holder's claim is taken over after it). */
-    lease: { owner: String, until: Date },
+    /** Who holds the claim and until when (a dead holder's claim is taken over after it); batch: the claim that took it. */
+    lease: { owner: String, until: Date, batch: String },
     attempts: { type: Number, default: 0 },
     sentId: String,
     sentAt: Date,
@@ -132,7 +132,7 @@ export interface RecipientDoc {
   state: RecipientState;
   reason?: string | null;
   notBefore?: Date | null;
-  lease?: { owner?: string | null; until?: Date | null } | null;
+  lease?: { owner?: string | null; until?: Date | null; batch?: string | null } | null;
   attempts: number;
   sentId?: string | null;
   sentAt?: Date | null;

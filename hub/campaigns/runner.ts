@@ -5,8 +5,12 @@
  * `lane` job per lane (job ids fixed per campaign and lane, so a lane runs on one process at a time;
  * a process that dies holding one loses its lock and BullMQ's stalled-job check hands the lane to
  * another process, or to this one restarted). A lane reads its recipients (a disjoint share of the
- * audience) and, for each, CLAIMS it with one conditional write (pending → sending, with a lease and
- * attempts + 1): the store serialises writes, so of two processes only one claim succeeds.
+ * audience) in batches of BATCH and CLAIMS each batch with one conditional write (pending → sending,
+ * with a lease naming the claim and attempts + 1): the store serialises writes, so of two processes
+ * only one claims a given recipient. The batch's customers and suppressions are read in one query each,
+ * its sends go out SEND_CONCURRENCY at a time (the channel's window fills), and their outcomes are
+ * written in one bulk write: two writes per batch instead of two per recipient, which is what bounded
+ * throughput behind the store's serialised writes.
  *
  * The window that remains is between the channel accepting a message and the recipient being marked
  * sent. Every send of a recipient carries the same message id (recipientMessageId) and its attempt
@@ -43,6 +47,25 @@ import type { Replies } from './replies.js';
 const QUEUE = 'cchub-campaigns';
 /** A send that keeps failing (retryable errors: the channel down or throttling) is given up after this many claims. */
 const MAX_ATTEMPTS = 12;
+/** Recipients claimed together, and sends in flight at once within a lane's batch. */
+const BATCH = 50;
+const SEND_CONCURRENCY = 16;
+const SETTLE_EVERY = 10;
+
+/** What happened to one claimed recipient, written with the rest of its batch. */
+interface Outcome {
+  r: RecipientDoc;
+  set: Record<string, unknown>;
+  unset?: Record<string, 1>;
+  /** A transient failure: the lane waits a little before its next batch. */
+  retry?: boolean;
+  /** Sent: remembered for replies, early receipts applied once written. */
+  sentId?: string;
+  sent?: boolean;
+}
+
+/** The customer fields a send reads (one query per batch). */
+type CustomerRow = Awaited<ReturnType<CampaignRunner['readCustomers']>>[number];
 
 type JobData = { kind: 'start' | 'materialise' | 'lane'; campaignId: string; lane?: number };
 
@@ -155,11 +178,18 @@ export class CampaignRunner {
   private async runLane(id: string, lane: number): Promise<void> {
     let c = await this.campaign(id);
     let readAt = Date.now();
+    let reading: Promise<void> | null = null;
     const current = async () => {
-      // The campaign's state is re-read at most every 250 ms: a pause stops sends within that.
+      // The campaign's state is re-read at most every 250 ms (one read for all the lane's sends in
+      // flight): a pause stops sends within that.
       if (Date.now() - readAt > 250) {
-        c = await this.campaign(id);
-        readAt = Date.now();
+        reading ??= this.campaign(id)
+          .then((x) => {
+            c = x;
+            readAt = Date.now();
+          })
+          .finally(() => (reading = null));
+        await reading;
       }
       return !this.closing && c?.state === 'running' ? c : null;
     };
@@ -168,14 +198,23 @@ export class CampaignRunner {
       let sentAny = false;
       const cursor = this.cm.Recipient.find({ campaignId: new Types.ObjectId(id), lane, state: 'pending' }, { _id: 1 }).lean().cursor({ batchSize: 200 });
       try {
-        for await (const row of cursor) {
+        let ids: string[] = [];
+        const flush = async (): Promise<boolean> => {
           const live = await current();
-          if (!live) return;
-          const r = await this.claim(String(row._id), 'pending');
-          if (!r) continue; // another process has it
-          sentAny = true;
-          await this.sendOne(live, r);
+          if (!live) return false;
+          const claimed = await this.claimBatch(ids);
+          ids = [];
+          if (claimed.length) {
+            sentAny = true;
+            await this.sendBatch(live, claimed, async () => !!(await current()));
+          }
+          return true;
+        };
+        for await (const row of cursor) {
+          ids.push(String(row._id));
+          if (ids.length >= BATCH && !(await flush())) return;
         }
+        if (ids.length && !(await flush())) return;
       } finally {
         await cursor.close().catch(() => undefined);
       }
@@ -188,9 +227,18 @@ export class CampaignRunner {
     }
   }
 
-  /** pending (or an expired sending) → sending under this process's lease; null when someone else won. */
-  private async claim(id: string, from: 'pending' | { owner: string; until: Date }): Promise<RecipientDoc | null> {
-    const filter = from === 'pending' ? { _id: id, state: 'pending' } : { _id: id, state: 'sending', 'lease.owner': from.owner, 'lease.until': from.until };
+  /** pending → sending under this process's lease, many at once; the ones another process won are not returned. */
+  private async claimBatch(ids: string[]): Promise<RecipientDoc[]> {
+    if (!ids.length) return [];
+    const batch = randomUUID();
+    const until = new Date(Date.now() + this.hub.config.campaigns.leaseSeconds * 1000);
+    await this.cm.Recipient.updateMany({ _id: { $in: ids }, state: 'pending' }, { $set: { state: 'sending', lease: { owner: this.owner, until, batch }, updatedAt: new Date() }, $inc: { attempts: 1 } });
+    return (await this.cm.Recipient.find({ _id: { $in: ids }, state: 'sending', 'lease.batch': batch }).lean()) as unknown as RecipientDoc[];
+  }
+
+  /** An expired sending → sending under this process's lease; null when someone else won. */
+  private async claim(id: string, from: { owner: string; until: Date }): Promise<RecipientDoc | null> {
+    const filter = { _id: id, state: 'sending', 'lease.owner': from.owner, 'lease.until': from.until };
     const until = new Date(Date.now() + this.hub.config.campaigns.leaseSeconds * 1000);
     return (await this.cm.Recipient.findOneAndUpdate(filter, { $set: { state: 'sending', lease: { owner: this.owner, until }, updatedAt: new Date() }, $inc: { attempts: 1 } }, { new: true }).lean()) as unknown as RecipientDoc | null;
   }
@@ -205,7 +253,7 @@ export class CampaignRunner {
       if (!r) continue;
       this.log.info({ campaignId: String(c._id), attempt: r.attempts }, 'took over a recipient whose claim expired');
       any = true;
-      await this.sendOne(c, r);
+      await this.sendBatch(c, [r]);
     }
     return any;
   }
@@ -245,27 +293,80 @@ export class CampaignRunner {
   // -------------------------------------------------------------------------------------------
   // One recipient
 
-  private async settle(r: RecipientDoc, set: Record<string, unknown>, unset: Record<string, 1> = {}): Promise<boolean> {
-    const res = await this.cm.Recipient.updateOne({ _id: r._id, state: 'sending', 'lease.owner': this.owner }, { $set: { ...set, updatedAt: new Date() }, $unset: { lease: 1, ...unset } });
-    this.events.changed(String(r.campaignId));
-    return res.modifiedCount > 0;
+  /** A batch's outcomes in one bulk write (each only while this process still holds its claim), then what follows a send. */
+  private async settle(c: CampaignDoc, outcomes: Outcome[]): Promise<void> {
+    if (!outcomes.length) return;
+    const now = new Date();
+    await this.cm.Recipient.bulkWrite(
+      outcomes.map((o) => ({ updateOne: { filter: { _id: o.r._id, state: 'sending', 'lease.owner': this.owner }, update: { $set: { ...o.set, updatedAt: now }, $unset: { lease: 1, ...(o.unset ?? {}) } } } })) as never,
+      { ordered: false },
+    );
+    this.events.changed(String(c._id));
+    for (const o of outcomes) {
+      if (!o.sent) continue;
+      // Replies within the window belong to this campaign (hub/campaigns/replies.ts).
+      await this.replies.remember(c.channel, String(o.r.customerId), String(c._id));
+      if (o.sentId) await this.applyEarlyReceipts(c.channel, o.sentId);
+    }
   }
 
-  private async sendOne(c: CampaignDoc, r: RecipientDoc): Promise<void> {
-    const cfg = this.hub.config.campaigns;
+  private readCustomers(claimed: RecipientDoc[]) {
+    return this.hub.m.Customer.find({ _id: { $in: [...new Set(claimed.map((r) => String(r.customerId)))] } }, { name: 1, language: 1, timeZone: 1, cardLast4: 1, consents: 1 }).lean();
+  }
+
+  /**
+   * Claimed recipients: rules checked now, sends out a few at a time, outcomes written SETTLE_EVERY at a
+   * time (progress moves while a batch is out). `live` is asked before each send: once the campaign is
+   * paused (or this process is closing) the rest of the batch goes back to pending, unsent.
+   */
+  private async sendBatch(c: CampaignDoc, claimed: RecipientDoc[], live: () => Promise<boolean> = async () => !this.closing): Promise<void> {
     // Read now, not when the audience was chosen: an opt-out a minute ago counts.
-    const customer = await this.hub.m.Customer.findById(r.customerId, { name: 1, language: 1, timeZone: 1, cardLast4: 1, consents: 1 }).lean();
-    if (!customer || !r.address) return void (await this.settle(r, { state: 'skipped', reason: 'no_address' }));
-    const refusal = await this.consent.refusal(r.customerId, c.channel, r.address, (customer.consents ?? {}) as Record<string, ConsentEntry>);
-    if (refusal) return void (await this.settle(r, { state: 'skipped', reason: refusal }));
+    const customers = await this.readCustomers(claimed);
+    const byId = new Map<string, CustomerRow>(customers.map((x) => [String(x._id), x]));
+    const suppressed = await this.consent.suppressedAmong(c.channel, claimed.flatMap((r) => (r.address ? [r.address] : [])));
+    const done: Outcome[] = [];
+    let written: Promise<void> = Promise.resolve();
+    const write = () => {
+      const take = done.splice(0);
+      if (take.length) written = written.then(() => this.settle(c, take));
+    };
+    let retried = Infinity;
+    let next = 0;
+    const worker = async () => {
+      while (next < claimed.length) {
+        const r = claimed[next++];
+        const o = await this.sendOne(c, r, byId.get(String(r.customerId)), !!r.address && suppressed.has(r.address), live);
+        if (o.retry) retried = Math.min(retried, r.attempts);
+        done.push(o);
+        if (done.length >= SETTLE_EVERY) write();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, claimed.length) }, worker));
+    write();
+    await written;
+    // Not at once after a transient failure: the channel is down or busy.
+    if (retried !== Infinity) await new Promise((res) => setTimeout(res, Math.min(10_000, 250 * 2 ** retried)));
+  }
+
+  private async sendOne(c: CampaignDoc, r: RecipientDoc, customer: CustomerRow | undefined, suppressed: boolean, live: () => Promise<boolean>): Promise<Outcome> {
+    const cfg = this.hub.config.campaigns;
+    if (!customer || !r.address) return { r, set: { state: 'skipped', reason: 'no_address' } };
+    const refusal = await this.consent.refusal(r.customerId, c.channel, null, (customer.consents ?? {}) as Record<string, ConsentEntry>);
+    if (refusal) return { r, set: { state: 'skipped', reason: refusal } };
+    if (suppressed) return { r, set: { state: 'skipped', reason: 'suppressed' } };
     const now = this.clock.now();
     const tz = validTimeZone(customer.timeZone) ? customer.timeZone! : cfg.defaultTimeZone;
     const until = quietUntil(now, tz, cfg.quietHours);
-    if (until) return void (await this.settle(r, { state: 'waiting', notBefore: until, reason: 'quiet_hours' }));
-    if (!(await this.cap.reserve(String(r.customerId), r._id, now))) return void (await this.settle(r, { state: 'skipped', reason: 'frequency_cap' }));
+    if (until) return { r, set: { state: 'waiting', notBefore: until, reason: 'quiet_hours' } };
+    if (!(await this.cap.reserve(String(r.customerId), r._id, now))) return { r, set: { state: 'skipped', reason: 'frequency_cap' } };
     const connector = this.hub.connectors.get(c.channel);
-    if (!connector) return void (await this.retryLater(r, `no ${c.channel} connector on this hub`));
+    if (!connector) return this.retryLater(r, `no ${c.channel} connector on this hub`);
     await this.takeThrottle(c.channel);
+    // Paused (or closing) while this send waited its turn: given back as it was claimed, never tried.
+    if (!(await live())) {
+      await this.cap.release(String(r.customerId), r._id);
+      return { r, set: { state: 'pending', attempts: Math.max(0, r.attempts - 1) } };
+    }
     const content = render(c.content as Content, c.channel, customer, {
       smsSuffix: cfg.smsOptOutSuffix,
       unsubscribeUrl: c.channel === 'email' ? `${this.hub.config.publicUrl ?? `http://${this.hub.config.host}:${this.hub.port}`}/unsubscribe/${this.unsubscribe.sign({ customerId: String(r.customerId), channel: 'email', campaignId: String(c._id) })}` : undefined,
@@ -285,27 +386,21 @@ export class CampaignRunner {
     } catch (e) {
       if (e instanceof UnrecoverableSendError) {
         await this.cap.release(String(r.customerId), r._id);
-        return void (await this.settle(r, { state: 'failed', error: e.message.slice(0, 500), statusAt: new Date() }));
+        return { r, set: { state: 'failed', error: e.message.slice(0, 500), statusAt: new Date() } };
       }
-      return void (await this.retryLater(r, (e as Error).message));
+      return this.retryLater(r, (e as Error).message);
     }
     const sentId = typeof res.externalId === 'string' ? res.externalId.slice(0, 512) : undefined;
-    await this.settle(r, { state: res.status === 'failed' ? 'failed' : 'sent', sentAt: now, statusAt: new Date(), ...(sentId ? { sentId } : {}) }, { reason: 1 });
-    // Replies within the window belong to this campaign (hub/campaigns/replies.ts).
-    await this.replies.remember(c.channel, String(r.customerId), String(c._id));
-    if (sentId) await this.applyEarlyReceipts(c.channel, sentId);
+    return { r, set: { state: res.status === 'failed' ? 'failed' : 'sent', sentAt: now, statusAt: new Date(), ...(sentId ? { sentId } : {}) }, unset: { reason: 1 }, sent: true, ...(sentId ? { sentId } : {}) };
   }
 
   /** A transient failure: back to pending for another try (a later claim), failed after MAX_ATTEMPTS. */
-  private async retryLater(r: RecipientDoc, why: string): Promise<void> {
+  private async retryLater(r: RecipientDoc, why: string): Promise<Outcome> {
     if (r.attempts >= MAX_ATTEMPTS) {
       await this.cap.release(String(r.customerId), r._id);
-      await this.settle(r, { state: 'failed', error: why.slice(0, 500), statusAt: new Date() });
-      return;
+      return { r, set: { state: 'failed', error: why.slice(0, 500), statusAt: new Date() } };
     }
-    await this.settle(r, { state: 'pending', error: why.slice(0, 500) });
-    // Not at once: the channel is down or busy.
-    await new Promise((res) => setTimeout(res, Math.min(10_000, 250 * 2 ** r.attempts)));
+    return { r, set: { state: 'pending', error: why.slice(0, 500) }, retry: true };
   }
 
   /** One of the channel's campaign sends for this second (campaigns.tps, across processes); waits for the next second when spent. */

@@ -65,6 +65,9 @@ export const InboundMessageSchema = z.object({
    * message joins that thread's conversation, not the customer's live one (hub/ingest/threads.ts).
    */
   threadKey: z.string().min(1).max(512).optional(),
+  /** Tags and extra routing priority a new conversation opens with (a voice call's IVR tags and priority). */
+  tags: z.array(z.string().min(1).max(64)).max(20).optional(),
+  priority: z.number().int().min(0).max(100).optional(),
 });
 export type InboundMessage = z.input<typeof InboundMessageSchema>;
 type Parsed = z.output<typeof InboundMessageSchema>;
@@ -258,14 +261,14 @@ export class Ingest {
             channel: msg.channel,
             status: 'queued',
             queue: routeAs?.queue ?? msg.queue ?? 'general',
-            priority: contactPriority(customer?.tier, customer?.tags as string[] | undefined),
+            priority: contactPriority(customer?.tier, customer?.tags as string[] | undefined) + (msg.priority ?? 0),
             subject: msg.subject,
             queuedAt: now,
             lastMessageAt: now,
             lastMessagePreview: '',
             unreadCount: 0,
             messageCount: 0,
-            tags: routeAs?.tags ?? [],
+            tags: [...new Set([...(routeAs?.tags ?? []), ...(msg.tags ?? [])])],
             requiredSkills: [],
             channelData: msg.channelData ?? {},
             ...(msg.threadKey ? { threadKey: msg.threadKey } : {}),

@@ -28,7 +28,7 @@ beforeAll(async () => {
   sms = h.hub.connectors.get('sms') as SmsConnector;
   await waitFor(() => smsc.sessions.size === 1, 10_000, 'bound');
   token = await loginAs(h.url, 'agent1');
-}, 60_000);
+});
 afterAll(async () => {
   await h?.close();
   await smsc?.close();
@@ -100,7 +100,7 @@ test('throttled (0x58) submits are retried until sent, and the window of 3 is ne
   await waitFor(async () => (await h.hub.m.Message.find({ _id: { $in: ids }, status: 'delivered' }).lean()).length === 6, 20_000, 'all delivered');
   smsc.respDelayMs = 0;
   expect(smsc.maxOutstanding).toBe(3);
-}, 30_000);
+});
 
 test('malformed PDUs: unknown command gets generic_nack, a truncated deliver_sm an error resp, and the session goes on', async () => {
   const s = smsc.anySession();
@@ -176,5 +176,5 @@ test('the account TPS holds across binds: 9 sends at tps 3 over two binds take a
     await h3.close();
     await sim.close();
   }
-}, 30_000);
+});
 

@@ -36,7 +36,7 @@ beforeAll(async () => {
   await waitFor(() => smsc.sessions.size === 1, 10_000, 'bound');
   for (const [i, phone] of phones.entries()) await makeCustomer(h.hub, { phone, name: `客户${i}`, segment: 'e2e-vip', ...(i === 0 ? { name: 'Ann Lee', language: 'en' } : {}) });
   await makeCustomer(h.hub, { phone: '+8613566099999', segment: 'someone-else' });
-}, 90_000);
+});
 afterAll(async () => {
   await mkt?.close();
   await agent?.close();

@@ -187,4 +187,4 @@ test('the demo seed (npm start): flow `default` stored once (an edit survives a 
   const files = await warmPrompts(h.hub.ivr, first!.flow);
   expect(files.length).toBeGreaterThan(15);
   for (const f of new Set(files)) expect(parseWav(readFileSync(f)).durationMs).toBeGreaterThan(300);
-}, 120_000);
+});

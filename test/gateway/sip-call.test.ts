@@ -104,7 +104,7 @@ describe.skipIf(!hasEngine)('answered calls (real media engine, sipp)', () => {
       expect(call.answeredAt).toBeDefined();
       expect(call.media?.closed).toBe(true);
       expect(engine.calls.has(call.id)).toBe(false);
-    }, 60_000);
+    });
 
     it(`${transport}: the gateway hangs up after its prompt: BYE → 200`, async () => {
       const ended = new Promise<Call>((resolve) => {
@@ -121,7 +121,7 @@ describe.skipIf(!hasEngine)('answered calls (real media engine, sipp)', () => {
       const call = await ended;
       expect(call.endReason).toBe('hangup');
       expect(call.media?.closed).toBe(true);
-    }, 60_000);
+    });
 
     it(`${transport}: hold and unhold by re-INVITE are answered in kind through the media's updateTrunk`, async () => {
       const seen: Call[] = [];
@@ -132,7 +132,7 @@ describe.skipIf(!hasEngine)('answered calls (real media engine, sipp)', () => {
       const r = await runSipp({ scenario: scenario('call-reinvite'), target: `127.0.0.1:${ports[transport]}`, transport });
       expect(r.code, fail(r)).toBe(0);
       expect(seen[0].endReason).toBe('caller-hangup');
-    }, 60_000);
+    });
 
     it(`${transport}: an offer with no codec in common → 488, no media left behind`, async () => {
       const seen: Call[] = [];
@@ -144,7 +144,7 @@ describe.skipIf(!hasEngine)('answered calls (real media engine, sipp)', () => {
       expect(r.code, fail(r)).toBe(0);
       expect(seen[0].endReason).toBe('no-common-codec');
       expect(engine.calls.size).toBe(0);
-    }, 60_000);
+    });
   }
 });
 
@@ -165,7 +165,7 @@ describe.skipIf(!hasEngine)('stalled media (real engine, stallSeconds 1)', () =>
       await g.gw.stop();
       await engine.close();
     }
-  }, 60_000);
+  });
 });
 
 describe('without a media engine', () => {

@@ -45,8 +45,8 @@ export function startChildHub(opts: { mongoUri: string; redisPrefix: string; dat
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`hub did not start within 90 s; stderr: ${stderr}`));
-    }, 90_000);
+      reject(new Error(`hub did not start within 120 s; stderr: ${stderr}`));
+    }, 120_000);
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       const m = /hub listening on (http:\/\/\S+)/.exec(line);

@@ -70,8 +70,8 @@ export function startHubProcess(opts: HubProcessOptions): Promise<HubProcess> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`hub did not start within 60 s; stderr: ${stderr}`));
-    }, 60_000);
+      reject(new Error(`hub did not start within 120 s; stderr: ${stderr}`));
+    }, 120_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const m = /hub listening on (http:\/\/\S+)/.exec(line);
       if (!m) return;

@@ -16,7 +16,7 @@ const CONTENT = [/^\/api\/conversations/, /^\/api\/customers/, /^\/api\/attachme
 
 beforeAll(async () => {
   h = await startTestHub({ name: 'campaign-access' });
-}, 60_000);
+});
 afterAll(async () => {
   sockets.closeAll();
   await h?.close();

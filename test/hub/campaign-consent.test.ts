@@ -23,7 +23,7 @@ beforeAll(async () => {
   h = await startTestHub({ name: 'campaign-consent', overrides: { sms: { enabled: true, accounts: [account(smsc.port)] } } });
   await waitFor(() => smsc.sessions.size === 1, 10_000, 'bound');
   sup = await loginAs(h.url, 'super1');
-}, 60_000);
+});
 afterAll(async () => {
   await h?.close();
   await smsc?.close();

@@ -32,7 +32,7 @@ beforeAll(async () => {
   smsc = new Smsc();
   await smsc.listen();
   dir = mkdtempSync(join(tmpdir(), 'cchub-campaign-crash-'));
-}, 30_000);
+});
 afterAll(async () => {
   await Promise.all(hubs.map((h) => h.kill9()));
   await smsc?.close();
@@ -109,7 +109,7 @@ test('SIGKILL a hub mid-campaign, start another: every recipient gets exactly on
   expect(await sent()).toBe(N);
   await second.kill9();
   await t.db.close();
-}, 120_000);
+});
 
 test('two hubs run one campaign: both send, every recipient exactly once', async () => {
   const t = await setup('campaign_two', 2);
@@ -126,4 +126,4 @@ test('two hubs run one campaign: both send, every recipient exactly once', async
   expect(sessions.size).toBe(2);
   await Promise.all([a.kill9(), b.kill9()]);
   await t.db.close();
-}, 120_000);
+});

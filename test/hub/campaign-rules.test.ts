@@ -33,7 +33,7 @@ beforeAll(async () => {
   await waitFor(() => smsc.sessions.size === 1, 10_000, 'bound');
   mkt = await loginAs(h.url, 'market1');
   sup = await loginAs(h.url, 'super1');
-}, 60_000);
+});
 afterAll(async () => {
   sockets.closeAll();
   await h?.close();
@@ -109,7 +109,10 @@ test('frequency cap across campaigns: the third campaign within the week skips t
 });
 
 test('over the threshold a supervisor approves (marketing may not); pause stops sending, resume finishes, each recipient once; agent replies keep flowing meanwhile', async () => {
-  for (let i = 0; i < 40; i++) await makeCustomer(h.hub, { phone: phone(4, i), segment: 'seg-4' });
+  // Enough recipients that the campaign (20/s) is still sending while the reply and the pause happen,
+  // even on a loaded machine.
+  const N = 120;
+  await Promise.all(Array.from({ length: N }, (_, i) => makeCustomer(h.hub, { phone: phone(4, i), segment: 'seg-4' })));
   const c = await startCampaign(h.url, mkt, { name: 'big', channel: 'sms', audience: { segments: ['seg-4'] }, content });
   expect(c.state).toBe('awaiting_approval');
   expect((await api(h.url, `/api/campaigns/${c.id}/approve`, { token: mkt, method: 'POST' })).status).toBe(403);
@@ -121,14 +124,11 @@ test('over the threshold a supervisor approves (marketing may not); pause stops 
   expect(approved.body.campaign.state).toBe('running');
   // The campaign takes 20/s of the account's 40: a reply sent mid-campaign goes out at once.
   await waitFor(async () => (await campaignOf(h.url, mkt, c.id)).progress.sent >= 5, 15_000, 'campaign under way');
-  const t0 = Date.now();
   const r = await api(h.url, `/api/conversations/${conv}/messages`, { token: agent, body: { text: 'service reply', clientId: 'svc-reply-000001' } });
   expect(r.status).toBe(201);
   await waitFor(() => received('+8613700000001').some((s) => submittedText(s) === 'service reply'), 5000, 'reply sent');
-  const replyMs = Date.now() - t0;
   const mid = (await campaignOf(h.url, mkt, c.id)).progress;
-  expect(mid.sent).toBeLessThan(40); // the reply did not wait for the campaign
-  expect(replyMs).toBeLessThan(5000); // generous: the machine is shared; the point is the line above
+  expect(mid.sent).toBeLessThan(N); // the reply did not wait for the campaign
   // Pause: once no lane is at work, nothing more is sent.
   expect((await api(h.url, `/api/campaigns/${c.id}/pause`, { token: mkt, method: 'POST' })).body.campaign.state).toBe('paused');
   const queue = (h.hub.campaigns.runner as any).queue;
@@ -139,11 +139,11 @@ test('over the threshold a supervisor approves (marketing may not); pause stops 
   expect(sentWhilePaused).toBe(paused.sent);
   expect((await api(h.url, `/api/campaigns/${c.id}/resume`, { token: mkt, method: 'POST' })).body.campaign.state).toBe('running');
   const done = await waitState(h.url, mkt, c.id, 'completed');
-  expect(done.progress.sent).toBe(40);
-  for (let i = 0; i < 40; i++) expect(received(phone(4, i)).length).toBe(1);
+  expect(done.progress.sent).toBe(N);
+  for (let i = 0; i < N; i++) expect(received(phone(4, i)).length).toBe(1);
   const actions = (await h.hub.m.Audit.find({ 'target.id': c.id }).lean()).map((a) => a.action);
   expect(actions).toEqual(expect.arrayContaining(['campaign.submit', 'campaign.approve', 'campaign.pause', 'campaign.resume', 'campaign.completed']));
-}, 60_000);
+});
 
 test('a hub that died after the SMSC accepted a message but before marking it sent: its claim is taken over and nothing is sent again', async () => {
   const id = await makeCustomer(h.hub, { phone: phone(5, 0), segment: 'seg-5' });
@@ -189,7 +189,7 @@ test('a reply to a campaign SMS opens a conversation tagged with the campaign, r
   const next = await startCampaign(h.url, mkt, { name: 'again', channel: 'sms', audience: { segments: ['seg-6'] }, content });
   expect((await waitState(h.url, mkt, next.id, 'completed')).progress).toMatchObject({ sent: 1, skipped: { opted_out: 1 } });
   sock.close();
-}, 60_000);
+});
 
 test('a CSV list as the audience: numbers normalised, duplicates folded, bad rows listed with reasons; the campaign sends to the list once each', async () => {
   const c = await api(h.url, '/api/campaigns', { token: mkt, body: { name: 'csv list', channel: 'sms', content } });

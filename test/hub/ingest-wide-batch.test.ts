@@ -41,4 +41,4 @@ test('a batch of 70 messages in 70 different conversations is stored, counted an
   await h.hub.inbox.flushAll();
   const convs = await h.hub.m.Conversation.find({ _id: { $in: convIds } }).lean();
   expect(convs.map((c) => c.messageCount)).toEqual(Array(N).fill(2));
-}, 90_000);
+});

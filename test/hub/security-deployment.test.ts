@@ -112,7 +112,7 @@ test('npm start refuses to seed the demo logins on a hub others can reach', asyn
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}, 120_000);
+});
 
 test('create-admin asks for the password, refuses short, demo and mistyped ones, and creates an admin that can sign in', async () => {
   const env = { MONGODB_URI: h.mongoUri, LOG_LEVEL: 'silent' };

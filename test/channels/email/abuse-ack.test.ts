@@ -44,7 +44,7 @@ beforeAll(async () => {
       },
     },
   });
-}, 120_000);
+});
 afterAll(async () => {
   await h?.close();
   await servers?.stop();

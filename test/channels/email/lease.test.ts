@@ -52,7 +52,7 @@ beforeAll(async () => {
   );
   redis = new Redis(testRedisUrl());
   conn = await mongoose.createConnection(mongoUri).asPromise();
-}, 120_000);
+});
 afterAll(async () => {
   for (const h of hubs) await h.kill9();
   await conn?.close();

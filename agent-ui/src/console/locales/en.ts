@@ -47,6 +47,11 @@ export default {
     connector: { starting: 'Starting', up: 'Up', degraded: 'Degraded', stopped: 'Stopped' },
     partState: { bound: 'Bound', connected: 'Connected', reconnecting: 'Reconnecting', error: 'Error', stopped: 'Stopped' },
   },
+  call: {
+    region: 'Call', ivrPath: 'Path through the phone menu', mute: 'Mute', unmute: 'Unmute', mutedNote: 'muted', hangup: 'Hang up', hangingUp: 'Hanging up…',
+    retry: 'Take the call again', wrapUp: 'Call ended. Wrap up and resolve the conversation.',
+    state: { connecting: 'Connecting the call…', live: 'On the call', ended: 'Call ended', failed: 'Could not connect the call' },
+  },
   conv: {
     loading: 'Loading conversation…', error: 'Could not load the conversation.', back: 'Back', claim: 'Claim', claiming: 'Claiming…',
     resolve: 'Resolve', continues: 'Continues an earlier conversation of this thread', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',

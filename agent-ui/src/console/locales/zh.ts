@@ -47,6 +47,11 @@ const zh: typeof en = {
     connector: { starting: '启动中', up: '正常', degraded: '降级', stopped: '已停止' },
     partState: { bound: '已绑定', connected: '已连接', reconnecting: '重连中', error: '错误', stopped: '已停止' },
   },
+  call: {
+    region: '通话', ivrPath: '语音导航路径', mute: '静音', unmute: '取消静音', mutedNote: '已静音', hangup: '挂断', hangingUp: '正在挂断…',
+    retry: '重新接听', wrapUp: '通话已结束，请完成话后处理并结束会话。',
+    state: { connecting: '正在接通…', live: '通话中', ended: '通话已结束', failed: '通话接通失败' },
+  },
   conv: {
     loading: '正在加载会话…', error: '会话加载失败。', back: '返回', claim: '领取', claiming: '领取中…', resolve: '结束',
     continues: '接续本线索的先前会话', unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
