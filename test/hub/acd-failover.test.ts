@@ -36,14 +36,15 @@ const KILLS: [number, 'leader' | 'other'][] = [
   [140, 'leader'],
 ];
 /**
- * An agent with a free slot while contacts wait, longer than this, is a failure. The previous code
- * left agents idle until the end of the run (their stranded assignments held their slots). A
- * failover alone idles everyone for the 4 s lease plus the takeover: 11 s measured with the machine's
- * load average at ~20 on 2 cores, and single agents up to 36 s in one such run (not yet explained:
- * see the report of issue 17). The bound is set above that, so the test guards against the
- * stranding, not against this machine's load.
+ * An agent with a free slot while contacts wait, longer than this, is a failure. The code before
+ * issue 17 left agents idle until the end of the run (their stranded assignments held their slots).
+ * A leader kill pauses all routing for the lease (4 s) plus the takeover, so every agent freed then
+ * idles that long: measured 2026-12-03 (load average ~11 on 2 cores) 7.4 s longest, every spell over
+ * 2 s printed at the end falling in a kill's lease pause or its consoles' reconnect; an earlier run
+ * the same day, before the spells were printed, had 17.3 s (not explained). "A few seconds" is the
+ * aim (issue 17); this bound is set above what was measured until the rest is explained.
  */
-const MAX_IDLE_MS = 45_000;
+const MAX_IDLE_MS = 20_000;
 
 const mongoUri = testMongoUri('acd_failover');
 const redisPrefix = `fo${randomBytes(4).toString('hex')}`;
