@@ -290,6 +290,19 @@ export interface ConnectorConversations {
    * when it was no longer live (an agent resolved it first): nothing is changed then.
    */
   abandon(conversationId: string, code: string, note?: string): Promise<boolean>;
+  /**
+   * The customer rates one of their conversations on this channel once it has ended (CSAT): a score
+   * 1-5 and an optional comment (≤ 1000 characters), stored on the conversation and shown to agents and
+   * supervisors. Rejects 404 (not theirs, not this channel), 409 `not_ended` (still live), 409
+   * `already_rated` (rated before with something else; the same rating again resolves: a resend).
+   */
+  rate(customerId: string, conversationId: string, rating: { score: number; comment?: string }): Promise<void>;
+  /**
+   * The customer asks for the transcript of one of their conversations on this channel by e-mail (never
+   * internal notes): sent through the e-mail connector. Rejects 422 `channel_unavailable` when no e-mail
+   * connector is enabled, 400 for a bad address, 404 as rate(), 502 `send_failed` when sending failed.
+   */
+  emailTranscript(customerId: string, conversationId: string, to: string, locale: 'en' | 'zh'): Promise<void>;
 }
 
 /** What the hub's IVR (gateway/ivr) does for the voice connector. */

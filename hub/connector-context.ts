@@ -18,6 +18,7 @@ import type { SessionUser } from './api/auth-routes.js';
 
 /** Who resolves what a connector abandons (a caller who hung up in the queue): no person. */
 const SYSTEM: SessionUser = { id: '', username: 'system', name: 'system', role: 'admin', queues: [], locale: 'en' };
+import { emailTranscript, rateConversation } from './csat.js';
 
 const iso = (d: unknown) => new Date((d as string) ?? 0).toISOString();
 
@@ -132,6 +133,8 @@ export function connectorContext(hub: Hub, kind: Channel, log: Logger, lifecycle
           throw e;
         }
       },
+      rate: (customerId, conversationId, rating) => rateConversation(hub, kind, customerId, conversationId, rating),
+      emailTranscript: (customerId, conversationId, to, locale) => emailTranscript(hub, kind, customerId, conversationId, to, locale),
     },
 
     files: {

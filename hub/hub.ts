@@ -221,7 +221,7 @@ export class Hub {
     this.outbound = new Outbound(redis, config.redisPrefix, this.m, this.connectors.routes, log.child({ mod: 'outbound' }), (msg) => this.outboundStatus(msg), this.files, this.receipts);
     this.merges = new CustomerMerge(this);
     this.outreach = new Outreach(this);
-    this.ivr = new Ivr({ conn, m: this.m, promptDir: defaultPromptDir(resolve(config.dataDir)), queues: async () => (await this.acdBridge.queues()).map((q) => q.id), log: log.child({ mod: 'ivr' }) });
+    this.ivr = new Ivr({ conn, m: this.m, promptDir: defaultPromptDir(resolve(config.dataDir)), queues: async () => (await this.acdBridge.listedQueues()).map((q) => q.id), log: log.child({ mod: 'ivr' }) });
     this.campaigns = new Campaigns(this);
     // A conversation resolved in another process must leave this process's live cache too.
     this.io.on('conversation.closed', (openKey: string) => this.ingest.forgetConversation(openKey));

@@ -49,6 +49,7 @@ export function conversationView(c: ConversationDoc) {
     tags: c.tags ?? [],
     snoozedUntil: c.snoozedUntil ? iso(c.snoozedUntil) : undefined,
     disposition: c.disposition?.code ? { code: c.disposition.code, note: c.disposition.note ?? undefined } : undefined,
+    csat: c.csat?.score ? { score: c.csat.score, comment: c.csat.comment ?? undefined, at: iso(c.csat.at) } : undefined,
     threadKey: c.threadKey ?? undefined,
     previousConversationId: c.previousConversationId ? String(c.previousConversationId) : undefined,
     reopenedAt: c.reopenedAt ? iso(c.reopenedAt) : undefined,

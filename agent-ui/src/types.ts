@@ -35,6 +35,8 @@ export interface ConversationSummary {
   customer: { id: string; name: string; tier: string };
   subject?: string; lastMessageAt: string; lastMessagePreview: string; unreadCount: number;
   tags: string[]; disposition?: { code: string; note?: string }; createdAt: string; updatedAt: string;
+  /** The customer's satisfaction rating after it ended (1-5, comment). */
+  csat?: { score: number; comment?: string; at: string };
   /** Put aside by an agent until then; back by itself at that time or when the customer writes. */
   snoozedUntil?: string;
   /** The channel's thread; previousConversationId: the resolved conversation of that thread this one continues. */
@@ -74,6 +76,8 @@ export interface QueueStat {
   agentsAvailable: number; agentsSignedIn: number;
   /** Within its business hours now (false: new contacts take the after-hours action). */
   open?: boolean;
+  /** Disabled by an admin: takes no new contacts. */
+  disabled?: boolean;
   /** Today: answered contacts, share answered within the target, average speed of answer. */
   answeredToday?: number; serviceLevel?: { target: { pct: number; seconds: number }; pct: number | null }; asaSec?: number | null;
 }
@@ -144,7 +148,8 @@ export interface QueueDefinition {
   afterHours: { action: 'offline' } | { action: 'overflow'; queue: string };
   defaultAhtSec: number;
 }
-export interface AdminQueue { id: string; label: { en?: string; zh?: string }; definition: QueueDefinition }
+/** disabled: takes no new contacts (arrivals go to general; what waits in it is still served). */
+export interface AdminQueue { id: string; label: { en?: string; zh?: string }; disabled?: boolean; definition: QueueDefinition }
 /** PUT /api/admin/queues/:id replaces the whole definition (omitted fields take the hub's defaults). */
 export type AdminQueueBody = Omit<QueueDefinition, 'id'> & { label: { en?: string; zh?: string } };
 

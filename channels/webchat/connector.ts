@@ -31,6 +31,20 @@ const SendSchema = z.object({
   attachmentIds: z.array(z.string().regex(/^[0-9a-f]{24}$/)).max(5).optional().default([]),
 });
 
+const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/, 'a conversation id (24 hex)');
+/** After a chat ends: the visitor's rating (CSAT) of it. */
+const RateSchema = z.object({ conversationId: ObjectIdString, score: z.number().int().min(1).max(5), comment: z.string().max(1000).optional() }).strict();
+/** After a chat ends: its transcript to an e-mail address the visitor gives. */
+const TranscriptSchema = z.object({ conversationId: ObjectIdString, email: z.string().trim().min(3).max(254), locale: z.enum(['en', 'zh']).default('en') }).strict();
+/** Transcripts a visitor may ask for per hour (each is an e-mail the bank sends to an address typed in). */
+const TRANSCRIPTS_PER_HOUR = 5;
+
+const parsed = <T>(schema: z.ZodType<T>, payload: unknown): T => {
+  const r = schema.safeParse(payload);
+  if (!r.success) throw badRequest(r.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '));
+  return r.data;
+};
+
 export const visitorRoom = (visitorId: string) => `visitor:${visitorId}`;
 
 /** The web chat visitor of a conversation (kept in its channelData by onSend). */
@@ -43,6 +57,7 @@ export class WebchatConnector implements ChannelConnector {
   readonly kind = 'webchat' as const;
   private ctx?: ConnectorContext;
   private limiter?: Limiter;
+  private transcriptLimiter?: Limiter;
 
   constructor(private readonly config: WebchatConfig) {}
 
@@ -60,6 +75,7 @@ export class WebchatConnector implements ChannelConnector {
   async start(ctx: ConnectorContext): Promise<void> {
     this.ctx = ctx;
     this.limiter = ctx.limiter('msg', this.config.messagesPer10s, 10, () => rateLimited('you are sending messages too fast'));
+    this.transcriptLimiter = ctx.limiter('transcript', TRANSCRIPTS_PER_HOUR, 3600, () => rateLimited('too many transcripts asked for; try again later'));
     const ns = ctx.realtime;
     // Connections per visitor and minute (reconnects and tabs are far below it): each one costs a
     // message to every hub (announceTab), so a token must not be able to open them by the thousand.
@@ -200,6 +216,17 @@ export class WebchatConnector implements ChannelConnector {
         (c) => c && this.c.conversations.customerTyping(c, typing),
         (e) => this.ctx?.log.warn({ err: e }, 'visitor typing not relayed'),
       );
+    });
+    handle('csat.submit', async (p) => {
+      const r = parsed(RateSchema, p);
+      await this.c.conversations.rate(v.cid, r.conversationId, { score: r.score, comment: r.comment });
+      return {};
+    });
+    handle('transcript.request', async (p) => {
+      const r = parsed(TranscriptSchema, p);
+      await this.transcriptLimiter!.consume(v.sub);
+      await this.c.conversations.emailTranscript(v.cid, r.conversationId, r.email, r.locale);
+      return {};
     });
     handle('read', async (p) => {
       const upTo = (p as { upTo?: unknown })?.upTo;

@@ -124,9 +124,20 @@ export class AcdBridge {
 
   async queues(): Promise<QueueDef[]> {
     const rows = await this.hub.m.Queue.find().lean();
-    const defs = rows.map((q) => queueDef(String(q._id), (q.skills as string[]) ?? [], routingFromStore((q.routing as Record<string, unknown>) ?? {})));
+    const defs = rows.map((q) => {
+      const d = queueDef(String(q._id), (q.skills as string[]) ?? [], routingFromStore((q.routing as Record<string, unknown>) ?? {}));
+      // A deleted queue stays known to routing, disabled, so contacts still addressed to it are diverted.
+      if (q.disabled || q.deleted) d.disabled = true;
+      if (q.deleted) d.deleted = true;
+      return d;
+    });
     if (!defs.some((d) => d.id === 'general')) defs.push(queueDef('general', []));
     return defs;
+  }
+
+  /** The queues people see and pick (every list, picker and check): the deleted ones left out. */
+  async listedQueues(): Promise<QueueDef[]> {
+    return (await this.queues()).filter((d) => !d.deleted);
   }
 
   taskFor(c: ConversationDoc, preferredAgentId?: string | null): TaskInput {

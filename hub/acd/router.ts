@@ -78,6 +78,43 @@ export class Router {
     return q;
   }
 
+  /** Whether contacts may be sent into this queue now (it exists and is not disabled). */
+  private takes(id: string | undefined): boolean {
+    const q = id ? this.queues.get(id) : undefined;
+    return !!q && !q.disabled;
+  }
+
+  /**
+   * Where a new contact addressed to this queue goes: the queue itself unless disabled, else its
+   * overflow queue if that one takes contacts, else `general`. With nowhere else to go (general itself
+   * disabled) it stays: a contact is never dropped.
+   */
+  private entry(q: QueueDef): QueueDef {
+    if (!q.disabled) return q;
+    for (const next of [q.overflow?.queue, 'general']) if (this.takes(next)) return this.queues.get(next!)!;
+    return q;
+  }
+
+  /**
+   * A deleted queue has no members any more: what waits in it goes where its new contacts go (entry()),
+   * keeping its age. Offered and assigned contacts stay with their agents. Called after the queues are
+   * (re)loaded, and after a new leader imports the state.
+   */
+  evacuate(queueId: string, now: number): void {
+    const q = this.queues.get(queueId);
+    const wl = this.waiting.get(queueId);
+    if (!q?.deleted || !wl?.size) return;
+    const to = this.entry(q);
+    if (to.id === q.id) return;
+    for (const t of [...wl.iterate()]) {
+      wl.remove(t);
+      t.queue = to.id;
+      t.queuedAt = now;
+      this.decisions.push({ kind: 'requeue', taskId: t.id, queue: to.id, reason: 'disabled' });
+      this.route(t, now);
+    }
+  }
+
   /** Add or update an agent's skills and capacity; a new agent starts offline. */
   upsertAgent(p: AgentProfile, now: number): void {
     const a = this.agents.get(p.id);
@@ -104,7 +141,7 @@ export class Router {
   arrive(input: TaskInput, now: number, route = true): TaskSnapshot {
     const existing = this.tasks.get(input.id);
     if (existing) return existing;
-    const q = this.queue(input.queue);
+    const q = this.entry(this.queue(input.queue));
     const t: TaskSnapshot = {
       id: input.id,
       queue: q.id,
@@ -120,6 +157,8 @@ export class Router {
     };
     this.tasks.set(t.id, t);
     this.touchTask(t);
+    // Its conversation still names the disabled queue: the record follows this decision.
+    if (q.id !== input.queue) this.decisions.push({ kind: 'requeue', taskId: t.id, queue: q.id, reason: 'disabled' });
     if (!route) {
       this.waiting.get(q.id)!.insert(t);
       return t;
@@ -307,6 +346,7 @@ export class Router {
   move(taskId: string, queueId: string, now: number): void {
     const t = this.task(taskId);
     const q = this.queue(queueId);
+    if (q.disabled) throw new RoutingError('invalid_state', `queue ${queueId} is disabled: it takes no new contacts`);
     const previous = t.agentId;
     this.unhold(t);
     this.waiting.get(t.queue)?.remove(t);
@@ -366,7 +406,7 @@ export class Router {
       if (t.state !== 'waiting' || t.queuedAt !== tm.stamp) continue;
       if (tm.kind === 'overflow') {
         const q = this.queues.get(t.queue);
-        if (q?.overflow && this.queues.has(q.overflow.queue)) {
+        if (q?.overflow && this.takes(q.overflow.queue)) {
           this.waiting.get(t.queue)!.remove(t);
           t.queue = q.overflow.queue;
           t.queuedAt = now;
@@ -504,7 +544,7 @@ export class Router {
   }
 
   private afterHours(t: TaskSnapshot, q: QueueDef, now: number, seen = new Set<string>([q.id])): void {
-    if (q.afterHours.action === 'overflow' && this.queues.has(q.afterHours.queue) && !seen.has(q.afterHours.queue)) {
+    if (q.afterHours.action === 'overflow' && this.takes(q.afterHours.queue) && !seen.has(q.afterHours.queue)) {
       seen.add(q.afterHours.queue);
       t.queue = q.afterHours.queue;
       t.queuedAt = now;

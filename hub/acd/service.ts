@@ -215,10 +215,12 @@ export class AcdService {
     const times: NonNullable<AcdService['lastTakeover']> = { acquiredAt: Date.now() };
     this.lastTakeover = times;
     const router = new Router();
-    for (const q of await this.o.queues()) router.defineQueue(q);
+    const queues = await this.o.queues();
+    for (const q of queues) router.defineQueue(q);
     times.queuesAt = Date.now();
     const { state, cursor } = await this.store.load();
     router.importState(state, Date.now());
+    for (const q of queues) router.evacuate(q.id, Date.now());
     this.cursor = cursor;
     this.router = router;
     this.leaderSince = Date.now();
@@ -401,7 +403,10 @@ export class AcdService {
   }
 
   private async reloadQueues(router: Router): Promise<void> {
-    for (const q of await this.o.queues()) router.defineQueue(q);
+    const queues = await this.o.queues();
+    for (const q of queues) router.defineQueue(q);
+    // A queue deleted meanwhile: what still waits in it moves on (Router.evacuate).
+    for (const q of queues) router.evacuate(q.id, Date.now());
   }
 
   private apply(r: Router, c: Exclude<AcdCommand, { type: 'queues.reload' }>, now: number): void {

@@ -37,6 +37,17 @@ export interface QueueDef {
   afterHours: { action: 'offline' } | { action: 'overflow'; queue: string };
   /** Average handle time used for estimated wait until measured, seconds. */
   defaultAhtSec: number;
+  /**
+   * Takes no new contacts: an arrival addressed to it goes to its overflow queue if that one takes
+   * contacts, else to `general`; no move, overflow or after-hours step leads into it. What already
+   * waits in it is still served by its members (it drains).
+   */
+  disabled?: boolean;
+  /**
+   * Deleted by an admin: kept as a disabled tombstone, so a contact still addressed to it (a channel's
+   * default queue, an IVR node, a reopened conversation) is diverted rather than lost; never listed.
+   */
+  deleted?: boolean;
 }
 
 export interface AgentProfile {
@@ -98,7 +109,7 @@ export type Decision =
   | { kind: 'offer'; taskId: string; agentId: string; deadline: number }
   /** waitMs and queue only on a task's first assignment: how long the customer waited to be answered. */
   | { kind: 'assign'; taskId: string; agentId: string; previousAgentId?: string; waitMs?: number; queue?: string }
-  | { kind: 'requeue'; taskId: string; queue: string; reason: 'rejected' | 'rona' | 'agent_logout' | 'moved' | 'overflow' | 'after_hours'; fromAgentId?: string }
+  | { kind: 'requeue'; taskId: string; queue: string; reason: 'rejected' | 'rona' | 'agent_logout' | 'moved' | 'overflow' | 'after_hours' | 'disabled'; fromAgentId?: string }
   | { kind: 'offline'; taskId: string; queue: string }
   | { kind: 'released'; taskId: string; agentId: string }
   | { kind: 'agent'; agentId: string; state: AgentStateName; reason?: NotReadyReason };

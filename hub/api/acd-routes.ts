@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { Hub } from '../hub.js';
-import { badRequest, notFound } from '../../lib/errors.js';
+import { badRequest, conflict, notFound } from '../../lib/errors.js';
 import type { ConversationDoc } from '../models/conversation.js';
 import { conversationView } from '../views.js';
 import { agentView, slKey } from '../acd/bridge.js';
@@ -92,7 +92,7 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
   app.get('/api/acd/overview', async (req) => {
     await lead(req);
     // Definitions as routing reads them (hub/acd/bridge.ts), labels from the stored queues.
-    const [{ agents, tasks }, queues, rows] = await Promise.all([hub.acd.snapshot(), hub.acdBridge.queues(), hub.m.Queue.find({}, { label: 1 }).lean()]);
+    const [{ agents, tasks }, queues, rows] = await Promise.all([hub.acd.snapshot(), hub.acdBridge.listedQueues(), hub.m.Queue.find({}, { label: 1 }).lean()]);
     const now = Date.now();
     const users = await hub.m.User.find({ role: { $in: ['agent', 'supervisor', 'admin'] }, active: true }, { name: 1, role: 1, queues: 1 }).lean();
     const day = new Date().toISOString().slice(0, 10);
@@ -114,6 +114,8 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
           label: rows.find((r) => String(r._id) === def.id)?.label ?? {},
           // Within its business hours now (outside them, new contacts take the after-hours action).
           open: isOpen(def.hours, now),
+          // Disabled: takes no new contacts (what waits in it is still served).
+          ...(def.disabled ? { disabled: true } : {}),
           waiting: waiting.length,
           ringing: (byQueue.get(def.id) ?? []).length - waiting.length,
           oldestWaitSec: waiting.length ? Math.round((now - Math.min(...waiting.map((t) => t.enqueuedAt))) / 1000) : 0,
@@ -170,7 +172,9 @@ export function registerAcdRoutes(app: FastifyInstance, hub: Hub): void {
     const id = convId(req.params);
     const body = parseBody(MoveBody, req.body);
     const c = await loadConv(id);
-    if (!(await hub.m.Queue.exists({ _id: body.queue }))) throw notFound('queue');
+    const target = await hub.m.Queue.findById(body.queue, { disabled: 1, deleted: 1 }).lean();
+    if (!target || target.deleted) throw notFound('queue');
+    if (target.disabled) throw conflict('queue_disabled', `the queue ${body.queue} is disabled: it takes no new contacts`);
     await ensureTask(c);
     await hub.acd.request({ type: 'move', taskId: id, queue: body.queue });
     await hub.audit.record(actor(u), 'conversation.move', { type: 'conversation', id }, { from: c.queue, to: body.queue }, req.ip);

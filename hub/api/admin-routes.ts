@@ -10,7 +10,7 @@ import type { Hub } from '../hub.js';
 import { AppError, badRequest, conflict, isDuplicateKey, notFound } from '../../lib/errors.js';
 import { hashPassword } from '../auth/password.js';
 import { dropSockets } from '../auth/sessions.js';
-import { CHANNELS, ROLES } from '../models/types.js';
+import { CHANNELS, LIVE_STATUSES, ROLES } from '../models/types.js';
 import { DEFAULT_CAPACITY, queueDef, skillLevels, storableRouting } from '../acd/bridge.js';
 import type { QueueDef } from '../acd/types.js';
 import { requireUser, type SessionUser } from './auth-routes.js';
@@ -112,7 +112,7 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
     if (!OBJECT_ID.test(id)) throw badRequest('user id is not valid');
     return id;
   };
-  const knownQueues = async () => new Set((await hub.acdBridge.queues()).map((q) => q.id));
+  const knownQueues = async () => new Set((await hub.acdBridge.listedQueues()).map((q) => q.id));
   /** A team or queue id from the URL. */
   const slug = (p: unknown, what: 'team' | 'queue'): string => {
     const id = (p as { id?: string }).id ?? '';
@@ -251,11 +251,11 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
   app.get('/api/admin/queues', async (req) => {
     await admin(req);
     const rows = await hub.m.Queue.find().sort({ _id: 1 }).lean();
-    const defs = await hub.acdBridge.queues();
+    const defs = await hub.acdBridge.listedQueues();
     return {
       queues: defs.map((d) => {
         const row = rows.find((r) => String(r._id) === d.id);
-        return { id: d.id, label: row?.label ?? {}, definition: publicDef(d) };
+        return { id: d.id, label: row?.label ?? {}, disabled: d.disabled === true, definition: publicDef(d) };
       }),
     };
   });
@@ -272,16 +272,80 @@ export function registerAdminRoutes(app: FastifyInstance, hub: Hub): void {
     }
     const { label, hours, overflow, ...rest } = body;
     const routing: Partial<QueueDef> = { ...rest, ...(hours ? { hours: hours as QueueDef['hours'] } : {}), ...(overflow ? { overflow } : {}) };
-    await hub.m.Queue.updateOne({ _id: id }, { $set: { label, skills: [], routing: storableRouting(routing) } }, { upsert: true });
-    hub.acdBridge.queuesChanged();
+    // The disabled switch is not part of the definition (POST …/disable, …/enable keep it); a queue
+    // defined again under a deleted one's id is a new queue: enabled.
+    const prior = await hub.m.Queue.findById(id, { disabled: 1, deleted: 1 }).lean();
+    const revived = prior?.deleted === true;
+    await hub.m.Queue.updateOne({ _id: id }, { $set: { label, skills: [], routing: storableRouting(routing), ...(revived ? { deleted: false, disabled: false } : {}) } }, { upsert: true });
     await hub.audit.record(actor(u), 'queue.update', { type: 'queue', id }, { label, ...storableRouting(routing) }, req.ip);
-    // The routing leader reloads its queues before the next command after this one. Without a leader
-    // right now, the next one loads them when it takes over: the change is saved either way.
+    await reloadRouting(id);
+    const disabled = !revived && prior?.disabled === true;
+    return { queue: { id, label, disabled, definition: publicDef({ ...queueDef(id, [], routing), ...(disabled ? { disabled } : {}) }) } };
+  });
+
+  /**
+   * The routing leader reloads its queues before the next command after this one. Without a leader
+   * right now, the next one loads them when it takes over: the change is saved either way.
+   */
+  const reloadRouting = async (id: string) => {
+    hub.acdBridge.queuesChanged();
     await hub.acd.request({ type: 'queues.reload' }).catch((e) => {
       if (!(e instanceof AppError && e.status === 503)) throw e;
       hub.log.warn({ queue: id }, 'queue saved; routing will load it when a leader is back');
     });
-    return { queue: { id, label, definition: publicDef(queueDef(id, [], routing)) } };
+  };
+  /** A listed queue by the id in the URL; `general` (where every diverted contact goes) is never switched off. */
+  const listedQueue = async (params: unknown, action: string) => {
+    const id = slug(params, 'queue');
+    if (id === 'general') throw conflict('queue_required', `the general queue takes the contacts no other queue takes: it cannot be ${action}`);
+    const row = await hub.m.Queue.findById(id).lean();
+    if (!row || row.deleted) throw notFound('queue');
+    return { id, row };
+  };
+  const queueAnswer = async (id: string) => {
+    const d = (await hub.acdBridge.listedQueues()).find((q) => q.id === id);
+    const row = await hub.m.Queue.findById(id, { label: 1 }).lean();
+    return { queue: { id, label: row?.label ?? {}, disabled: d?.disabled === true, definition: d ? publicDef(d) : null } };
+  };
+
+  for (const [path, disabled] of [['disable', true], ['enable', false]] as const) {
+    app.post(`/api/admin/queues/:id/${path}`, async (req) => {
+      const u = await admin(req);
+      const { id, row } = await listedQueue(req.params, `${path}d`);
+      if ((row.disabled === true) !== disabled) {
+        await hub.m.Queue.updateOne({ _id: id }, { $set: { disabled } });
+        await hub.audit.record(actor(u), `queue.${path}`, { type: 'queue', id }, {}, req.ip);
+        await reloadRouting(id);
+      }
+      return queueAnswer(id);
+    });
+  }
+
+  app.delete('/api/admin/queues/:id', async (req) => {
+    const u = await admin(req);
+    const { id } = await listedQueue(req.params, 'deleted');
+    // Counted from the records: a contact in it now would be stranded with no members left to serve it.
+    const live = await hub.m.Conversation.countDocuments({ queue: id, status: { $in: LIVE_STATUSES } });
+    if (live) throw conflict('queue_not_empty', `${live} live conversation(s) are in the queue ${id}: move or resolve them first (disabling it stops new ones)`);
+    const referring = (await hub.acdBridge.listedQueues())
+      .filter((d) => d.id !== id && (d.overflow?.queue === id || (d.afterHours.action === 'overflow' && d.afterHours.queue === id)))
+      .map((d) => d.id);
+    if (referring.length) throw conflict('queue_in_use', `the queue(s) ${referring.join(', ')} overflow into ${id}: change them first`);
+    // A tombstone, not a removal: what is still addressed to it (a channel's default queue, an IVR node,
+    // a reopened conversation, an arrival on its way now) is diverted by routing (Router.entry/evacuate).
+    await hub.m.Queue.updateOne({ _id: id }, { $set: { deleted: true, disabled: true } });
+    // Its members lose it: their consoles leave its room and read their queues again.
+    const members = await hub.m.User.find({ queues: id }, { _id: 1, queues: 1, active: 1, role: 1 }).lean();
+    for (const m of members) {
+      const mid = String(m._id);
+      await hub.m.User.updateOne({ _id: m._id }, { $set: { queues: ((m.queues as string[]) ?? []).filter((q) => q !== id) } });
+      if (m.active !== false && m.role !== 'marketing') await hub.acdBridge.ensureAgent(mid);
+      agents.in(`user:${mid}`).socketsLeave(`queue:${id}`);
+      agents.to(`user:${mid}`).emit('user.updated', { userId: mid, updatedAt: new Date().toISOString() });
+    }
+    await hub.audit.record(actor(u), 'queue.delete', { type: 'queue', id }, { members: members.length }, req.ip);
+    await reloadRouting(id);
+    return { ok: true };
   });
 }
 

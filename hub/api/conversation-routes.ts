@@ -75,8 +75,12 @@ export function registerConversationRoutes(app: FastifyInstance, hub: Hub): void
   // Queue names for the inbox (agents see labels, as supervisors do, not ids).
   app.get('/api/queues', async (req) => {
     await inboxUser(req);
-    const rows = await hub.m.Queue.find({}, { label: 1 }).lean();
-    const items = rows.map((r) => ({ id: String(r._id), label: { en: String((r.label as { en?: string })?.en ?? ''), zh: String((r.label as { zh?: string })?.zh ?? '') } }));
+    const [all, defs] = await Promise.all([hub.m.Queue.find({}, { label: 1, disabled: 1, deleted: 1 }).lean(), hub.acdBridge.queuesCached()]);
+    const rows = all.filter((r) => !r.deleted);
+    // disabled: still named (conversations sit in it) but offered as no move target. serviceLevelSec: the
+    // queue's answer target, which the console's response timer colours against.
+    const sl = (id: string) => defs.find((d) => d.id === id)?.serviceLevel.seconds ?? 20;
+    const items = rows.map((r) => ({ id: String(r._id), label: { en: String((r.label as { en?: string })?.en ?? ''), zh: String((r.label as { zh?: string })?.zh ?? '') }, serviceLevelSec: sl(String(r._id)), ...(r.disabled ? { disabled: true } : {}) }));
     return { items };
   });
 

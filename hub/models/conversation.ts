@@ -37,6 +37,8 @@ export const conversationSchema = new Schema(
     /** Snoozed by an agent until then (hub/snooze.ts): left out of the live list until it comes back. */
     snoozedUntil: { type: Date, default: undefined },
     disposition: { code: String, note: String, by: String, at: Date },
+    /** The customer's satisfaction rating after the conversation ended (hub/csat.ts). */
+    csat: { type: new Schema({ score: Number, comment: String, at: Date }, { _id: false }), default: undefined },
     channelData: { type: Schema.Types.Mixed, default: {} },
     /** The channel's thread this conversation holds (absent: the customer's one unthreaded conversation). */
     threadKey: String,
@@ -87,6 +89,7 @@ export interface ConversationDoc {
   tags?: string[];
   snoozedUntil?: Date | null;
   disposition?: { code?: string | null; note?: string | null; by?: string | null; at?: Date | null } | null;
+  csat?: { score?: number | null; comment?: string | null; at?: Date | null } | null;
   channelData?: unknown;
   threadKey?: string | null;
   previousConversationId?: Types.ObjectId | null;

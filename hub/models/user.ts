@@ -52,6 +52,10 @@ export const queueSchema = new Schema(
     skills: { type: [String], default: [] },
     /** Routing settings overriding the defaults of hub/acd/bridge.ts queueDef(). */
     routing: { type: Schema.Types.Mixed, default: {} },
+    /** Takes no new contacts (hub/acd/types.ts QueueDef.disabled). */
+    disabled: { type: Boolean, default: false },
+    /** Deleted: a tombstone that diverts what is still addressed to it, never listed (QueueDef.deleted). */
+    deleted: { type: Boolean, default: false },
   },
   { timestamps: true, minimize: false },
 );

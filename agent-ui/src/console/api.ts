@@ -55,7 +55,7 @@ export const api = {
   login: (username: string, password: string) =>
     request<{ token: string; user: User }>('POST', '/api/auth/login', { username, password }),
   me: () => request<{ user: User }>('GET', '/api/me'),
-  queueLabels: () => request<{ items: { id: string; label: { en: string; zh: string } }[] }>('GET', '/api/queues'),
+  queueLabels: () => request<{ items: { id: string; label: { en: string; zh: string }; serviceLevelSec?: number; disabled?: boolean }[] }>('GET', '/api/queues'),
   conversations: (q: ListQuery) =>
     request<{ items: ConversationSummary[]; nextCursor: string | null }>(
       'GET', `/api/conversations${qs({ scope: q.scope, status: q.status === 'snoozed' ? undefined : q.status, channel: q.channel, tag: q.tag, before: q.before, limit: q.limit ?? 50 })}`),
@@ -105,6 +105,8 @@ export const api = {
   deleteTeam: (id: string) => request<{ ok: true }>('DELETE', `/api/admin/teams/${encodeURIComponent(id)}`),
   adminQueues: () => request<{ queues: AdminQueue[] }>('GET', '/api/admin/queues'),
   saveQueue: (id: string, body: AdminQueueBody) => request<{ queue: AdminQueue }>('PUT', `/api/admin/queues/${encodeURIComponent(id)}`, body),
+  setQueueEnabled: (id: string, enabled: boolean) => request<{ queue: AdminQueue }>('POST', `/api/admin/queues/${encodeURIComponent(id)}/${enabled ? 'enable' : 'disable'}`),
+  deleteQueue: (id: string) => request<{ ok: true }>('DELETE', `/api/admin/queues/${encodeURIComponent(id)}`),
   cannedReplies: () => request<{ items: CannedReply[] }>('GET', '/api/canned-replies'),
   createCanned: (body: CannedReplyBody & { scope: 'shared' | 'personal' }) => request<{ item: CannedReply }>('POST', '/api/canned-replies', body),
   updateCanned: (id: string, body: CannedReplyBody) => request<{ item: CannedReply }>('PUT', `/api/canned-replies/${encodeURIComponent(id)}`, body),

@@ -69,6 +69,19 @@ export class ChatClient {
   /** Retry a message that the hub rejected: a fresh attempt with the same clientId. */
   retry(item: OutboxItem) { this.outbox.add(item); void this.flush(); }
 
+  /**
+   * A request the hub answers with an ack (the rating, the transcript): resolves on ok, rejects with
+   * an Error carrying the hub's `code` (or `offline` / `timeout`).
+   */
+  async request(event: 'csat.submit' | 'transcript.request', payload: Record<string, unknown>): Promise<void> {
+    if (!this.socket.connected) throw Object.assign(new Error('offline'), { code: 'offline' });
+    let r: Ack<object>;
+    try {
+      r = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload) as Ack<object>;
+    } catch { throw Object.assign(new Error('timeout'), { code: 'timeout' }); }
+    if (!r.ok) throw Object.assign(new Error(r.error?.message ?? 'refused'), { code: r.error?.code ?? 'refused' });
+  }
+
   typing(on: boolean) { if (this.socket.connected) this.socket.emit('typing', { typing: on }); }
   read(upTo: string) {
     if (upTo === this.lastRead || !this.socket.connected) return;

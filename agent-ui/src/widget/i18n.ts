@@ -17,6 +17,13 @@ const en = {
   privacy: 'Never share your full card number, PIN or passwords in chat.',
   queue: 'You are number {n} in the queue, estimated wait about {m} min.',
   queueSoon: 'You are number {n} in the queue, estimated wait under a minute.',
+  consent: 'By starting a chat you agree that we record this conversation to serve you and as the law requires. See our privacy notice.',
+  divider: 'New conversation',
+  csatTitle: 'How was your chat?', csatStar: '{n} of 5', csatComment: 'Comment', csatSubmit: 'Send rating', csatPick: 'Please choose from 1 to 5 stars.',
+  csatThanks: 'Thank you for your feedback!', csatFailed: 'Your rating could not be sent. Please try again.', csatAlready: 'This chat has been rated already.',
+  transcriptLabel: 'Email me the transcript', transcriptSend: 'Send transcript', transcriptSent: 'The transcript was sent to {email}.',
+  transcriptFailed: 'The transcript could not be sent. Please try again later.', transcriptUnavailable: 'Sending transcripts by email is not available here.',
+  tooMany: 'Too many requests. Please try again later.', notConnected: 'Not connected. Please try again in a moment.',
 };
 export type Strings = typeof en;
 const zh: Strings = {
@@ -36,6 +43,13 @@ const zh: Strings = {
   privacy: '请勿在对话中发送完整卡号、密码或验证码。',
   queue: '您当前排在第 {n} 位，预计等待约 {m} 分钟。',
   queueSoon: '您当前排在第 {n} 位，预计等待不到 1 分钟。',
+  consent: '开始咨询即表示您同意我们为服务您及依法合规需要记录本次对话。详见我们的隐私政策。',
+  divider: '新的会话',
+  csatTitle: '请为本次服务评分', csatStar: '{n} 星（满分 5 星）', csatComment: '意见或建议', csatSubmit: '提交评价', csatPick: '请选择 1 至 5 星。',
+  csatThanks: '感谢您的评价！', csatFailed: '评价提交失败，请重试。', csatAlready: '本次会话已评价。',
+  transcriptLabel: '将聊天记录发送到邮箱', transcriptSend: '发送聊天记录', transcriptSent: '聊天记录已发送至 {email}。',
+  transcriptFailed: '聊天记录发送失败，请稍后再试。', transcriptUnavailable: '暂不支持通过邮件发送聊天记录。',
+  tooMany: '请求过于频繁，请稍后再试。', notConnected: '尚未连接，请稍后再试。',
 };
 
 export type WidgetLocale = 'en' | 'zh';

@@ -27,7 +27,7 @@ function boot() {
   style.textContent = css;
   root.append(style);
   document.body.append(host);
-  window.__cchubWidget = new Widget(root, hubOrigin(), pickLocale(script?.dataset.locale));
+  window.__cchubWidget = new Widget(root, hubOrigin(), pickLocale(script?.dataset.locale), { consent: script?.dataset.consent });
 }
 
 if (document.body) boot();

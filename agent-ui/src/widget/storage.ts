@@ -23,3 +23,13 @@ export function loadSession(kv: KV): VisitorSession | null {
   } catch { return null; }
 }
 export function saveSession(kv: KV, s: VisitorSession | null) { kv.set(SESSION_KEY, s ? JSON.stringify(s) : null); }
+
+/** Conversations this browser rated (so the rating card does not come back after a reload); the last 20. */
+const RATED_KEY = 'cchub.webchat.rated';
+const rated = (kv: KV): string[] => {
+  try { const v = JSON.parse(kv.get(RATED_KEY) ?? '[]'); return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []; } catch { return []; }
+};
+export const isRated = (kv: KV, conversationId: string) => rated(kv).includes(conversationId);
+export function markRated(kv: KV, conversationId: string) {
+  if (!isRated(kv, conversationId)) kv.set(RATED_KEY, JSON.stringify([...rated(kv), conversationId].slice(-20)));
+}

@@ -12,6 +12,8 @@ import { Outbox, type OutboxItem } from './outbox';
 import { localKV, loadSession, saveSession, type KV, type VisitorSession } from './storage';
 import { isPending, mergeMessage, mergeMessages } from '../console/stores/logic';
 import { QueueTracker, queueText } from './queuePosition';
+import { afterChat } from './ui/afterChat';
+import { isRated, markRated } from './storage';
 import type { PendingMessage, ShownMessage } from '../types';
 
 /** How often an untouched leave-a-message form asks whether an agent is there now. */
@@ -38,7 +40,13 @@ export class Widget {
   private body: HTMLElement;
   private subtitle: HTMLElement;
 
-  constructor(private root: ShadowRoot, private origin: string, private locale: WidgetLocale) {
+  /** The conversation that has ended and may be rated (its card shows under the messages). */
+  private ended: string | null = null;
+  /** The e-mail typed into the pre-chat form, offered for the transcript. */
+  private email: string | undefined;
+
+  /** consent: the bank's privacy/consent line for the pre-chat form (the script's data-consent). */
+  constructor(private root: ShadowRoot, private origin: string, private locale: WidgetLocale, private opts: { consent?: string } = {}) {
     this.s = strings(locale);
     this.api = new WidgetApi(origin);
     this.outbox = new Outbox(this.kv);
@@ -83,7 +91,7 @@ export class Widget {
       const { online, open } = await this.api.status();
       if (this.chat || !this.isOpen) return;
       if (online) {
-        if (!this.body.querySelector('[data-testid=prechat-form]')) this.body.replaceChildren(prechatForm(this.s, (d) => this.createSession(d)));
+        if (!this.body.querySelector('[data-testid=prechat-form]')) this.body.replaceChildren(prechatForm(this.s, (d) => this.createSession(d), this.opts.consent));
         this.subtitle.textContent = this.s.subtitle;
       } else {
         // Outside business hours the bank is closed, not only busy: say so.
@@ -108,6 +116,7 @@ export class Widget {
 
   private async createSession(d: { name: string; email?: string; phone?: string }) {
     try {
+      this.email = d.email;
       const r = await this.api.session({ ...d, locale: this.locale });
       this.session = { visitorId: r.visitorId, token: r.token, name: r.name || d.name };
       saveSession(this.kv, this.session);
@@ -148,8 +157,12 @@ export class Widget {
       if (lastAgent) this.queue.agentMessage(lastAgent.updatedAt);
       this.queue.status(status);
       this.renderQueue();
+      // No live conversation but a past one: it has ended, and may be rated unless it was here before.
+      const last = this.lastConversationId();
+      if (status === 'resolved' || status === 'closed' || (status === null && last && !isRated(this.kv, last))) this.showAfter(last);
+      else this.showAfter(null);
     });
-    chat.on('pending', (item) => this.upsert(this.pendingOf(item)));
+    chat.on('pending', (item) => { this.showAfter(null); this.upsert(this.pendingOf(item)); });
     chat.on('message', (m) => {
       this.upsert(m);
       if (m.direction === 'out' && m.author.type !== 'system') {
@@ -166,9 +179,43 @@ export class Widget {
     chat.on('read', (upTo) => { this.readUpTo = upTo; this.rerender(); });
     chat.on('status', (st, at) => {
       this.view?.setNotice(this.statusNotice(st));
+      this.showAfter(st === 'resolved' || st === 'closed' ? this.lastConversationId() : null);
       if (this.queue.status(st, at)) this.renderQueue();
     });
     chat.on('position', (p) => { if (this.queue.position(p)) this.renderQueue(); });
+  }
+
+  /** The conversation of the newest stored message (pending ones have none yet). */
+  private lastConversationId(): string | null {
+    for (let i = this.messages.length - 1; i >= 0; i--) if (!isPending(this.messages[i]) && this.messages[i].conversationId) return this.messages[i].conversationId;
+    return null;
+  }
+
+  /** The rating and transcript card for an ended conversation, or none. */
+  private showAfter(conversationId: string | null) {
+    if (conversationId === this.ended) return;
+    this.ended = conversationId;
+    const chat = this.chat;
+    if (!conversationId || !chat || !this.view) { this.view?.setAfter(null); return; }
+    const why = (e: unknown, fallback: string) => {
+      const code = (e as { code?: string }).code;
+      return code === 'channel_unavailable' ? this.s.transcriptUnavailable : code === 'already_rated' ? this.s.csatAlready
+        : code === 'rate_limited' ? this.s.tooMany : code === 'offline' || code === 'timeout' ? this.s.notConnected : fallback;
+    };
+    this.view.setAfter(afterChat(this.s, {
+      rate: async (score, comment) => {
+        try {
+          await chat.request('csat.submit', { conversationId, score, ...(comment ? { comment } : {}) });
+        } catch (e) {
+          if ((e as { code?: string }).code === 'already_rated') markRated(this.kv, conversationId);
+          throw new Error(why(e, this.s.csatFailed));
+        }
+        markRated(this.kv, conversationId);
+      },
+      transcript: async (email) => {
+        try { await chat.request('transcript.request', { conversationId, email, locale: this.locale }); } catch (e) { throw new Error(why(e, this.s.transcriptFailed)); }
+      },
+    }, { rated: isRated(this.kv, conversationId), email: this.email }));
   }
 
   /** What the customer is told about their conversation's state: closed, or kept for business hours (routing set it pending after hours). */

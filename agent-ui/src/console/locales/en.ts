@@ -53,6 +53,8 @@ export default {
     state: { connecting: 'Connecting the call…', live: 'On the call', ended: 'Call ended', failed: 'Could not connect the call' },
   },
   conv: {
+    customerWaiting: 'Waiting {time}', waitingLabel: 'The customer has waited {time} for an answer (target {target} s)', waitingTarget: 'Time since the customer\'s oldest unanswered message; target {target} s',
+    csat: 'Customer rating:', csatScore: '{n} of 5 stars', csatNone: 'No customer rating.',
     loading: 'Loading conversation…', error: 'Could not load the conversation.', back: 'Back', claim: 'Claim', claiming: 'Claiming…',
     resolve: 'Resolve', continues: 'Continues an earlier conversation of this thread', unassigned: 'Unassigned', assignedTo: 'Assigned to {name}', typing: '{name} is typing…', customer: 'Customer',
     older: 'Load earlier messages', sending: 'Sending…', failed: 'Not sent', retry: 'Retry', empty: 'No messages yet.',
@@ -126,7 +128,7 @@ export default {
   },
   sup: {
     title: 'Supervisor', queues: 'Queues', agents: 'Agents', waiting: 'Waiting contacts', updated: 'Updated {time}', refresh: 'Refresh',
-    loading: 'Loading…', error: 'Could not load the overview.', closed: 'Closed now', closedHint: 'Outside business hours: new contacts take the after-hours action', noQueues: 'No queues.', noAgents: 'No agents.', noWaiting: 'Nobody is waiting.',
+    loading: 'Loading…', error: 'Could not load the overview.', disabled: 'Disabled', disabledHint: 'Disabled by an administrator: takes no new contacts', closed: 'Closed now', closedHint: 'Outside business hours: new contacts take the after-hours action', noQueues: 'No queues.', noAgents: 'No agents.', noWaiting: 'Nobody is waiting.',
     col: {
       queue: 'Queue', waiting: 'Waiting', ringing: 'Ringing', oldest: 'Oldest wait', available: 'Available', signedIn: 'Signed in', answered: 'Answered today', sl: 'Service level', asa: 'Avg. answer',
       agent: 'Agent', state: 'State', time: 'Time in state', load: 'Load / capacity', actions: 'Actions', priority: 'Priority',
@@ -148,7 +150,8 @@ export default {
     err: {
       invalid_body: 'Some fields are not valid (marked in red in the form).', bad_request: 'The server refused the change.',
       username_taken: 'That username is already taken.', self_lockout: 'You cannot disable your own account or remove your own administrator role.',
-      team_in_use: 'This team still has members: move them to another team first.', unknown_queue: 'A queue given does not exist.',
+      team_in_use: 'This team still has members: move them to another team first.', queue_not_empty: 'This queue still has live conversations: move or resolve them first (disabling it stops new ones).',
+      queue_in_use: 'Another queue overflows into this one: change that queue first.', queue_required: 'The general queue cannot be disabled or deleted.', queue_disabled: 'That queue is disabled.', unknown_queue: 'A queue given does not exist.',
       unknown_team: 'That team does not exist.', forbidden: 'Only administrators may do this.', unauthorized: 'Your session has ended. Sign in again.',
       network_error: 'Cannot reach the server. Nothing was saved.', not_found: 'Not found (it may have been removed).',
       generic: 'The server refused the change.', duplicateSkill: 'Skill listed twice: {names}', idTaken: 'This ID is already in use.',
@@ -177,7 +180,11 @@ export default {
     },
     queues: {
       new: 'New queue', empty: 'No queues.',
-      col: { id: 'ID', label: 'Name', strategy: 'Strategy', sl: 'Service level', hours: 'Business hours', actions: 'Actions' },
+      col: { id: 'ID', label: 'Name', strategy: 'Strategy', sl: 'Service level', hours: 'Business hours', state: 'State', actions: 'Actions' },
+      stateEnabled: 'Enabled', stateDisabled: 'Disabled', disabledHint: 'Takes no new contacts: they go to the general queue; those already in it are still served.',
+      enable: 'Enable', disable: 'Disable', enabled: 'Queue {name} enabled: it takes new contacts again.', disabledDone: 'Queue {name} disabled.',
+      confirmDisableTitle: 'Disable queue', confirmDisable: 'Disable {name}? New contacts for it go to its overflow queue or the general queue; those already in it are still served.',
+      confirmDeleteTitle: 'Delete queue', confirmDelete: 'Delete {name}? Its members lose it. A queue with live conversations cannot be deleted.', deleted: 'Queue {name} deleted.',
       slValue: '{pct}% in {s} s', alwaysOpen: '24x7',
       createTitle: 'New queue', editTitle: 'Edit queue {name}', id: 'Queue ID', idHint: 'Lower-case letters, digits, _ and - (cannot be changed later).',
       general: 'Name and skills', labelEn: 'Name (English)', labelZh: 'Name (Chinese)', skills: 'Required skills',

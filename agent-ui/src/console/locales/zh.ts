@@ -53,6 +53,8 @@ const zh: typeof en = {
     state: { connecting: '正在接通…', live: '通话中', ended: '通话已结束', failed: '通话接通失败' },
   },
   conv: {
+    customerWaiting: '已等待 {time}', waitingLabel: '客户已等待回复 {time}（目标 {target} 秒）', waitingTarget: '自客户最早一条未回复消息起的时间；目标 {target} 秒',
+    csat: '客户评价：', csatScore: '{n} 星（满分 5 星）', csatNone: '客户未评价。',
     loading: '正在加载会话…', error: '会话加载失败。', back: '返回', claim: '领取', claiming: '领取中…', resolve: '结束',
     continues: '接续本线索的先前会话', unassigned: '未分配', assignedTo: '处理人：{name}', typing: '{name} 正在输入…', customer: '客户', older: '加载更早的消息',
     sending: '发送中…', failed: '发送失败', retry: '重试', empty: '暂无消息。', alreadyAssigned: '该会话已被其他座席领取。',
@@ -125,7 +127,7 @@ const zh: typeof en = {
   },
   sup: {
     title: '班长监控', queues: '队列', agents: '座席', waiting: '排队中的会话', updated: '更新于 {time}', refresh: '刷新',
-    loading: '正在加载…', error: '监控数据加载失败。', closed: '非服务时间', closedHint: '当前不在服务时间内：新的咨询按非服务时间规则处理', noQueues: '暂无队列。', noAgents: '暂无座席。', noWaiting: '当前无人排队。',
+    loading: '正在加载…', error: '监控数据加载失败。', disabled: '已停用', disabledHint: '管理员已停用：不再接收新咨询', closed: '非服务时间', closedHint: '当前不在服务时间内：新的咨询按非服务时间规则处理', noQueues: '暂无队列。', noAgents: '暂无座席。', noWaiting: '当前无人排队。',
     col: {
       queue: '队列', waiting: '排队', ringing: '振铃', oldest: '最长等待', available: '空闲座席', signedIn: '已签入', answered: '今日接通', sl: '服务水平', asa: '平均应答',
       agent: '座席', state: '状态', time: '状态时长', load: '负荷 / 容量', actions: '操作', priority: '优先级',
@@ -147,7 +149,8 @@ const zh: typeof en = {
     err: {
       invalid_body: '部分字段无效（已在表单中以红色标出）。', bad_request: '服务器拒绝了此修改。',
       username_taken: '该用户名已被使用。', self_lockout: '不能停用自己的账号，也不能取消自己的管理员角色。',
-      team_in_use: '该团队仍有成员：请先将成员移到其他团队。', unknown_queue: '所选队列不存在。',
+      team_in_use: '该团队仍有成员：请先将成员移到其他团队。', queue_not_empty: '该队列仍有进行中的会话：请先转移或结束这些会话（停用队列可阻止新的咨询进入）。',
+      queue_in_use: '有其他队列溢出到此队列：请先修改那些队列。', queue_required: '通用队列不能停用或删除。', queue_disabled: '该队列已停用。', unknown_queue: '所选队列不存在。',
       unknown_team: '该团队不存在。', forbidden: '只有管理员可以执行此操作。', unauthorized: '登录已失效，请重新登录。',
       network_error: '无法连接服务器，未保存任何内容。', not_found: '未找到（可能已被删除）。',
       generic: '服务器拒绝了此修改。', duplicateSkill: '技能重复：{names}', idTaken: '该 ID 已被使用。',
@@ -176,7 +179,11 @@ const zh: typeof en = {
     },
     queues: {
       new: '新建队列', empty: '暂无队列。',
-      col: { id: 'ID', label: '名称', strategy: '分配策略', sl: '服务水平', hours: '服务时间', actions: '操作' },
+      col: { id: 'ID', label: '名称', strategy: '分配策略', sl: '服务水平', hours: '服务时间', state: '状态', actions: '操作' },
+      stateEnabled: '已启用', stateDisabled: '已停用', disabledHint: '不再接收新咨询：新咨询转入通用队列；队列中已有的咨询照常处理。',
+      enable: '启用', disable: '停用', enabled: '队列 {name} 已启用，重新接收新咨询。', disabledDone: '队列 {name} 已停用。',
+      confirmDisableTitle: '停用队列', confirmDisable: '确定停用 {name} 吗？新咨询将转入其溢出队列或通用队列；队列中已有的咨询照常处理。',
+      confirmDeleteTitle: '删除队列', confirmDelete: '确定删除 {name} 吗？其成员将不再属于该队列。仍有进行中会话的队列不能删除。', deleted: '队列 {name} 已删除。',
       slValue: '{s} 秒内 {pct}%', alwaysOpen: '7×24 小时',
       createTitle: '新建队列', editTitle: '编辑队列 {name}', id: '队列 ID', idHint: '小写字母、数字、_ 和 -（创建后不可修改）。',
       general: '名称与技能', labelEn: '名称（英文）', labelZh: '名称（中文）', skills: '所需技能',

@@ -73,5 +73,17 @@ export const useAdminStore = defineStore('admin', () => {
     return queue;
   }
 
-  return { users, teams, defaults, queues, state, error, loadUsers, loadTeams, loadQueues, loadAll, createUser, updateUser, saveTeam, deleteTeam, saveQueue };
+  async function setQueueEnabled(id: string, enabled: boolean): Promise<AdminQueue> {
+    const { queue } = await api.setQueueEnabled(id, enabled);
+    queues.value = byId(queues.value, queue, byKey);
+    return queue;
+  }
+  async function deleteQueue(id: string): Promise<void> {
+    await api.deleteQueue(id);
+    queues.value = queues.value.filter((q) => q.id !== id);
+    // Its members lost it: the users table reads them again.
+    await loadUsers();
+  }
+
+  return { users, teams, defaults, queues, state, error, loadUsers, loadTeams, loadQueues, loadAll, createUser, updateUser, saveTeam, deleteTeam, saveQueue, setQueueEnabled, deleteQueue };
 });

@@ -20,6 +20,8 @@ export class ChatView {
   private typingLine: HTMLElement;
   private notice: HTMLElement;
   private queue: HTMLElement;
+  /** Under the messages: the rating and transcript card once the chat has ended. */
+  private after: HTMLElement;
   private composer: HTMLTextAreaElement;
   private typingOn = false;
   private typingTtl: ReturnType<typeof setTimeout> | undefined;
@@ -28,7 +30,8 @@ export class ChatView {
   constructor(private s: Strings, private h2: ChatViewHandlers, private attachmentUrl: BubbleCtx['attachmentUrl'], name: string) {
     this.list = h('div', { class: 'ccw-messages', testid: 'messages', role: 'log', 'aria-live': 'polite' });
     const welcome = h('div', { class: 'ccw-welcome', testid: 'welcome' }, fmt(s.welcome, { name }));
-    this.scroller = h('div', { class: 'ccw-scroll' }, welcome, this.list);
+    this.after = h('div', { testid: 'after-slot' });
+    this.scroller = h('div', { class: 'ccw-scroll' }, welcome, this.list, this.after);
     this.typingLine = h('div', { class: 'ccw-typing', testid: 'agent-typing', hidden: true }, s.agentTyping);
     this.notice = h('div', { class: 'ccw-notice', testid: 'chat-notice', hidden: true });
     this.queue = h('div', { class: 'ccw-queue', testid: 'queue-position', role: 'status', 'aria-live': 'polite', hidden: true });
@@ -61,15 +64,24 @@ export class ChatView {
     // Reuse unchanged nodes so images are not reloaded on every update.
     const old = new Map<string, HTMLElement>();
     for (const c of Array.from(this.list.children) as HTMLElement[]) if (c.dataset.key) old.set(c.dataset.key, c);
-    const nodes = messages.map((m, i) => {
+    const nodes: HTMLElement[] = [];
+    messages.forEach((m, i) => {
+      // A line between a closed conversation and the next one.
+      const prev = messages[i - 1];
+      if (prev && prev.conversationId && m.conversationId && prev.conversationId !== m.conversationId) {
+        const key = `divider:${m.conversationId}`;
+        const line = old.get(key) ?? h('div', { class: 'ccw-divider', testid: 'chat-divider', role: 'separator' }, this.s.divider);
+        line.dataset.key = key;
+        nodes.push(line);
+      }
       const key = m.clientId ?? m.id;
       const sig = `${m.id}|${m.updatedAt}|${m.status}|${(m as { pending?: boolean }).pending ? 1 : 0}|${(m as { error?: string }).error ?? ''}|${i <= readIdx ? 1 : 0}`;
-      const prev = old.get(key);
-      if (prev && prev.dataset.sig === sig) return prev;
+      const same = old.get(key);
+      if (same && same.dataset.sig === sig) { nodes.push(same); return; }
       const n = bubble(m, i, ctx);
       n.dataset.key = key;
       n.dataset.sig = sig;
-      return n;
+      nodes.push(n);
     });
     this.list.replaceChildren(...nodes);
     if (atBottom || messages.length <= 1) sc.scrollTop = sc.scrollHeight;
@@ -80,6 +92,11 @@ export class ChatView {
     clearTimeout(this.typingTtl);
     this.typingLine.hidden = !on;
     if (on) this.typingTtl = setTimeout(() => { this.typingLine.hidden = true; }, 6000);
+  }
+  /** The card under the messages once the chat has ended (null removes it); scrolled into view. */
+  setAfter(el: HTMLElement | null) {
+    this.after.replaceChildren(...(el ? [el] : []));
+    if (el) this.scroller.scrollTop = this.scroller.scrollHeight;
   }
   /** "You are number N in the queue…" while waiting; null hides it. */
   setQueue(text: string | null) { this.queue.textContent = text ?? ''; this.queue.hidden = !text; }
