@@ -145,6 +145,12 @@ const BaseSchema = z.object({
        * goes back to the queue and the agent is marked not answering (ring-no-answer).
        */
       ackSeconds: z.coerce.number().min(0.5).default(5),
+      /**
+       * The routing leader's lease: a leader that dies is replaced after at most this long (routing
+       * pauses meanwhile); it renews it four times as often, so a leader whose process stalls for
+       * longer than three quarters of it loses leadership.
+       */
+      leaseSeconds: z.coerce.number().min(1).max(60).default(4),
     })
     .prefault({}),
   /** Group commit of inbound messages: most insertMany calls in flight, and largest batch. */
@@ -216,6 +222,7 @@ const ENV_MAP: Record<string, string> = {
   CCHUB_ACD_ORPHAN_GRACE_SECONDS: 'acd.orphanGraceSeconds',
   CCHUB_ACD_LOGOUT_GRACE_SECONDS: 'acd.logoutGraceSeconds',
   CCHUB_ACD_ACK_SECONDS: 'acd.ackSeconds',
+  CCHUB_ACD_LEASE_SECONDS: 'acd.leaseSeconds',
   CCHUB_DEFAULT_REGION: 'identities.defaultRegion',
   CCHUB_REOPEN_WINDOW_HOURS: 'ingest.reopenWindowHours',
   CCHUB_FILES_MAX_BYTES: 'files.maxBytes',

@@ -187,6 +187,7 @@ export class Hub {
       redis,
       prefix: config.redisPrefix,
       log: log.child({ mod: 'acd' }),
+      leaseMs: config.acd.leaseSeconds * 1000,
       queues: () => this.acdBridge.queues(),
       effects: {
         stored: (d, r) => this.acdBridge.stored(d, r),

@@ -48,8 +48,9 @@ export class Announcer {
    * record (an identical event the consoles take as the same version). Under load the record writes
    * lagged seconds behind routing, and with them every console (issue 17, "announcements lag").
    * A conversation the view does not hold yet, or holds as closed, waits for its record.
+   * Returns the conversations it showed.
    */
-  async early(decisions: Decision[], router: Router, now: Date): Promise<void> {
+  async early(decisions: Decision[], router: Router, now: Date): Promise<Set<string>> {
     type Shown = { assignee: { id: string; name: string } | null; queue?: string; prev?: string };
     const last = new Map<string, Shown>();
     for (const d of decisions) {
@@ -57,7 +58,7 @@ export class Announcer {
       if (d.kind === 'assign') last.set(d.taskId, { assignee: { id: d.agentId, name: router.getAgent(d.agentId)?.name ?? '' }, prev: d.previousAgentId ?? before?.prev });
       else if (d.kind === 'requeue') last.set(d.taskId, { assignee: null, queue: d.queue, prev: d.fromAgentId ?? before?.prev });
     }
-    if (!last.size) return;
+    if (!last.size) return new Set();
     const ids = [...last.keys()];
     const views = await this.hub.inbox.summaries(ids);
     const iso = now.toISOString();
@@ -77,6 +78,7 @@ export class Announcer {
         this.hub.agents.conversationUpdated(await this.hub.inbox.withCounters(v), prev);
       }),
     );
+    return new Set(shown.map(({ v }) => v.id));
   }
 
   /**

@@ -11,8 +11,9 @@ import { LIVE_STATUSES, isLive, type Channel } from '../models/types.js';
 import { conversationView } from '../views.js';
 import type { Router } from './router.js';
 import { AssignmentAcks } from './acks.js';
-import { Announcer, disagreement } from './announce.js';
+import { Announcer } from './announce.js';
 import { Healer } from './heal.js';
+import { readLive, Takeover } from './takeover.js';
 import type { AgentProfile, AgentSnapshot, Decision, QueueDef, TaskInput } from './types.js';
 
 const QUEUE_CACHE_MS = 10_000;
@@ -96,10 +97,13 @@ export class AcdBridge {
   /** Records → views → consoles, the one way routing state is shown (announce.ts). */
   readonly announcer: Announcer;
   private healer: Healer;
+  /** What a new leader does with what it inherits; `takeover.last` reports how long it took. */
+  readonly takeover: Takeover;
 
   constructor(private readonly hub: Hub) {
     this.announcer = new Announcer(hub, new AssignmentAcks(hub.redis, hub.config.redisPrefix));
     this.healer = new Healer(hub, this.announcer);
+    this.takeover = new Takeover(hub, this.announcer, (c) => this.taskFor(c));
   }
 
   /** An agent's console holds these conversations (it said so), or the agent acted on them. */
@@ -264,45 +268,14 @@ export class AcdBridge {
   }
 
   /**
-   * A new leader: make the router and the conversation documents agree. Conversations opened while no
-   * leader ran (or whose arrival was lost with a crashed process) are routed; tasks whose conversation
-   * was resolved are released; assignees are written where a crash cut the last write short. Every
-   * assignment it inherits is announced again, as stored, and waits for its console's acknowledgement:
-   * the previous leader may have stored it and died before announcing it (issue 17's stranded
-   * assignments: stored, counted against the agent's capacity, never on any screen).
+   * A new leader: every assignment it inherits is announced at once from routing state, and the
+   * records are reconciled with routing behind it while routing goes on (takeover.ts).
    */
   async reconcile(router: Router): Promise<void> {
-    // First, from routing state and the inbox view alone (no database): every assignment inherited is
-    // shown to its agent at once and awaits its acknowledgement; the records are checked below.
-    const held = router.allTasks().flatMap((t) => (t.state === 'assigned' && t.agentId ? [{ kind: 'assign' as const, taskId: t.id, agentId: t.agentId }] : []));
-    await this.announcer.early(held, router, new Date()).catch((e) => this.hub.log.warn({ err: e }, 'inherited assignments not announced early (the records path does)'));
-    const live = (await this.hub.m.Conversation.find({ status: { $in: [...LIVE_STATUSES] } }).lean()) as ConversationDoc[];
-    const liveIds = new Set(live.map((c) => String(c._id)));
-    const now = Date.now();
-    const known = new Set(router.queueIds());
-    for (const c of live) {
-      const id = String(c._id);
-      if (router.getTask(id) || !known.has(c.queue)) continue;
-      if (c.status === 'pending') continue; // offline messages wait for an agent to pick them
-      router.arrive(this.taskFor(c), now);
-      if (c.assigneeId && router.getAgent(c.assigneeId)) {
-        try {
-          router.reassign(id, c.assigneeId, now, true);
-        } catch {
-          /* agent gone: routed anew */
-        }
-      }
-    }
-    for (const t of router.allTasks()) {
-      if (!liveIds.has(t.id)) router.release(t.id, now);
-    }
-    const inherited = live.filter((c) => router.getTask(String(c._id))?.state === 'assigned' || disagreement(c, router)).map((c) => String(c._id));
-    // Not awaited: routing goes on meanwhile (this only reads its state). Under load these record
-    // writes took seconds, and every agent freed meanwhile waited for them.
-    void this.announcer.sync(inherited, router).then(
-      (fixed) => this.hub.log.info({ announced: inherited.length, corrected: fixed }, 'inherited assignments announced from their records'),
-      (e) => this.hub.log.warn({ err: e }, 'inherited assignments not corrected (the sweep does it)'),
-    );
+    this.sweeping = true;
+    await this.takeover.run(router);
+    // The sweep waits for the reconcile: both would correct the same records.
+    void this.takeover.done.finally(() => (this.sweeping = false));
   }
 
   /** Every second while leader; every 5 s tell waiting chat customers their position and estimated wait when it changed. */
@@ -342,18 +315,13 @@ export class AcdBridge {
     // conversation the queries below see, unless it is no longer live.
     const held = router.allTasks().map((t) => t.id);
     const live = new Set<string>();
-    const liveRows: ConversationDoc[] = [];
-    for (const status of LIVE_STATUSES) {
-      const rows = (await this.hub.m.Conversation.find({ status }, { _id: 1, status: 1, assigneeId: 1, updatedAt: 1, queue: 1, channel: 1, priority: 1, queuedAt: 1, createdAt: 1, customerId: 1 }).lean()) as ConversationDoc[];
-      for (const c of rows) {
-        live.add(String(c._id));
-        liveRows.push(c);
-        if (status !== 'queued' || router.getTask(String(c._id)) || !known.has(c.queue)) continue;
-        if (new Date(c.queuedAt ?? c.createdAt).getTime() > before) continue;
-        this.hub.log.warn({ conversationId: String(c._id), queue: c.queue }, 'queued conversation unknown to routing: its arrival is sent again');
-        await this.conversationOpened(c);
-      }
-    }
+    const liveRows = await readLive(this.hub, async (c) => {
+      live.add(String(c._id));
+      if (c.status !== 'queued' || router.getTask(String(c._id)) || !known.has(c.queue)) return;
+      if (new Date(c.queuedAt ?? c.createdAt).getTime() > before) return;
+      this.hub.log.warn({ conversationId: String(c._id), queue: c.queue }, 'queued conversation unknown to routing: its arrival is sent again');
+      await this.conversationOpened(c);
+    });
     await this.sweepGhostAgents(router, before);
     // Decisions of the last few seconds may still have their record writes on the way: left to those.
     await this.healer.sweep(router, liveRows, Math.min(before, Date.now() - SETTLE_MS));

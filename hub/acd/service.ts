@@ -3,8 +3,9 @@
  * supervisor moves) to one Redis stream; the one process holding the leader lease consumes the stream
  * in order, decides in memory (router.ts), persists the changes fenced by its lease (store.ts), and
  * only then announces them: conversation documents, consoles, customers. When the leader dies its
- * lease expires (LEASE_MS) and another process rebuilds the router from Redis and goes on from the
- * stored stream cursor, so nothing is lost or assigned twice.
+ * lease expires (acd.leaseSeconds) and another process rebuilds the router from Redis, announces what
+ * it inherits and goes on from the stored stream cursor (reconciling with the records behind it:
+ * takeover.ts), so nothing is lost or assigned twice.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -16,8 +17,8 @@ import { AcdStore, type Answered } from './store.js';
 import { RoutingError, type AgentSnapshot, type Decision, type QueueDef, type TaskSnapshot } from './types.js';
 import type { AcdCommand, AcdReply, Envelope } from './events.js';
 
+/** The default lease (acd.leaseSeconds): a dead leader is replaced within it. */
 export const LEASE_MS = 4000;
-const RENEW_MS = 1000;
 const READ_BLOCK_MS = 200;
 const READ_COUNT = 1000;
 const REPLY_TIMEOUT_MS = 10_000;
@@ -35,7 +36,10 @@ export interface AcdEffects {
    * up while one is being applied are applied together. Must not throw.
    */
   applied(decisions: Decision[], router: Router): Promise<void>;
-  /** Called once when this process becomes leader, after the router is rebuilt: reconcile with the database. */
+  /**
+   * Called once when this process becomes leader, after the router is rebuilt; routing waits for it,
+   * so it must only announce and start anything slow (reconciling with the database) behind it.
+   */
   becameLeader?(router: Router): Promise<void>;
   /** Periodic (1 s) while leader: queue positions, wallboard. */
   periodic?(router: Router): void;
@@ -47,6 +51,8 @@ export interface AcdOptions {
   log: Logger;
   queues: () => Promise<QueueDef[]>;
   effects: AcdEffects;
+  /** The leader lease (default LEASE_MS); renewed every quarter of it, polled by followers as often. */
+  leaseMs?: number;
   /** Measure decision latency (command issued → changes stored). */
   onLatency?(ms: number): void;
 }
@@ -173,7 +179,7 @@ export class AcdService {
     while (this.running) {
       try {
         if (!this.router) {
-          if (!(await this.store.acquire(this.token, LEASE_MS))) {
+          if (!(await this.store.acquire(this.token, this.leaseMs))) {
             await this.waitForLease();
             continue;
           }
@@ -189,15 +195,29 @@ export class AcdService {
     }
   }
 
-  /** Followers poll the lease; a dead leader's lease expires within LEASE_MS. */
-  private waitForLease(): Promise<void> {
-    return new Promise((r) => setTimeout(r, 500));
+  private get leaseMs(): number {
+    return this.o.leaseMs ?? LEASE_MS;
   }
 
+  /** Followers poll the lease (a dead leader's expires within leaseMs), four times per lease, at most every 500 ms. */
+  private waitForLease(): Promise<void> {
+    return new Promise((r) => setTimeout(r, Math.min(500, this.leaseMs / 4)));
+  }
+
+  /**
+   * The last time this process took the lease (Date.now() ms): taken, queues read (the database),
+   * routing state loaded and the router rebuilt and its first decisions stored, becameLeader() done
+   * (routing resumes).
+   */
+  lastTakeover: { acquiredAt: number; queuesAt?: number; loadedAt?: number; readyAt?: number; tasks?: number } | null = null;
+
   private async becomeLeader(): Promise<void> {
+    const times: NonNullable<AcdService['lastTakeover']> = { acquiredAt: Date.now() };
+    this.lastTakeover = times;
     const router = new Router();
     const queues = await this.o.queues();
     for (const q of queues) router.defineQueue(q);
+    times.queuesAt = Date.now();
     const { state, cursor } = await this.store.load();
     router.importState(state, Date.now());
     for (const q of queues) router.evacuate(q.id, Date.now());
@@ -205,7 +225,7 @@ export class AcdService {
     this.router = router;
     this.leaderSince = Date.now();
     this.renewTimer = setInterval(() => {
-      void this.store.acquire(this.token, LEASE_MS).then(
+      void this.store.acquire(this.token, this.leaseMs).then(
         (ok) => {
           if (!ok) {
             this.o.log.warn('lost the routing lease');
@@ -214,15 +234,19 @@ export class AcdService {
         },
         () => undefined,
       );
-    }, RENEW_MS);
+    }, this.leaseMs / 4);
     this.periodicTimer = setInterval(() => this.router && this.o.effects.periodic?.(this.router), 1000);
     this.o.log.info({ hub: this.hubId, agents: state.agents.length, tasks: state.tasks.length }, 'became routing leader');
     // importState may have decided things (agents free, tasks waiting): store them before anything else.
     await this.commit([]);
+    times.loadedAt = Date.now();
+    times.tasks = state.tasks.length;
     // Fenced out already (another process took over meanwhile): reconciling would act on a stale router.
     if (this.router !== router) return;
+    // Announces what it inherits and returns; the records are reconciled behind the routing loop.
     await this.o.effects.becameLeader?.(router);
     await this.commit([]);
+    times.readyAt = Date.now();
   }
 
   private stepDown(): void {

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { login as consoleLogin } from '../helpers/console-login.js';
 import { api, startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { WidgetPeer } from '../helpers/widget.js';
@@ -40,12 +41,7 @@ async function audit(p: Page, within?: string): Promise<string[]> {
     .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 12).map((n) => JSON.stringify(n.target)).join(', ')}`);
 }
 
-async function login(p: Page, user: string) {
-  await p.goto(`${h.url}/console/`);
-  await p.getByTestId('login-username').fill(user);
-  await p.getByTestId('login-password').fill(`${user}pass`);
-  await p.getByTestId('login-submit').click();
-}
+const login = (p: Page, user: string) => consoleLogin(p, h.url, user, { until: 'submitted' });
 
 describe('accessibility audit (axe-core, WCAG 2.1 AA): no serious or critical violation', () => {
   beforeAll(async () => {

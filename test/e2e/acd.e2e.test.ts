@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { login as consoleLogin } from '../helpers/console-login.js';
 import { api, startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
 
@@ -17,13 +18,7 @@ let a: Page;
 let s: Page;
 const shots = screenshotDir('e2e');
 
-async function login(p: Page, user: string) {
-  await p.goto(`${h.url}/console/`);
-  await p.getByTestId('login-username').fill(user);
-  await p.getByTestId('login-password').fill(`${user}pass`);
-  await p.getByTestId('login-submit').click();
-  await p.locator('[data-testid=connection-state][data-online=true]').waitFor({ timeout: T });
-}
+const login = (p: Page, user: string) => consoleLogin(p, h.url, user, { timeout: T });
 
 describe('routing in the console', () => {
   beforeAll(async () => {

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { login as consoleLogin } from '../helpers/console-login.js';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
 
@@ -25,13 +26,7 @@ const shots = process.env.ADMIN_SHOTS_DIR ?? screenshotDir('e2e');
 mkdirSync(shots, { recursive: true });
 const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `admin-${name}.png`) });
 
-async function login(page: Page, user: string, password = `${user}pass`) {
-  await page.goto(`${h.url}/console/`);
-  await page.getByTestId('login-username').fill(user);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.locator('[data-testid=connection-state][data-online=true]').waitFor({ timeout: T });
-}
+const login = (page: Page, user: string, password?: string) => consoleLogin(page, h.url, user, { password, timeout: T });
 const dialog = (name: string) => p.getByTestId(name);
 /** Save the open dialog and wait for it to close; a refusal fails the step with the hub's words. */
 async function save(name: string) {

@@ -3,7 +3,7 @@
  * message comes after closing: routing keeps it as an offline message (pending, tagged after-hours)
  * and the widget tells the customer so, in their language; once an agent picks it up the notice goes
  * away. A customer opening the widget after closing gets the leave-a-message form, told the bank is
- * closed (not only busy).
+ * closed (not only busy). Each test sets the hours it starts from, so either runs alone or first.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,8 +19,9 @@ let visitor: TestBrowser;
 let late: TestBrowser | undefined;
 let admin = '';
 const sockets = new Sockets();
-const closeGeneral = async () => {
-  const put = await api(h.url, '/api/admin/queues/general', { token: admin, method: 'PUT', body: { label: { en: 'General service', zh: '综合服务' }, hours: { tz: 'Asia/Shanghai', week: {} } } });
+/** The general queue's hours: open around the clock (none set), or closed (no hours on any day). */
+const setGeneral = async (open: boolean) => {
+  const put = await api(h.url, '/api/admin/queues/general', { token: admin, method: 'PUT', body: { label: { en: 'General service', zh: '综合服务' }, hours: open ? null : { tz: 'Asia/Shanghai', week: {} } } });
   expect(put.status).toBe(200);
 };
 
@@ -39,6 +40,8 @@ afterAll(async () => {
 });
 
 test('a chat whose first message comes after closing is kept as an offline message, and the customer is told so', async () => {
+  // Open when the chat begins (whichever test ran before).
+  await setGeneral(true);
   const v = visitor.page;
   await v.goto(`${h.url}/demo/`);
   await v.getByTestId('launcher').click();
@@ -47,7 +50,7 @@ test('a chat whose first message comes after closing is kept as an offline messa
   await v.getByTestId('prechat-submit').click();
   await v.getByTestId('composer').waitFor({ timeout: T });
   // The bank closes (the general queue: no hours on any day) before the customer writes.
-  await closeGeneral();
+  await setGeneral(false);
   await v.getByTestId('composer').fill('晚上好，我的卡被锁了');
   await v.getByTestId('composer').press('Enter');
 
@@ -66,6 +69,7 @@ test('a chat whose first message comes after closing is kept as an offline messa
 });
 
 test('opening the widget after closing: the leave-a-message form, saying the bank is closed', async () => {
+  await setGeneral(false);
   late = await launchBrowser({ name: 'after-hours-late', locale: 'zh-CN' });
   const v = late.page;
   await v.goto(`${h.url}/demo/`);

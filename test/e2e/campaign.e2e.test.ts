@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
+import { login as consoleLogin } from '../helpers/console-login.js';
 import { Smsc } from '../helpers/smsc.js';
 import { submittedText } from '../helpers/sms-text.js';
 import { waitFor } from '../helpers/wait.js';
@@ -46,10 +47,7 @@ afterAll(async () => {
 test('marketing creates an SMS campaign for a segment, starts it, the progress bar reaches the end, and a reply reaches an agent', async () => {
   mkt = await launchBrowser({ name: 'marketing', locale: 'en-US', viewport: { width: 1280, height: 900 } });
   const p = mkt.page;
-  await p.goto(`${h.url}/console/`);
-  await p.getByTestId('login-username').fill('market1');
-  await p.getByTestId('login-password').fill('market1pass');
-  await p.getByTestId('login-submit').click();
+  await consoleLogin(p, h.url, 'market1', { until: 'submitted' });
   await p.getByTestId('marketing-view').waitFor({ timeout: T });
   await p.getByTestId('cmp-new').click();
   await p.getByTestId('cmp-name').fill('VIP card offer');
@@ -79,10 +77,7 @@ test('marketing creates an SMS campaign for a segment, starts it, the progress b
   // agent2 serves the wealth queue: the reply comes to their inbox.
   agent = await launchBrowser({ name: 'agent2', locale: 'en-US' });
   const a = agent.page;
-  await a.goto(`${h.url}/console/`);
-  await a.getByTestId('login-username').fill('agent2');
-  await a.getByTestId('login-password').fill('agent2pass');
-  await a.getByTestId('login-submit').click();
+  await consoleLogin(a, h.url, 'agent2', { until: 'submitted' });
   await a.getByTestId('conversation-list').waitFor({ timeout: T }).catch(() => undefined);
   expect(await smsc.mo(phones[3]!.slice(1), '我对这个权益有兴趣')).toBe(0);
   await a.getByTestId('conv-name').filter({ hasText: '客户3' }).waitFor({ timeout: 30_000 });

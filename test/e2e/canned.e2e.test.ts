@@ -11,6 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { login as consoleLogin } from '../helpers/console-login.js';
 import { api, startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
 import { WidgetPeer } from '../helpers/widget.js';
@@ -26,13 +27,7 @@ let peer: WidgetPeer | undefined;
 let convId = '';
 const shot = (name: string) => p.screenshot({ path: join(shots, `canned-${name}.png`) });
 
-async function login(user: string) {
-  await p.goto(`${h.url}/console/`);
-  await p.getByTestId('login-username').fill(user);
-  await p.getByTestId('login-password').fill(`${user}pass`);
-  await p.getByTestId('login-submit').click();
-  await p.getByTestId('current-user').waitFor({ timeout: T });
-}
+const login = (user: string) => consoleLogin(p, h.url, user, { until: 'user', timeout: T });
 async function addReply(o: { scope?: 'shared' | 'personal'; shortcut: string; title: string; zh?: string; en?: string }) {
   await p.getByTestId('canned-new').click();
   await p.getByTestId('canned-dialog').waitFor({ timeout: T });

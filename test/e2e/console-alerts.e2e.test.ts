@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { api, startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { login as consoleLogin } from '../helpers/console-login.js';
 
 const T = 15_000;
 let h: TestHub;
@@ -55,10 +56,7 @@ describe('alerts for new work, and Enter sends', () => {
   });
 
   it('1. the agent switches desktop notifications on in Settings (the browser grants them)', async () => {
-    await a.goto(`${h.url}/console/`);
-    await a.getByTestId('login-username').fill('agent1');
-    await a.getByTestId('login-password').fill('agent1pass');
-    await a.getByTestId('login-submit').click();
+    await consoleLogin(a, h.url, 'agent1', { until: 'submitted' });
     await a.locator('[data-testid=agent-state][data-state=available]').waitFor({ timeout: T });
     // by keyboard: focus the button, open with Enter, the item with Enter
     await a.getByTestId('prefs-button').focus();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Types } from 'mongoose';
 import type { Page } from 'playwright-core';
+import { login as consoleLogin } from '../helpers/console-login.js';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { WidgetPeer } from '../helpers/widget.js';
@@ -24,12 +25,7 @@ let a: Page;
 let peer: WidgetPeer | undefined;
 let convId = '';
 
-async function login(p: Page, user: string) {
-  await p.goto(`${h.url}/console/`);
-  await p.getByTestId('login-username').fill(user);
-  await p.getByTestId('login-password').fill(`${user}pass`);
-  await p.getByTestId('login-submit').click();
-}
+const login = (p: Page, user: string) => consoleLogin(p, h.url, user, { until: 'submitted' });
 const shot = (p: Page, name: string) => p.screenshot({ path: join(SHOTS, `console-${name}.png`) });
 const agentMsg = (text: string) => a.getByTestId('message-list').getByTestId('message').filter({ hasText: text });
 

@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Page } from 'playwright-core';
+import { login as consoleLogin } from '../helpers/console-login.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
 import { faxPdf, faxTiff } from '../helpers/fax-docs.js';
@@ -98,13 +99,7 @@ afterAll(async () => {
   pixels?.close();
 });
 
-async function login(user: string) {
-  await page.goto(`${h.url}/console/`);
-  await page.getByTestId('login-username').fill(user);
-  await page.getByTestId('login-password').fill(`${user}pass`);
-  await page.getByTestId('login-submit').click();
-  await page.locator('[data-testid=connection-state][data-online=true]').waitFor({ timeout: T });
-}
+const login = (user: string) => consoleLogin(page, h.url, user, { timeout: T });
 
 async function open(externalId: string) {
   const msg = (await waitFor(() => h.hub.m.Message.findOne({ externalId }).lean(), T, externalId)) as any;

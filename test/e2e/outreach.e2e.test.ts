@@ -19,6 +19,7 @@ import { defineConnector, type ChannelConnector, type OutboundMessage, type Send
 import { webchat } from '../../channels/webchat/index.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
+import { login as consoleLogin } from '../helpers/console-login.js';
 
 const T = 15_000;
 let h: TestHub;
@@ -63,11 +64,7 @@ describe('customer identities, timeline and new conversations in the console', (
   });
 
   it('1. the customer panel shows one phone identity on SMS and voice and one timeline across both', async () => {
-    await p.goto(`${h.url}/console/`);
-    await p.getByTestId('login-username').fill('agent1');
-    await p.getByTestId('login-password').fill('agent1pass');
-    await p.getByTestId('login-submit').click();
-    await p.locator('[data-testid=connection-state][data-online=true]').waitFor({ timeout: T });
+    await consoleLogin(p, h.url, 'agent1', { timeout: T });
     await p.getByTestId('locale-switch').selectOption('en');
     await p.goto(`${h.url}/console/#/${smsConv}`);
     const ident = p.locator('[data-testid=customer-identity][data-kind=phone]');

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { login as consoleLogin } from '../helpers/console-login.js';
 import { api, loginAs, startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
 import { Smsc } from '../helpers/smsc.js';
@@ -40,13 +41,7 @@ const shot = (name: string) => p.screenshot({ path: join(shots, `sms-${name}.png
 const counter = () => p.locator('form.reply-box [data-testid=sms-counter]');
 const out = (text: string) => p.getByTestId('message-list').locator('[data-testid=message][data-direction=out]').filter({ hasText: text });
 
-async function login(user: string) {
-  await p.goto(`${h.url}/console/`);
-  await p.getByTestId('login-username').fill(user);
-  await p.getByTestId('login-password').fill(`${user}pass`);
-  await p.getByTestId('login-submit').click();
-  await p.locator('[data-testid=connection-state]').waitFor({ timeout: T });
-}
+const login = (user: string) => consoleLogin(p, h.url, user, { until: 'connected', timeout: T });
 
 describe('SMS in the console', () => {
   beforeAll(async () => {

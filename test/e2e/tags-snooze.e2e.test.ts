@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { api, startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
+import { login as consoleLogin } from '../helpers/console-login.js';
 import { WidgetPeer } from '../helpers/widget.js';
 
 const T = 15_000;
@@ -49,10 +50,7 @@ describe('tags and snooze in the console', () => {
   });
 
   it('1. the agent tags a chat from the keyboard and removes a tag; the list shows the tags', async () => {
-    await p.goto(`${h.url}/console/`);
-    await p.getByTestId('login-username').fill('agent1');
-    await p.getByTestId('login-password').fill('agent1pass');
-    await p.getByTestId('login-submit').click();
+    await consoleLogin(p, h.url, 'agent1', { until: 'submitted' });
     await p.getByTestId('locale-switch').selectOption('en');
     await p.locator('[data-testid=connection-state][data-online=true]').waitFor({ timeout: T });
     [, conv] = await chat('周敏', '我被多扣了一笔年费');

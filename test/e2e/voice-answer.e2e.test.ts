@@ -15,6 +15,7 @@ import type { Page } from 'playwright-core';
 import { monoWav } from '../../media/rtp/wav.js';
 import type { MessageDoc } from '../../hub/models/message.js';
 import { CHROMIUM_WEBRTC_ARGS, launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
+import { login as consoleLogin } from '../helpers/console-login.js';
 import { stereoChannels } from '../helpers/media-engine.js';
 import { rms, tone } from '../helpers/rtp-peer.js';
 import { startVoiceHub, type VoiceHub } from '../helpers/voice-hub.js';
@@ -46,10 +47,7 @@ beforeAll(async () => {
       }
     };
   });
-  await a.goto(`${vh.url}/console/`);
-  await a.getByTestId('login-username').fill('agent1');
-  await a.getByTestId('login-password').fill('agent1pass');
-  await a.getByTestId('login-submit').click();
+  await consoleLogin(a, vh.url, 'agent1', { until: 'submitted' });
   await a.locator('[data-testid=agent-state][data-state=available]').waitFor({ timeout: T });
 }, 240_000);
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 import { launchBrowser, screenshotDir, type TestBrowser } from '../helpers/browser.js';
+import { login as consoleLogin } from '../helpers/console-login.js';
 
 const VISITOR = '王小明';
 const FIRST = '你好，我想查询信用卡账单 / hello';
@@ -91,10 +92,7 @@ describe('web chat end to end: widget ↔ hub ↔ console in Chromium', () => {
   });
 
   it('1. the agent signs in to the console and sees the inbox', async () => {
-    await a.goto(`${h.url}/console/`);
-    await a.getByTestId('login-username').fill('agent1');
-    await a.getByTestId('login-password').fill('agent1pass');
-    await a.getByTestId('login-submit').click();
+    await consoleLogin(a, h.url, 'agent1', { until: 'submitted' });
     await a.getByTestId('conv-list').waitFor({ timeout: T });
     await a.locator('[data-testid=connection-state][data-online=true]').waitFor({ timeout: T });
     await expect.poll(() => a.getByTestId('current-user').textContent(), { timeout: T }).toContain('李娜');

@@ -36,14 +36,15 @@ const KILLS: [number, 'leader' | 'other'][] = [
   [140, 'leader'],
 ];
 /**
- * An agent with a free slot while contacts wait, longer than this, is a failure. The previous code
- * left agents idle until the end of the run (their stranded assignments held their slots). A
- * failover alone idles everyone for the 4 s lease plus the takeover: 11 s measured with the machine's
- * load average at ~20 on 2 cores, and single agents up to 36 s in one such run (not yet explained:
- * see the report of issue 17). The bound is set above that, so the test guards against the
- * stranding, not against this machine's load.
+ * An agent with a free slot while contacts wait, longer than this, is a failure. The code before
+ * issue 17 left agents idle until the end of the run (their stranded assignments held their slots).
+ * A leader kill pauses all routing for the lease (4 s) plus the takeover, so every agent freed then
+ * idles that long: measured 2026-12-03 (load average ~11 on 2 cores) 7.4 s longest, every spell over
+ * 2 s printed at the end falling in a kill's lease pause or its consoles' reconnect; an earlier run
+ * the same day, before the spells were printed, had 17.3 s (not explained). "A few seconds" is the
+ * aim (issue 17); this bound is set above what was measured until the rest is explained.
  */
-const MAX_IDLE_MS = 45_000;
+const MAX_IDLE_MS = 20_000;
 
 const mongoUri = testMongoUri('acd_failover');
 const redisPrefix = `fo${randomBytes(4).toString('hex')}`;
@@ -55,6 +56,8 @@ const env = {
   CCHUB_ACD_ACK_SECONDS: '2',
   CCHUB_ACD_ORPHAN_SWEEP_SECONDS: '2',
   CCHUB_ACD_ORPHAN_GRACE_SECONDS: '2',
+  // With CCHUB_TEST_CHILD_LOG=FILE-PREFIX, the hubs' logs at this level are kept (a failure's post-mortem).
+  ...(process.env.CCHUB_TEST_CHILD_LOG_LEVEL ? { LOG_LEVEL: process.env.CCHUB_TEST_CHILD_LOG_LEVEL } : {}),
 };
 let db: Connection;
 let redis: Redis;
@@ -145,6 +148,9 @@ test('two hubs under load, the routing leader (twice) and the other hub SIGKILLe
   // console is connected, available and holds fewer than its capacity.
   const arrived = new Set<string>();
   const idleSince = new Map<string, number>();
+  /** Idle spells over 2 s (printed at the end, next to the kills' times: where the idle time comes from). */
+  const episodes: string[] = [];
+  const t0 = Date.now();
   let maxIdle = 0;
   let worst = '';
   const monitor = setInterval(() => {
@@ -167,7 +173,11 @@ test('two hubs under load, the routing leader (twice) and the other hub SIGKILLe
             worst += `; routing: ${j}; its tasks: ${JSON.stringify(mine.map((t) => ({ ...t, seen: sc.seen.get(t.id), gone: sc.gone.has(t.id), resolved: c.resolved.has(t.id) })))}`;
           });
         }
-      } else idleSince.delete(c.id);
+      } else {
+        const since = idleSince.get(c.id);
+        if (since !== undefined && now - since > 2000) episodes.push(`${c.id.slice(-4)} idle ${now - since} ms from +${since - t0} ms`);
+        idleSince.delete(c.id);
+      }
     }
   }, 100);
 
@@ -175,22 +185,28 @@ test('two hubs under load, the routing leader (twice) and the other hub SIGKILLe
   // previous victim is back: two hubs up) and restarted at once, while arrivals go on.
   const restarts: Promise<ChildHub>[] = [];
   const killed: string[] = [];
+  // One kill after the other, in order: arrivals go on meanwhile, so a later kill point can be
+  // reached while an earlier victim is still being restarted (it then waits for it).
+  let kills: Promise<void> = Promise.resolve();
+  const killOne = async (which: 'leader' | 'other', at: number) => {
+    await Promise.all(restarts);
+    await waitFor(async () => (await Promise.all(up().map((h) => leadsRouting(h.url).catch(() => false)))).some(Boolean), 20_000, 'a routing leader');
+    const flags = await Promise.all(up().map((h) => leadsRouting(h.url)));
+    const victim = up()[flags.indexOf(which === 'leader')]!;
+    killed.push(`${which} at ${at}`);
+    console.log(`kill ${which} (pid ${victim.child.pid}) at arrival ${at}, ${arrived.size} acked, +${Date.now() - t0} ms`);
+    await kill9(victim.child);
+    restarts.push(startHub());
+  };
   let next = 0;
-  let kill = 0;
   const worker = async () => {
     for (;;) {
       const i = next++;
       if (i >= CONVERSATIONS) return;
-      if (kill < KILLS.length && i === KILLS[kill][0]) {
-        const [, which] = KILLS[kill++];
-        await Promise.all(restarts);
-        await waitFor(async () => (await Promise.all(up().map((h) => leadsRouting(h.url).catch(() => false)))).some(Boolean), 20_000, 'a routing leader');
-        const flags = await Promise.all(up().map((h) => leadsRouting(h.url)));
-        const victim = up()[flags.indexOf(which === 'leader')]!;
-        killed.push(`${which} at ${i}`);
-        console.log(`kill ${which} (pid ${victim.child.pid}) at arrival ${i}, ${arrived.size} acked`);
-        await kill9(victim.child);
-        restarts.push(startHub());
+      const point = KILLS.find(([n]) => n === i);
+      if (point) {
+        kills = kills.then(() => killOne(point[1], i));
+        await kills;
       }
       arrived.add(await visitor(i));
     }
@@ -244,5 +260,5 @@ test('two hubs under load, the routing leader (twice) and the other hub SIGKILLe
   const summaries = await redis.hmget(`${redisPrefix}:{inbox}:summaries`, ...arrived);
   const wrong = summaries.map((j, k) => [[...arrived][k], j ? (JSON.parse(j) as { status: string }).status : 'missing']).filter(([, s]) => s !== 'resolved');
   expect(wrong).toEqual([]);
-  console.log(`failover: ${CONVERSATIONS} conversations, kills ${killed.join(', ')}; longest idle agent while contacts waited ${maxIdle} ms; not-answering marks ${consoles.reduce((n, c) => n + c.ronas, 0)}`);
+  console.log(`failover: ${CONVERSATIONS} conversations, kills ${killed.join(', ')}; longest idle agent while contacts waited ${maxIdle} ms (${worst}); not-answering marks ${consoles.reduce((n, c) => n + c.ronas, 0)}; t0 ${t0}; idle spells over 2 s: ${episodes.join('; ') || 'none'}`);
 }, 300_000);
