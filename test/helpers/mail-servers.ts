@@ -82,6 +82,22 @@ async function waitForPort(port: number, child: ChildProcess, what: string, log:
   }
 }
 
+/** Until nothing accepts on the port (a stopped master's listening children exit a moment after it). */
+async function waitForPortClosed(port: number, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (!open) return;
+    // Polling for a listener to go away: there is no event to wait for.
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${what} still accepted on ${port} ${timeoutMs} ms after it was stopped`);
+}
+
 async function stopChild(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -222,6 +238,11 @@ match from any for any action "lmtp"
         // nobody logged in
       }
       await stopChild(dovecot);
+      // Its imap-login and lmtp children may still listen for a moment: a new master started now would
+      // fail to bind while the port check saw the old listener (the conformance reconnect case failed
+      // so under load, every later connection refused).
+      await waitForPortClosed(imapPort, 'dovecot (imap)');
+      await waitForPortClosed(lmtpPort, 'dovecot (lmtp)');
     },
     startImap,
     logs,
