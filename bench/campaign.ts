@@ -8,17 +8,14 @@
  *   npm run bench:campaign          SIZES=1000,10000 (100,000 takes hours on this shared 2-core machine)
  * E-mail campaigns are not in this bench yet.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Types } from 'mongoose';
 import pino from 'pino';
 import { loadConfig } from '../config/index.js';
 import { Hub } from '../hub/hub.js';
 import { seedDemo } from '../hub/seed.js';
-import { startEmbedded } from '../scripts/embedded.js';
 import { Smsc } from '../test/helpers/smsc.js';
-import { cleanupRegistry, runBench, withTimeout } from './harness.js';
+import { cleanupRegistry, embeddedWithSmsc, runBench, withTimeout } from './harness.js';
 
 const SIZES = (process.env.SIZES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0);
 const { cleanups, cleanup } = cleanupRegistry();
@@ -109,13 +106,7 @@ async function floor(svc: { mongoUri: string; redisUrl: string }, smsc: Smsc, n:
 }
 
 async function main(): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'cchub-bench-campaign-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const svc = await startEmbedded({ dir });
-  cleanups.push(() => svc.stop());
-  const smsc = new Smsc();
-  await smsc.listen();
-  cleanups.push(() => smsc.close());
+  const { svc, smsc } = await embeddedWithSmsc('campaign', cleanups);
   console.log(`\nbench:campaign — SMS campaigns of ${SIZES.join(', ')} recipients, 8 lanes, against the test SMSC (receipts on)`);
   const floorRate = await withTimeout(floor(svc, smsc, Math.min(...SIZES)), 30 * 60_000, 'floor');
   console.log(`channel floor: the hub's SMS connector send() loop, window 10: ${floorRate.toFixed(0)} msg/s`);

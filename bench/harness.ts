@@ -3,6 +3,25 @@
  * once, newest first, each step bounded), and a runner with a watchdog and SIGINT/SIGTERM handling
  * that always cleans up and exits with main's code.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbedded } from '../scripts/embedded.js';
+import { Smsc } from '../test/helpers/smsc.js';
+
+type Cleanups = (() => Promise<void> | void)[];
+
+/** The embedded store and Redis in a temp folder, and the test SMSC, each undone by the registry. */
+export async function embeddedWithSmsc(name: string, cleanups: Cleanups) {
+  const dir = mkdtempSync(join(tmpdir(), `cchub-bench-${name}-`));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const svc = await startEmbedded({ dir });
+  cleanups.push(() => svc.stop());
+  const smsc = new Smsc();
+  await smsc.listen();
+  cleanups.push(() => smsc.close());
+  return { svc, smsc };
+}
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
@@ -16,7 +35,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 
 /** Everything a bench starts registers a stop here; `cleanup()` runs them once. `onStart` runs first. */
 export function cleanupRegistry(onStart?: () => void) {
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanups: Cleanups = [];
   let cleaningUp: Promise<void> | undefined;
   const cleanup = (): Promise<void> =>
     (cleaningUp ??= (async () => {

@@ -10,17 +10,13 @@
  *    timed from the first reply to the last message `delivered` (its receipt stored). Floor: bench/sms.ts.
  *   npm run bench:sms   (N_MO=2000 N_MT=2000 by default)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import smpp, { type PDU } from 'smpp';
 import { loadConfig } from '../config/index.js';
 import { Hub } from '../hub/hub.js';
 import { seedDemo } from '../hub/seed.js';
-import { startEmbedded } from '../scripts/embedded.js';
 import { Smsc } from '../test/helpers/smsc.js';
-import { cleanupRegistry, runBench, withTimeout } from './harness.js';
+import { cleanupRegistry, embeddedWithSmsc, runBench, withTimeout } from './harness.js';
 
 const N_MO = Number(process.env.N_MO ?? 2_000);
 const N_MT = Number(process.env.N_MT ?? 2_000);
@@ -66,13 +62,7 @@ async function bareMo(smsc: Smsc, n: number): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'cchub-bench-sms-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const svc = await startEmbedded({ dir });
-  cleanups.push(() => svc.stop());
-  const smsc = new Smsc();
-  await smsc.listen();
-  cleanups.push(() => smsc.close());
+  const { svc, smsc } = await embeddedWithSmsc('sms', cleanups);
   console.log(`\nbench:sms through the hub — ${N_MO} MO, ${N_MT} MT (half Chinese, 10% long), one bind, window 10, receipts on`);
   const moFloor = await bareMo(smsc, N_MO);
   console.log(`  floor: bare smpp client acking deliver_sm at once:   ${moFloor.toFixed(0)} MO/s`);
